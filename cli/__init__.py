@@ -1,0 +1,1 @@
+"""The `nhacviec` command line (Typer + Rich)."""

@@ -1,0 +1,77 @@
+"""What every command shares: the console, dates typed by users, the store, the directory."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+
+from plan.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from config.settings import Settings
+    from plan.units import Directory
+
+console = Console()
+err_console = Console(stderr=True)
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def parse_date(text: str, what: str = "ngày") -> date:
+    """A date typed by a user: ``2020-03-31`` or ``31/03/2020`` (also with ``.`` or ``-``)."""
+    for pattern, order in ((_ISO, (0, 1, 2)), (_DMY, (2, 1, 0))):
+        match = pattern.match(text)
+        if match:
+            parts = [int(match.group(i + 1)) for i in range(3)]
+            try:
+                return date(parts[order[0]], parts[order[1]], parts[order[2]])
+            except ValueError:
+                break
+    raise UserError(
+        f"{what.capitalize()} '{text}' không hợp lệ: hãy viết dạng NGÀY/THÁNG/NĂM (31/03/2020) hoặc 2020-03-31."
+    )
+
+
+def today() -> date:
+    """Today in Asia/Ho_Chi_Minh: the CLI's only clock (logic below it takes dates as arguments)."""
+    return datetime.now(TZ).date()
+
+
+def settings() -> Settings:
+    from config.settings import get_settings
+
+    return get_settings()
+
+
+def open_store() -> Engine:
+    """The database engine with its schema brought up to date."""
+    from store.db import make_engine, upgrade_schema
+
+    engine = make_engine(settings().effective_database_url)
+    upgrade_schema(engine)
+    return engine
+
+
+def load_directory() -> Directory:
+    from plan.units import load_directory as load
+
+    return load(settings().units_file)
+
+
+def actor() -> str:
+    """Who is acting, for the task history: the OS user running the command."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name (containers): still record something meaningful
+        return "cli"

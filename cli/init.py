@@ -1,0 +1,44 @@
+"""``nhacviec init``: the database, the unit directory and the sample plan, ready to use."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import actor, console, load_directory, open_store, settings
+
+
+def init(
+    with_sample: Annotated[
+        bool, typer.Option("--sample/--no-sample", help="Nạp kế hoạch mẫu (CCHC 2020) nếu chưa có.")
+    ] = True,
+) -> None:
+    from sqlmodel import select
+
+    from cli.plans import read_and_check
+    from plan.errors import UserError
+    from store.db import session_scope
+    from store.models import Plan
+    from store.plans import import_plan, sync_units
+
+    config = settings()
+    engine = open_store()
+    directory = load_directory()
+    with session_scope(engine) as session:
+        sync_units(session, directory)
+        console.print(f"Cơ sở dữ liệu: {engine.url.render_as_string(hide_password=True)}")
+        console.print(f"Danh bạ: {len(directory.units)} đơn vị.")
+        if not with_sample:
+            return
+        checked = read_and_check(config.sample_plan, None)
+        if checked.problems:
+            raise UserError(f"Kế hoạch mẫu {config.sample_plan} có lỗi: {checked.problems[0]}")
+        code = checked.code or f"KH-{checked.year}"
+        if session.exec(select(Plan).where(Plan.code == code)).first() is not None:
+            console.print(
+                f"Kế hoạch mẫu {code} đã có sẵn ({len(checked.tasks)} nhiệm vụ); giữ nguyên trạng thái."
+            )
+            return
+        summary = import_plan(session, checked, code, actor=actor(), via="init")
+        console.print(f"Đã nạp kế hoạch mẫu {code}: {len(summary.created)} nhiệm vụ.")

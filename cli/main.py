@@ -1,0 +1,40 @@
+"""The ``nhacviec`` command. Each sub-command lives in its own module; heavy libraries load inside commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli import deadlines, init, plans, tasks
+from cli.common import err_console
+from plan.errors import UserError
+
+app = typer.Typer(
+    name="nhacviec",
+    help="Nhắc việc: biến kế hoạch công tác thành lời nhắc, yêu cầu báo cáo và cảnh báo quá hạn.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("deadline", help='Đọc thử các cụm từ thời hạn ("Quý III/2020", "Trước 31/12/2020"...).')(
+    deadlines.deadline
+)
+app.command(
+    "init", help="Tạo cơ sở dữ liệu, nạp danh bạ đơn vị và kế hoạch mẫu (chạy lại nhiều lần vẫn an toàn)."
+)(init.init)
+app.add_typer(plans.app, name="plan")
+app.add_typer(tasks.app, name="tasks")
+
+
+def main() -> None:
+    """Entry point: a user's mistake prints one clear sentence and exits 1, never a traceback."""
+    try:
+        app()
+    except UserError as error:
+        err_console.print(f"[bold red]Lỗi:[/] {error}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""``nhacviec tasks``: list tasks, show one with its history, and change its status."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import actor, console, open_store, parse_date, today
+
+if TYPE_CHECKING:
+    from store.tasks import TaskView
+
+app = typer.Typer(
+    help="Xem nhiệm vụ và cập nhật trạng thái (hoàn thành, gia hạn, đặt hạn).", no_args_is_help=True
+)
+
+PlanOpt = Annotated[str | None, typer.Option("--plan", help="Mã kế hoạch (mặc định: kế hoạch mới nhất).")]
+AtOpt = Annotated[
+    str | None, typer.Option("--at", help="Ngày xét (mặc định: hôm nay), dạng 31/12/2020 hoặc 2020-12-31.")
+]
+
+STATUS_LABELS = {"open": "đang thực hiện", "done": "hoàn thành", "overdue": "quá hạn", "removed": "đã bỏ"}
+STATUS_STYLES = {"overdue": "bold red", "done": "green", "removed": "dim"}
+
+
+def _day(value: date | None) -> str:
+    return f"{value:%d/%m/%Y}" if value else ""
+
+
+def _at(value: str | None) -> date:
+    return parse_date(value, "ngày --at") if value else today()
+
+
+@app.command("list", help="Danh sách nhiệm vụ: mã, nội dung, đơn vị chủ trì, hạn, trạng thái.")
+def list_(
+    plan: PlanOpt = None,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Đơn vị (mã hoặc tên, như 'Phòng TCCB').")
+    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open | done | removed")] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Chỉ các nhiệm vụ quá hạn chưa hoàn thành.")
+    ] = False,
+    at: AtOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    from cli.common import load_directory
+    from plan.errors import UserError
+    from store.db import session_scope
+    from store.tasks import list_tasks
+
+    day = _at(at)
+    if status and status not in ("open", "done", "removed"):
+        raise UserError(
+            f"Trạng thái '{status}' không hợp lệ: dùng open, done hoặc removed (quá hạn: --overdue)."
+        )
+    unit_code = None
+    if unit:
+        directory = load_directory()
+        codes = directory.resolve(unit)
+        if len(codes) != 1:
+            raise UserError(f"'{unit}' chỉ nhiều đơn vị ({', '.join(codes)}); hãy chọn một.")
+        unit_code = codes[0]
+    with session_scope(open_store()) as session:
+        views = list_tasks(
+            session, plan_code=plan, unit=unit_code, status=status, overdue_at=day if overdue else None
+        )
+    if as_json:
+        print(json.dumps([view.to_json(day) for view in views], ensure_ascii=False, indent=2))
+        return
+    _print_table(views, day)
+
+
+def _print_table(views: list[TaskView], day: date) -> None:
+    title = (
+        f"Kế hoạch {views[0].plan_code} — tính đến {day:%d/%m/%Y}" if views else "Không có nhiệm vụ nào khớp."
+    )
+    table = Table("Mã", "Nội dung", "Chủ trì", "Hạn", "Thời hạn ghi trong KH", "Trạng thái", title=title)
+    for view in views:
+        task = view.task
+        content = task.content if len(task.content) <= 70 else task.content[:67] + "..."
+        state = view.display_status(day)
+        style = STATUS_STYLES.get(state, "")
+        label = STATUS_LABELS.get(state, state)
+        table.add_row(
+            task.code,
+            content,
+            ", ".join(view.lead),
+            _day(task.effective_due),
+            task.deadline_text,
+            f"[{style}]{label}[/]" if style else label,
+        )
+    console.print(table)
+
+
+@app.command("show", help="Chi tiết một nhiệm vụ và lịch sử thay đổi trạng thái.")
+def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
+    from store.db import session_scope
+    from store.tasks import find_task, history, list_tasks
+
+    day = _at(at)
+    with session_scope(open_store()) as session:
+        task = find_task(session, code, plan)
+        view = next(
+            v for v in list_tasks(session, plan_code=plan, include_removed=True) if v.task.id == task.id
+        )
+        events = history(session, task)
+    console.print(f"[bold]{task.code}[/] — {view.section_code}. {view.section_title}", highlight=False)
+    console.print(task.content, highlight=False)
+    rows = [
+        ("Sản phẩm", "; ".join(task.products)),
+        ("Chủ trì", ", ".join(view.lead)),
+        ("Phối hợp", ", ".join(view.coordinating) or "—"),
+        ("Thời hạn (theo KH)", task.deadline_text),
+        (
+            "Cách hiểu",
+            f"{task.deadline_kind}; bắt đầu {_day(task.start) or '—'}; hạn {_day(task.due) or '—'}",
+        ),
+        ("Hạn hiện hành", _day(task.effective_due) or "chưa có — cần đặt hạn ('tasks set-due')"),
+        ("Trạng thái", STATUS_LABELS.get(view.display_status(day), task.status)),
+    ]
+    for label, value in rows:
+        console.print(f"  [bold]{label}:[/] {value}", highlight=False)
+    table = Table(
+        "Lúc", "Sự kiện", "Ngày hiệu lực", "Người", "Qua", "Hạn cũ → mới", "Ghi chú", title="Lịch sử"
+    )
+    for event in events:
+        dues = f"{_day(event.old_due)} → {_day(event.new_due)}" if event.old_due or event.new_due else ""
+        table.add_row(
+            f"{event.at:%d/%m/%Y %H:%M}",
+            event.kind,
+            _day(event.effective_on),
+            event.actor,
+            event.via,
+            dues,
+            event.note or "",
+        )
+    console.print(table)
+
+
+@app.command("done", help="Đánh dấu nhiệm vụ đã hoàn thành.")
+def done(
+    code: str,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Ghi chú (số văn bản, sản phẩm đã nộp...).")
+    ] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Ngày hoàn thành (mặc định: hôm nay).")] = None,
+    plan: PlanOpt = None,
+) -> None:
+    from store.db import session_scope
+    from store.tasks import find_task, mark_done
+
+    day = _at(at)
+    with session_scope(open_store()) as session:
+        task = find_task(session, code, plan)
+        mark_done(session, task, on=day, actor=actor(), via="cli", note=note)
+    console.print(f"Đã ghi nhận {task.code} hoàn thành ngày {day:%d/%m/%Y}.")
+
+
+@app.command("reopen", help="Mở lại một nhiệm vụ đã đánh dấu hoàn thành nhầm.")
+def reopen(
+    code: str,
+    note: Annotated[str | None, typer.Option("--note", help="Lý do mở lại.")] = None,
+    plan: PlanOpt = None,
+) -> None:
+    from store.db import session_scope
+    from store.tasks import find_task
+    from store.tasks import reopen as reopen_task
+
+    with session_scope(open_store()) as session:
+        task = find_task(session, code, plan)
+        reopen_task(session, task, on=today(), actor=actor(), via="cli", note=note)
+    console.print(f"Đã mở lại nhiệm vụ {task.code}.")
+
+
+@app.command("extend", help="Gia hạn nhiệm vụ đến một ngày mới, kèm lý do.")
+def extend(
+    code: str,
+    to: Annotated[str, typer.Option("--to", help="Hạn mới, dạng 31/12/2020.")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do gia hạn.")],
+    plan: PlanOpt = None,
+) -> None:
+    from store.db import session_scope
+    from store.tasks import extend as extend_task
+    from store.tasks import find_task
+
+    new_due = parse_date(to, "hạn mới --to")
+    with session_scope(open_store()) as session:
+        task = find_task(session, code, plan)
+        extend_task(session, task, to=new_due, reason=reason, on=today(), actor=actor(), via="cli")
+    console.print(f"Đã gia hạn {task.code} đến {new_due:%d/%m/%Y}.")
+
+
+@app.command("set-due", help="Đặt hạn cho nhiệm vụ chưa có ngày cụ thể ('Theo Kế hoạch', 'Sau khi ...').")
+def set_due(
+    code: str,
+    due: Annotated[str, typer.Argument(help="Hạn, dạng 31/12/2020.")],
+    note: Annotated[str | None, typer.Option("--note", help="Căn cứ đặt hạn.")] = None,
+    plan: PlanOpt = None,
+) -> None:
+    from store.db import session_scope
+    from store.tasks import find_task
+    from store.tasks import set_due as set_task_due
+
+    day = parse_date(due, "hạn")
+    with session_scope(open_store()) as session:
+        task = find_task(session, code, plan)
+        set_task_due(session, task, due=day, on=today(), actor=actor(), via="cli", note=note)
+    console.print(f"Đã đặt hạn {task.code}: {day:%d/%m/%Y}.")

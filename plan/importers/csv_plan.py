@@ -1,0 +1,62 @@
+"""Read the plan from a CSV file (UTF-8, with or without BOM; "," ";" or tab separated)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from plan.importers.table import Header, Row, find_header, no_plan_table, read_table
+from plan.model import PlanFileError, RawPlan
+
+DELIMITERS = (",", ";", "\t")
+
+
+def decode_csv(data: bytes, file: str) -> str:
+    """The text of a CSV file; anything but UTF-8 (or UTF-16 with a BOM) is refused with advice."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+    raise PlanFileError(
+        file,
+        "Tệp CSV không ở bảng mã UTF-8 (có vẻ là bảng mã Windows-1258/1252 hoặc TCVN3); "
+        "hãy mở tệp trong Excel và lưu lại với kiểu 'CSV UTF-8 (Comma delimited)'.",
+    )
+
+
+def csv_rows(text: str, delimiter: str) -> list[Row]:
+    """Records of ``text``, each numbered by the line it starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    start = 1
+    for record in reader:
+        rows.append(Row(number=start, cells=tuple(record)))
+        start = reader.line_num + 1
+    return rows
+
+
+def parse_csv(text: str, file: str) -> RawPlan:
+    """Read the plan from CSV text, choosing the delimiter whose header names the most columns."""
+    best: tuple[list[Row], Header] | None = None
+    for delimiter in DELIMITERS:
+        try:
+            rows = csv_rows(text, delimiter)
+        except csv.Error:
+            continue
+        header = find_header(rows)
+        if header is not None and (best is None or len(header.columns) > len(best[1].columns)):
+            best = (rows, header)
+    if best is None:
+        raise no_plan_table(file)
+    return read_table(best[0], file, header=best[1])
+
+
+def read_csv_plan(path: Path) -> RawPlan:
+    return parse_csv(decode_csv(path.read_bytes(), str(path)), str(path))

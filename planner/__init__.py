@@ -1,0 +1,1 @@
+"""Planning: the working calendar, report periods, and the pure planner."""

@@ -1,0 +1,1 @@
+"""The store: SQLModel tables, Alembic migrations, plan import, task status and history."""

@@ -1,0 +1,189 @@
+"""Writing a checked plan and the unit directory into the database.
+
+The caller owns the transaction (``store.db.session_scope``): an import is all
+or nothing. Re-importing a plan updates its tasks by code and keeps their
+status history; a task that left the plan is marked removed, not deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, delete, select
+
+from plan.check import CheckedPlan, CheckedTask
+from plan.units import Directory, Person
+from store.models import AssignmentRole, EventKind, Plan, Section, Task, TaskEvent, TaskStatus, TaskUnit, Unit
+
+
+@dataclass
+class ImportSummary:
+    plan_code: str
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def _person_json(person: Person | None) -> dict[str, Any] | None:
+    if person is None:
+        return None
+    return {
+        "code": person.code,
+        "name": person.name,
+        "title": person.title,
+        "contacts": _contacts_json(person.contacts),
+    }
+
+
+def _contacts_json(contacts: Any) -> dict[str, Any]:
+    return {
+        "email": contacts.email,
+        "telegram_chat_id": contacts.telegram_chat_id,
+        "zalo_user_id": contacts.zalo_user_id,
+        "phone": contacts.phone,
+    }
+
+
+def sync_units(session: Session, directory: Directory) -> None:
+    """Mirror the directory into the ``units`` table (insert or update; never delete a referenced unit)."""
+    existing = {unit.code: unit for unit in session.exec(select(Unit))}
+    for unit in directory.units:
+        row = existing.get(unit.code) or Unit(code=unit.code, name=unit.name, kind=unit.kind)
+        row.name = unit.name
+        row.kind = unit.kind
+        row.supervisor = unit.supervisor
+        row.aliases = list(unit.aliases)
+        row.contacts = _contacts_json(unit.contacts)
+        row.head = _person_json(unit.head)
+        session.add(row)
+    session.flush()
+
+
+def _task_fields(task: CheckedTask) -> dict[str, Any]:
+    deadline = task.deadline
+    assert deadline is not None, "a plan with unreadable deadlines is never imported"
+    return {
+        "content": task.raw.content,
+        "products": list(task.raw.products),
+        "deadline_text": task.raw.deadline,
+        "deadline_kind": str(deadline.kind),
+        "start": deadline.start,
+        "due": deadline.due,
+        "occurrences": [d.isoformat() for d in deadline.occurrences],
+        "source_row": task.raw.row,
+    }
+
+
+def _assignments(task: CheckedTask) -> list[tuple[str, str]]:
+    return [(code, AssignmentRole.LEAD) for code in task.lead] + [
+        (code, AssignmentRole.COORDINATING) for code in task.coordinating
+    ]
+
+
+def import_plan(
+    session: Session, checked: CheckedPlan, plan_code: str, *, actor: str, via: str = "cli"
+) -> ImportSummary:
+    """Create or update the plan ``plan_code`` from a checked plan without problems."""
+    if checked.problems:
+        raise ValueError("a plan with problems cannot be imported")
+    summary = ImportSummary(plan_code)
+    plan = session.exec(select(Plan).where(Plan.code == plan_code)).first()
+    reporting = {
+        "units": list(checked.reporting_units),
+        "via": checked.reporting_via,
+        "periods": list(checked.reporting_periods),
+    }
+    if plan is None:
+        plan = Plan(code=plan_code, title=checked.title or plan_code, year=checked.year)
+    plan.title = checked.title or plan.title
+    plan.year = checked.year
+    plan.source_file = checked.file
+    plan.reporting = reporting
+    session.add(plan)
+    session.flush()
+    assert plan.id is not None
+
+    sections = {s.code: s for s in session.exec(select(Section).where(Section.plan_id == plan.id))}
+    for position, raw_section in enumerate(checked.sections):
+        section = sections.get(raw_section.code) or Section(plan_id=plan.id, code=raw_section.code, title="")
+        section.title = raw_section.title
+        section.position = position
+        session.add(section)
+        sections[raw_section.code] = section
+    session.flush()
+
+    tasks = {t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
+    assignments: dict[int, list[tuple[str, str]]] = {}
+    for task_id, unit_code, role in session.exec(
+        select(TaskUnit.task_id, TaskUnit.unit_code, TaskUnit.role).order_by(col(TaskUnit.position))
+    ):
+        assignments.setdefault(task_id, []).append((unit_code, role))
+
+    for position, checked_task in enumerate(checked.tasks):
+        fields = _task_fields(checked_task)
+        section = sections.get(checked_task.raw.section)
+        fields["section_id"] = section.id if section else None
+        fields["position"] = position
+        task = tasks.pop(checked_task.code, None)
+        if task is None:
+            task = Task(plan_id=plan.id, code=checked_task.code, **fields)
+            session.add(task)
+            session.flush()
+            session.add(
+                TaskEvent(task_id=task.id, kind=EventKind.CREATED, actor=actor, via=via, new_due=task.due)
+            )
+            summary.created.append(task.code)
+        else:
+            changed = [
+                name for name, value in fields.items() if getattr(task, name) != value and name != "position"
+            ]
+            old_assignments = assignments.get(task.id or -1, [])
+            if old_assignments != _assignments(checked_task):
+                changed.append("units")
+            was_removed = task.status == TaskStatus.REMOVED
+            old_due = task.due
+            for name, value in fields.items():
+                setattr(task, name, value)
+            if was_removed:
+                task.status = TaskStatus.DONE if task.done_on else TaskStatus.OPEN
+                changed.append("status")
+            session.add(task)
+            if changed:
+                note = "Cập nhật khi nhập lại kế hoạch: " + ", ".join(sorted(changed))
+                session.add(
+                    TaskEvent(
+                        task_id=task.id,
+                        kind=EventKind.UPDATED,
+                        actor=actor,
+                        via=via,
+                        note=note,
+                        old_due=old_due,
+                        new_due=task.due,
+                    )
+                )
+                summary.updated.append(task.code)
+            else:
+                summary.unchanged.append(task.code)
+        assert task.id is not None
+        session.exec(delete(TaskUnit).where(col(TaskUnit.task_id) == task.id))
+        for unit_position, (unit_code, role) in enumerate(_assignments(checked_task)):
+            session.add(TaskUnit(task_id=task.id, unit_code=unit_code, role=role, position=unit_position))
+
+    for task in tasks.values():
+        if task.status != TaskStatus.REMOVED:
+            task.status = TaskStatus.REMOVED
+            session.add(task)
+            session.add(
+                TaskEvent(
+                    task_id=task.id,
+                    kind=EventKind.REMOVED,
+                    actor=actor,
+                    via=via,
+                    note="Không còn trong kế hoạch khi nhập lại.",
+                )
+            )
+            summary.removed.append(task.code)
+    session.flush()
+    return summary

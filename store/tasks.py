@@ -1,0 +1,247 @@
+"""Reading tasks and changing their status; every change is written to the task's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from plan.deadline import DeadlineKind
+from plan.errors import UserError
+from store.models import AssignmentRole, EventKind, Plan, Section, Task, TaskEvent, TaskStatus, TaskUnit
+
+
+class TaskError(UserError):
+    """A task operation the user asked for cannot be done; the message says why, in Vietnamese."""
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task with what a listing needs: its plan, section and units."""
+
+    task: Task
+    plan_code: str
+    plan_year: int
+    section_code: str | None
+    section_title: str | None
+    lead: tuple[str, ...]
+    coordinating: tuple[str, ...]
+
+    def is_overdue(self, at: date) -> bool:
+        due = self.task.effective_due
+        return self.task.status == TaskStatus.OPEN and due is not None and due < at
+
+    def display_status(self, at: date) -> str:
+        if self.is_overdue(at):
+            return "overdue"
+        return self.task.status
+
+    def to_json(self, at: date) -> dict[str, object]:
+        task = self.task
+        return {
+            "code": task.code,
+            "plan": self.plan_code,
+            "section": self.section_code,
+            "content": task.content,
+            "products": list(task.products),
+            "lead": list(self.lead),
+            "coordinating": list(self.coordinating),
+            "status": task.status,
+            "overdue": self.is_overdue(at),
+            "due": _iso(task.effective_due),
+            "done_on": _iso(task.done_on),
+            "deadline": {
+                "text": task.deadline_text,
+                "kind": task.deadline_kind,
+                "start": _iso(task.start),
+                "due": _iso(task.due),
+                "occurrences": list(task.occurrences),
+            },
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def latest_plan(session: Session) -> Plan | None:
+    return session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.id).desc())).first()
+
+
+def get_plan(session: Session, plan_code: str | None) -> Plan:
+    """The named plan, or the newest one; a clear error when there is none."""
+    if plan_code is None:
+        plan = latest_plan(session)
+        if plan is None:
+            raise TaskError(
+                "Chưa có kế hoạch nào trong cơ sở dữ liệu. Hãy chạy 'nhacviec init' hoặc 'nhacviec plan import'."
+            )
+        return plan
+    plan = session.exec(select(Plan).where(Plan.code == plan_code)).first()
+    if plan is None:
+        known = ", ".join(session.exec(select(Plan.code)).all()) or "chưa có"
+        raise TaskError(f"Không có kế hoạch mã '{plan_code}' (các kế hoạch hiện có: {known}).")
+    return plan
+
+
+def list_tasks(
+    session: Session,
+    *,
+    plan_code: str | None = None,
+    unit: str | None = None,
+    status: str | None = None,
+    overdue_at: date | None = None,
+    include_removed: bool = False,
+) -> list[TaskView]:
+    """Tasks of a plan (the newest by default), in plan order, filtered.
+
+    ``unit`` is a unit code and matches the lead and coordinating units;
+    ``overdue_at`` keeps only open tasks whose due date is before that day.
+    """
+    plan = get_plan(session, plan_code)
+    query = select(Task).where(Task.plan_id == plan.id).order_by(col(Task.position))
+    if status:
+        query = query.where(Task.status == status)
+    elif not include_removed:
+        query = query.where(Task.status != TaskStatus.REMOVED)
+    tasks = list(session.exec(query))
+    sections = {s.id: s for s in session.exec(select(Section).where(Section.plan_id == plan.id))}
+    units: dict[int, list[TaskUnit]] = {}
+    task_ids = [t.id for t in tasks]
+    for assignment in session.exec(
+        select(TaskUnit).where(col(TaskUnit.task_id).in_(task_ids)).order_by(col(TaskUnit.position))
+    ):
+        units.setdefault(assignment.task_id, []).append(assignment)
+    views = []
+    for task in tasks:
+        assigned = units.get(task.id or -1, [])
+        section = sections.get(task.section_id)
+        view = TaskView(
+            task=task,
+            plan_code=plan.code,
+            plan_year=plan.year,
+            section_code=section.code if section else None,
+            section_title=section.title if section else None,
+            lead=tuple(a.unit_code for a in assigned if a.role == AssignmentRole.LEAD),
+            coordinating=tuple(a.unit_code for a in assigned if a.role == AssignmentRole.COORDINATING),
+        )
+        if unit and unit not in view.lead and unit not in view.coordinating:
+            continue
+        if overdue_at and not view.is_overdue(overdue_at):
+            continue
+        views.append(view)
+    return views
+
+
+def find_task(session: Session, code: str, plan_code: str | None = None) -> Task:
+    plan = get_plan(session, plan_code)
+    wanted = code.strip().upper()
+    task = session.exec(select(Task).where(Task.plan_id == plan.id, Task.code == wanted)).first()
+    if task is None:
+        raise TaskError(f"Không có nhiệm vụ mã '{code}' trong kế hoạch {plan.code}.")
+    return task
+
+
+def history(session: Session, task: Task) -> list[TaskEvent]:
+    return list(
+        session.exec(select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(col(TaskEvent.id)))
+    )
+
+
+def _record(session: Session, task: Task, event: TaskEvent) -> None:
+    session.add(task)
+    session.add(event)
+    session.flush()
+
+
+def mark_done(
+    session: Session, task: Task, *, on: date, actor: str, via: str, note: str | None = None
+) -> None:
+    if task.status == TaskStatus.DONE:
+        raise TaskError(f"Nhiệm vụ {task.code} đã được đánh dấu hoàn thành ngày {task.done_on:%d/%m/%Y}.")
+    if task.status == TaskStatus.REMOVED:
+        raise TaskError(f"Nhiệm vụ {task.code} không còn trong kế hoạch.")
+    task.status = TaskStatus.DONE
+    task.done_on = on
+    _record(
+        session,
+        task,
+        TaskEvent(task_id=task.id, kind=EventKind.DONE, effective_on=on, actor=actor, via=via, note=note),
+    )
+
+
+def reopen(session: Session, task: Task, *, on: date, actor: str, via: str, note: str | None = None) -> None:
+    if task.status != TaskStatus.DONE:
+        raise TaskError(f"Nhiệm vụ {task.code} chưa hoàn thành nên không cần mở lại.")
+    task.status = TaskStatus.OPEN
+    task.done_on = None
+    _record(
+        session,
+        task,
+        TaskEvent(task_id=task.id, kind=EventKind.REOPENED, effective_on=on, actor=actor, via=via, note=note),
+    )
+
+
+def extend(session: Session, task: Task, *, to: date, reason: str, on: date, actor: str, via: str) -> None:
+    """Give an open task a later due date (gia hạn)."""
+    if task.status != TaskStatus.OPEN:
+        raise TaskError(
+            f"Chỉ gia hạn được nhiệm vụ đang thực hiện; {task.code} đang ở trạng thái '{task.status}'."
+        )
+    current = task.effective_due
+    if current is None:
+        raise TaskError(
+            f"Nhiệm vụ {task.code} chưa có hạn (\"{task.deadline_text}\"): dùng 'nhacviec tasks set-due {task.code} NGÀY'."
+        )
+    if to <= current:
+        raise TaskError(f"Ngày gia hạn {to:%d/%m/%Y} phải sau hạn hiện tại {current:%d/%m/%Y}.")
+    if not reason.strip():
+        raise TaskError("Cần ghi lý do gia hạn (--reason).")
+    task.due_override = to
+    _record(
+        session,
+        task,
+        TaskEvent(
+            task_id=task.id,
+            kind=EventKind.EXTENDED,
+            effective_on=on,
+            actor=actor,
+            via=via,
+            note=reason,
+            old_due=current,
+            new_due=to,
+        ),
+    )
+
+
+_UNDATED_KINDS = {DeadlineKind.UNSCHEDULED.value, DeadlineKind.EVENT.value}
+
+
+def set_due(
+    session: Session, task: Task, *, due: date, on: date, actor: str, via: str, note: str | None = None
+) -> None:
+    """Give a task with no date ("Theo Kế hoạch", "Sau khi ...") its due date."""
+    if task.deadline_kind not in _UNDATED_KINDS:
+        raise TaskError(
+            f'Nhiệm vụ {task.code} đã có thời hạn "{task.deadline_text}"; để lùi hạn hãy dùng '
+            f"'nhacviec tasks extend {task.code} --to NGÀY --reason ...'."
+        )
+    if task.status == TaskStatus.REMOVED:
+        raise TaskError(f"Nhiệm vụ {task.code} không còn trong kế hoạch.")
+    old = task.effective_due
+    task.due_override = due
+    _record(
+        session,
+        task,
+        TaskEvent(
+            task_id=task.id,
+            kind=EventKind.DUE_SET,
+            effective_on=on,
+            actor=actor,
+            via=via,
+            note=note,
+            old_due=old,
+            new_due=due,
+        ),
+    )

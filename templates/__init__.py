@@ -1,0 +1,1 @@
+"""Jinja2 message templates (Vietnamese), one folder per channel."""
