@@ -41,6 +41,15 @@ def parse_date(text: str, what: str = "ngày") -> date:
     )
 
 
+WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+
+
+def when(at: datetime) -> str:
+    """A send time as the office reads it: "T5 02/01/2020 07:30"."""
+    local = at.astimezone(TZ)
+    return f"{WEEKDAY_SHORT[local.weekday()]} {local:%d/%m/%Y %H:%M}"
+
+
 def today() -> date:
     """Today in Asia/Ho_Chi_Minh: the CLI's only clock (logic below it takes dates as arguments)."""
     return datetime.now(TZ).date()

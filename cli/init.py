@@ -29,6 +29,7 @@ def init(
         sync_units(session, directory)
         console.print(f"Cơ sở dữ liệu: {engine.url.render_as_string(hide_password=True)}")
         console.print(f"Danh bạ: {len(directory.units)} đơn vị.")
+        _seed_rules(session, config.rules_file)
         if not with_sample:
             return
         checked = read_and_check(config.sample_plan, None)
@@ -42,3 +43,18 @@ def init(
             return
         summary = import_plan(session, checked, code, actor=actor(), via="init")
         console.print(f"Đã nạp kế hoạch mẫu {code}: {len(summary.created)} nhiệm vụ.")
+
+
+def _seed_rules(session, rules_file) -> None:  # type: ignore[no-untyped-def]
+    """Load the default rules the first time; never overwrite what admins have edited."""
+    from sqlmodel import select
+
+    from store.models import RuleRecord
+    from store.rules import read_rules_file, replace_rules, unit_codes
+
+    if session.exec(select(RuleRecord.id)).first() is not None:
+        console.print("Quy tắc: giữ nguyên các quy tắc đang dùng.")
+        return
+    rules = read_rules_file(rules_file, unit_codes(session))
+    replace_rules(session, rules, actor=actor(), via="init")
+    console.print(f"Quy tắc: đã nạp {len(rules)} quy tắc mặc định từ {rules_file.name}.")

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import deadlines, init, plans, tasks
+from cli import calendar, deadlines, init, plans, rules, simulate, tasks
 from cli.common import err_console
 from plan.errors import UserError
 
@@ -25,6 +25,11 @@ app.command(
 )(init.init)
 app.add_typer(plans.app, name="plan")
 app.add_typer(tasks.app, name="tasks")
+app.add_typer(rules.app, name="rules")
+app.add_typer(calendar.app, name="calendar")
+app.command("simulate", help="Xem trước mọi thông báo sẽ gửi trong một khoảng thời gian (không gửi gì).")(
+    simulate.simulate
+)
 
 
 def main() -> None:

@@ -137,3 +137,56 @@ class TaskEvent(SQLModel, table=True):
     note: str | None = None
     old_due: date | None = None
     new_due: date | None = None
+
+
+class RuleRecord(SQLModel, table=True):
+    """A rule as admins edit it; ``data`` is the mapping rules.model.parse_rule reads."""
+
+    __tablename__ = "rules"
+
+    id: str = Field(primary_key=True, max_length=64)
+    position: int = 0
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    updated_by: str = Field(default="system", max_length=128)
+
+
+class RuleEvent(SQLModel, table=True):
+    """The rules' history: every change with who made it, and the rule before and after."""
+
+    __tablename__ = "rule_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=16)  # created | updated | deleted | enabled | disabled
+    at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    actor: str = Field(default="system", max_length=128)
+    via: str = Field(default="cli", max_length=32)
+    before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+
+
+class CalendarDay(SQLModel, table=True):
+    """A day an admin declared: an extra day off, or a make-up working day (usually a Saturday)."""
+
+    __tablename__ = "calendar_days"
+
+    day: date = Field(primary_key=True)
+    kind: str = Field(max_length=16)  # "off" | "working"
+    note: str | None = None
+
+
+class ReportSubmission(SQLModel, table=True):
+    """A unit's periodic report received by the Office (from the bot, the web, or entered by hand)."""
+
+    __tablename__ = "report_submissions"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "unit_code", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    unit_code: str = Field(foreign_key="units.code", max_length=32)
+    period: str = Field(max_length=32)  # "Q1", "H1", "9M", "Y", "adhoc-2020-05-04"
+    received_on: date
+    actor: str = Field(default="system", max_length=128)
+    via: str = Field(default="cli", max_length=32)
+    note: str | None = None

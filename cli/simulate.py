@@ -1,0 +1,156 @@
+"""``nhacviec simulate``: the timeline of notifications the plan and rules produce, before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import console, load_directory, open_store, parse_date, settings, when
+from plan.errors import UserError
+
+if TYPE_CHECKING:
+    from planner.model import Notification
+    from rules.model import Rule
+
+KIND_LABELS = {
+    "kickoff": "bắt đầu",
+    "reminder": "nhắc trước hạn",
+    "checkin": "hỏi tiến độ",
+    "escalation": "quá hạn",
+    "report_request": "đề nghị báo cáo",
+    "report_reminder": "nhắc báo cáo",
+    "report_followup": "đôn đốc báo cáo",
+    "digest": "bản tin tuần",
+    "needs_date": "chưa có hạn",
+}
+
+
+def parse_done(values: Sequence[str]) -> dict[str, date]:
+    """``--done CODE=DATE`` options: hypothetical completions."""
+    done: dict[str, date] = {}
+    for value in values:
+        code, sep, day = value.partition("=")
+        if not sep or not code.strip():
+            raise UserError(f"--done '{value}' không đúng dạng MÃ=NGÀY (ví dụ --done IV.4=20/11/2020).")
+        done[code.strip().upper()] = parse_date(day, f"ngày hoàn thành của {code.strip()}")
+    return done
+
+
+def timeline(
+    start: date,
+    end: date,
+    *,
+    rules: list[Rule] | None = None,
+    done: dict[str, date] | None = None,
+    plan_code: str | None = None,
+) -> list[Notification]:
+    """Plan from the database's tasks and rules (or the given rules), with hypothetical completions."""
+    from planner.model import StatusChange
+    from planner.planner import plan_notifications
+    from store.calendar import working_calendar
+    from store.db import session_scope
+    from store.planning import load_planner_input
+    from store.rules import load_rules
+
+    if end < start:
+        raise UserError(f"--to ({end:%d/%m/%Y}) phải không trước --from ({start:%d/%m/%Y}).")
+    config = settings()
+    with session_scope(open_store()) as session:
+        inputs = load_planner_input(session, load_directory(), plan_code)
+        current_rules = rules if rules is not None else load_rules(session)
+        calendar = working_calendar(session, config.calendar_file, config.send_time)
+    if not inputs.tasks:
+        raise UserError(
+            "Chưa có nhiệm vụ nào trong cơ sở dữ liệu. Hãy chạy 'nhacviec init' hoặc 'nhacviec plan import'."
+        )
+    if done:
+        known = {t.code for t in inputs.tasks}
+        unknown = sorted(set(done) - known)
+        if unknown:
+            raise UserError(f"--done: không có nhiệm vụ mã {', '.join(unknown)}.")
+        tasks = [
+            replace(t, changes=(*t.changes, StatusChange(done[t.code], "done"))) if t.code in done else t
+            for t in inputs.tasks
+        ]
+        inputs = replace(inputs, tasks=tasks)
+    return plan_notifications(inputs, current_rules, calendar, start, end)
+
+
+def concerns_unit(notification: Notification, unit: str) -> bool:
+    task = notification.data.get("task")
+    if task is not None and unit in task.lead:
+        return True
+    return any(r.code == unit or r.code.startswith(unit + ".") for r in notification.recipients)
+
+
+def recipients_text(notification: Notification) -> str:
+    """ "VP (email, telegram); cc: PCMNV (email)" — one entry per recipient, channels grouped."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for recipient in notification.recipients:
+        groups.setdefault((recipient.role, recipient.code), []).append(recipient.channel)
+    to = [f"{code} ({', '.join(ch)})" for (role, code), ch in groups.items() if role == "to"]
+    cc = [f"{code} ({', '.join(ch)})" for (role, code), ch in groups.items() if role == "cc"]
+    return "; ".join(to) + (f"; cc: {'; '.join(cc)}" if cc else "")
+
+
+def subject_text(notification: Notification) -> str:
+    if notification.task:
+        return notification.task
+    return notification.period or ""
+
+
+def print_timeline(notifications: list[Notification], title: str) -> None:
+    table = Table("Lúc", "Loại", "Quy tắc", "Nhiệm vụ / kỳ", "Bậc", "Người nhận", title=title)
+    for n in notifications:
+        table.add_row(
+            when(n.at),
+            KIND_LABELS.get(n.kind, n.kind),
+            n.rule,
+            subject_text(n),
+            str(n.level or ""),
+            recipients_text(n),
+        )
+    console.print(table)
+    console.print(f"{len(notifications)} thông báo.")
+
+
+def simulate(
+    from_: Annotated[str, typer.Option("--from", help="Từ ngày (31/12/2020 hoặc 2020-12-31).")],
+    to: Annotated[str, typer.Option("--to", help="Đến ngày (tính cả ngày này).")],
+    task: Annotated[str | None, typer.Option("--task", help="Chỉ nhiệm vụ này (mã, ví dụ IV.4).")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Chỉ những gì liên quan tới đơn vị này.")] = None,
+    done: Annotated[
+        list[str] | None,
+        typer.Option("--done", help="Giả sử nhiệm vụ hoàn thành ngày đó: MÃ=NGÀY (lặp lại được)."),
+    ] = None,
+    rules_file: Annotated[
+        Path | None, typer.Option("--rules", help="Thử với tệp quy tắc này thay cho quy tắc đang dùng.")
+    ] = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Chỉ kế hoạch này (mặc định: mọi kế hoạch).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In danh sách JSON.")] = False,
+) -> None:
+    start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+    rules = None
+    if rules_file is not None:
+        from store.rules import read_rules_file
+
+        rules = read_rules_file(rules_file)
+    notifications = timeline(start, end, rules=rules, done=parse_done(done or []), plan_code=plan)
+    if task:
+        notifications = [n for n in notifications if (n.task or "").upper() == task.strip().upper()]
+    if unit:
+        codes = load_directory().resolve(unit)
+        notifications = [n for n in notifications if any(concerns_unit(n, code) for code in codes)]
+    if as_json:
+        print(json.dumps([n.to_json() for n in notifications], ensure_ascii=False, indent=2))
+        return
+    print_timeline(notifications, f"Dự kiến gửi từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}")
