@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,26 @@ def when(at: datetime) -> str:
     """A send time as the office reads it: "T5 02/01/2020 07:30"."""
     local = at.astimezone(TZ)
     return f"{WEEKDAY_SHORT[local.weekday()]} {local:%d/%m/%Y %H:%M}"
+
+
+_TIME_SUFFIX = re.compile(r"^(.*?)[ T](\d{1,2})[:h](\d{2})(?::\d{2})?\s*$")
+
+
+def parse_datetime(text: str, what: str = "thời điểm", default_time: time | None = None) -> datetime:
+    """A moment typed by a user, in Vietnam time: "2020-12-01 07:30", "01/12/2020 7h30", or a date alone."""
+    match = _TIME_SUFFIX.match(text.strip())
+    if match:
+        day = parse_date(match.group(1), what)
+        hour, minute = int(match.group(2)), int(match.group(3))
+        if hour > 23 or minute > 59:
+            raise UserError(f"Giờ trong {what} '{text}' không hợp lệ.")
+        return datetime.combine(day, time(hour, minute), TZ)
+    return datetime.combine(parse_date(text, what), default_time or time(23, 59), TZ)
+
+
+def now() -> datetime:
+    """The CLI's clock, in Vietnam time."""
+    return datetime.now(TZ)
 
 
 def today() -> date:

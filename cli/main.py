@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from cli import calendar, deadlines, init, plans, rules, simulate, tasks
+from cli import calendar, deadlines, init, outbox, plans, rules, run, simulate, tasks
+from cli import templates as templates_cli  # not `templates`: that name is the package of templates
 from cli.common import err_console
 from plan.errors import UserError
 
@@ -27,6 +28,9 @@ app.add_typer(plans.app, name="plan")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(outbox.app, name="outbox")
+app.add_typer(templates_cli.app, name="templates")
+app.command("run", help="Chạy dịch vụ: lập lịch, đưa tin đến hạn vào hộp thư đi và gửi đi.")(run.run)
 app.command("simulate", help="Xem trước mọi thông báo sẽ gửi trong một khoảng thời gian (không gửi gì).")(
     simulate.simulate
 )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config import CONFIG_DIR, SAMPLE_PLAN, UNITS_FILE
@@ -27,6 +29,48 @@ class Settings(BaseSettings):
     rules_file: Path = CONFIG_DIR / "rules.yaml"
     send_time: str | None = None  # HH:MM; default: the calendar file's
     timezone: str = "Asia/Ho_Chi_Minh"
+
+    # Templates: an admin's folder of overrides (same layout as templates/), rendered in the sandbox.
+    templates_dir: Path | None = None
+    # ZNS template ids (approved by Zalo in advance), per notification kind: config/zns.yaml.
+    zns_templates_file: Path = CONFIG_DIR / "zns.yaml"
+
+    # Email (aiosmtplib). No host: messages go to the file sink instead.
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # default: 465 with tls, 587 with starttls, 25 otherwise
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Văn phòng Sở <nhacviec@localhost>"
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_timeout: float = 30.0
+    smtp_pool_size: int = 4  # connections kept open and used concurrently
+
+    # Telegram (python-telegram-bot). api_url: a self-hosted Bot API server (or a test server).
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+
+    # Zalo Official Account and ZNS (httpx). The refresh token is read on first start only;
+    # the rotated pair lives in the database.
+    zalo_app_id: str | None = None
+    zalo_secret_key: SecretStr | None = None
+    zalo_refresh_token: SecretStr | None = None
+    zalo_api_url: str = "https://openapi.zalo.me"
+    zalo_business_api_url: str = "https://business.openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+
+    # File sink: one .eml / .txt per message, the default when no channel is configured.
+    sink_dir: Path | None = None  # default: <data_dir>/sent
+    console_sink: bool = True
+
+    # Outbox
+    max_attempts: int = 6
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    claim_lease_seconds: float = 600.0  # a row claimed longer ago by another host is taken again
+
+    @property
+    def effective_sink_dir(self) -> Path:
+        return self.sink_dir or self.data_dir / "sent"
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -89,7 +89,7 @@ class ReportingInput:
     )  # (unit, period code) -> day received
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recipient:
     code: str  # a unit ("TCCB"), a unit's head ("TCCB.head") or a leader ("PGD1", "GD")
     role: Role
@@ -99,7 +99,7 @@ class Recipient:
         return {"unit": self.code, "role": str(self.role), "channel": str(self.channel)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Notification:
     """One message the planner decided to send, to one or more recipients on one or more channels.
 

@@ -25,9 +25,10 @@ Conventions (all days are working days of the calendar, sent at its send time):
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from plan.units import Directory
@@ -53,9 +54,16 @@ def plan_notifications(
     """Every notification the enabled rules produce for the days ``start`` to ``end`` inclusive, in send order."""
     planner = _Planner(inputs, calendar, start, end)
     notifications: list[Notification] = []
-    for rule in rules:
-        if rule.enabled:
-            notifications.extend(planner.run(rule))
+    # A year of a large plan allocates millions of small objects that are all kept: the cyclic garbage
+    # collector would walk them again and again (half the run time). Nothing here makes cycles.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
+    try:
+        for rule in rules:
+            if rule.enabled:
+                notifications.extend(planner.run(rule))
+    finally:
+        gc.set_threshold(*thresholds)
     positions = {(t.plan, t.code): t.position for t in inputs.tasks}
     notifications.sort(
         key=lambda n: (
@@ -76,6 +84,8 @@ class _Planner:
         self.calendar = calendar
         self.start = start
         self.end = end
+        self._recipients: dict[tuple[object, ...], tuple[Recipient, ...]] = {}
+        self._send_times: dict[tuple[date, object], datetime] = {}
 
     # -- shared -----------------------------------------------------------------------------------------
 
@@ -111,6 +121,22 @@ class _Planner:
         audience: Sequence[Audience],
         task: TaskInput | None = None,
         reporting_units: Sequence[str] = (),
+    ) -> tuple[Recipient, ...]:
+        """Who gets it, on which channels. Memoised: a plan has only a few distinct combinations."""
+        cache_key = (
+            rule.channels,
+            tuple(audience),
+            task.lead if task else (),
+            task.coordinating if task else (),
+            tuple(reporting_units),
+        )
+        found = self._recipients.get(cache_key)
+        if found is None:
+            found = self._recipients[cache_key] = self._resolve(rule, audience, task, reporting_units)
+        return found
+
+    def _resolve(
+        self, rule: Rule, audience: Sequence[Audience], task: TaskInput | None, reporting_units: Sequence[str]
     ) -> tuple[Recipient, ...]:
         roles: dict[str, Role] = {}
         for entry in audience:
@@ -155,13 +181,15 @@ class _Planner:
     ) -> Notification:
         plan = task.plan if task else plan
         subject = f"{plan}:{task.code}" if task else (f"{plan}:{period}" if period else (plan or "*"))
-        at = self.calendar.at_send_time(day)
-        if rule.send_time is not None:
-            at = at.replace(hour=rule.send_time.hour, minute=rule.send_time.minute)
-        payload: dict[str, Any] = {"day": day}
-        if task is not None:
-            payload["task"] = task
-        payload.update(data or {})
+        at = self._send_times.get((day, rule.send_time))
+        if at is None:
+            at = self.calendar.at_send_time(day)
+            if rule.send_time is not None:
+                at = at.replace(hour=rule.send_time.hour, minute=rule.send_time.minute)
+            self._send_times[(day, rule.send_time)] = at
+        payload: dict[str, Any] = {"day": day, "task": task, **data} if data else {"day": day, "task": task}
+        if task is None:
+            del payload["task"]
         return Notification(
             key=f"{rule.id}/{subject}/{occurrence}",
             at=at,
@@ -282,7 +310,7 @@ class _Planner:
     # -- report rules -----------------------------------------------------------------------------------
 
     def report(self, rule: Rule, reporting: ReportingInput) -> Iterator[Notification]:
-        for period, covers in _merged_periods(reporting):
+        for period, covers in merged_periods(reporting):
             if rule.kind == NotificationKind.REPORT_FOLLOWUP:
                 day = self.calendar.add_working_days(period.cutoff, rule.days)
             else:
@@ -291,7 +319,7 @@ class _Planner:
                 continue
             units = list(reporting.units)
             if rule.kind != NotificationKind.REPORT_REQUEST:
-                units = [u for u in units if not _has_reported(reporting, u, covers, day)]
+                units = [u for u in units if not has_reported(reporting, u, covers, day)]
                 if not units:
                     continue
             recipients = self.recipients(rule, rule.audience, reporting_units=units)
@@ -378,7 +406,7 @@ def _code(person: Any) -> str:
     return person.code or person.title
 
 
-def _merged_periods(reporting: ReportingInput) -> list[tuple[ReportPeriod, list[ReportPeriod]]]:
+def merged_periods(reporting: ReportingInput) -> list[tuple[ReportPeriod, list[ReportPeriod]]]:
     """Periods grouped by cut-off; each group is named after its longest period (Q2 + H1 -> H1)."""
     groups: dict[date, list[ReportPeriod]] = {}
     for period in periods_for_year(reporting.year, reporting.kinds):
@@ -391,7 +419,7 @@ def _merged_periods(reporting: ReportingInput) -> list[tuple[ReportPeriod, list[
     return merged
 
 
-def _has_reported(reporting: ReportingInput, unit: str, covers: Sequence[ReportPeriod], day: date) -> bool:
+def has_reported(reporting: ReportingInput, unit: str, covers: Sequence[ReportPeriod], day: date) -> bool:
     for period in covers:
         received = reporting.received.get((unit, period.code))
         if received is not None and received <= day:

@@ -190,3 +190,89 @@ class ReportSubmission(SQLModel, table=True):
     actor: str = Field(default="system", max_length=128)
     via: str = Field(default="cli", max_length=32)
     note: str | None = None
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for its send time or its next attempt
+    SENDING = "sending"  # claimed by a dispatcher; reclaimed if that dispatcher died
+    SENT = "sent"
+    FAILED = "failed"  # a permanent failure (address rejected, bot blocked...): not retried
+    DEAD = "dead"  # transient failures until the last attempt: the dead-letter list
+    SKIPPED = "skipped"  # nothing to send to (no address for the channel): a configuration problem
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one recipient on one channel, rendered when it was planned.
+
+    ``key`` is the planner's delivery key (rule, plan and task or period,
+    occurrence, recipient, channel): unique, so planning twice never sends twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=255)
+    notification_key: str = Field(max_length=255, index=True)
+    kind: str = Field(max_length=32)
+    rule: str = Field(max_length=64)
+    plan: str | None = Field(default=None, max_length=64)
+    task: str | None = Field(default=None, max_length=32)
+    period: str | None = Field(default=None, max_length=32)
+    level: int | None = None
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=64)
+    role: str = Field(default="to", max_length=8)
+    recipient_name: str = ""
+    address: str | None = Field(default=None, max_length=255)
+    subject: str = ""
+    body_text: str = ""
+    body_html: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
+    due_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    next_attempt_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    attempts: int = 0
+    last_error: str | None = None
+    provider_id: str | None = Field(default=None, max_length=255)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    origin: str = Field(default="planner", max_length=32)  # planner | manual
+
+
+class ConfigProblemRecord(SQLModel, table=True):
+    """A configuration problem the admin must fix (a unit with no address for a channel), reported once."""
+
+    __tablename__ = "config_problems"
+
+    key: str = Field(primary_key=True, max_length=255)
+    message: str
+    first_seen: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    occurrences: int = 1
+
+
+class AddressAlias(SQLModel, table=True):
+    """An address a provider told us changed (a Telegram group migrated to a supergroup)."""
+
+    __tablename__ = "address_aliases"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    old: str = Field(primary_key=True, max_length=255)
+    new: str = Field(max_length=255)
+    at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class ZaloToken(SQLModel, table=True):
+    """The Zalo OA token pair. The refresh token works once: the new pair is stored before it is used."""
+
+    __tablename__ = "zalo_tokens"
+
+    id: int = Field(default=1, primary_key=True)
+    access_token: str
+    refresh_token: str
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    generation: int = 0  # increases with every refresh; a refresh that lost the race sees it moved

@@ -1,0 +1,1 @@
+"""Delivery: turning planned notifications into outbox rows, and the dispatcher that sends them."""

@@ -1,0 +1,85 @@
+"""Which notifier serves each channel, from the settings.
+
+A channel with its settings filled in (SMTP host, bot token, Zalo app) gets
+its real notifier; any other falls back to the file sink (one .eml / .txt per
+message) plus the console, so a fresh installation shows real rendered
+messages without sending anything anywhere.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from notifiers.base import Notifier, OutgoingMessage, SendResult
+
+CHANNELS = ("email", "telegram", "zalo")
+
+
+class FanOut(Notifier):
+    """Send to several notifiers (the file sink and the console); the first one's result counts."""
+
+    channel = "fanout"
+
+    def __init__(self, channel: str, notifiers: list[Notifier]) -> None:
+        self.channel = channel  # type: ignore[misc]
+        self.notifiers = notifiers
+
+    async def open(self) -> None:
+        for notifier in self.notifiers:
+            await notifier.open()
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        results = [await notifier.send(message) for notifier in self.notifiers]
+        return results[0]
+
+    async def close(self) -> None:
+        for notifier in self.notifiers:
+            await notifier.close()
+
+
+def is_configured(settings: Settings, channel: str) -> bool:
+    if channel == "email":
+        return bool(settings.smtp_host)
+    if channel == "telegram":
+        return settings.telegram_token is not None
+    return bool(settings.zalo_app_id and settings.zalo_secret_key)
+
+
+def build_notifiers(
+    settings: Settings, engine: Engine, *, console: bool | None = None
+) -> dict[str, Notifier]:
+    """One notifier per channel; real ones where configured, the sink elsewhere."""
+    notifiers: dict[str, Notifier] = {}
+    for channel in CHANNELS:
+        if is_configured(settings, channel):
+            notifiers[channel] = _real(settings, engine, channel)
+        else:
+            notifiers[channel] = _sink(
+                settings, channel, settings.console_sink if console is None else console
+            )
+    return notifiers
+
+
+def _real(settings: Settings, engine: Engine, channel: str) -> Notifier:
+    if channel == "email":
+        from notifiers.email import EmailNotifier
+
+        return EmailNotifier.from_settings(settings)
+    if channel == "telegram":
+        from notifiers.telegram import TelegramNotifier
+
+        return TelegramNotifier.from_settings(settings)
+    from notifiers.zalo import ZaloNotifier
+    from store.zalo_tokens import DatabaseTokenStore
+
+    return ZaloNotifier.from_settings(settings, DatabaseTokenStore(engine))
+
+
+def _sink(settings: Settings, channel: str, console: bool) -> Notifier:
+    from notifiers.sink import ConsoleNotifier, FileSinkNotifier
+
+    sinks: list[Notifier] = [FileSinkNotifier.from_settings(settings, channel)]
+    if console:
+        sinks.append(ConsoleNotifier())
+    return sinks[0] if len(sinks) == 1 else FanOut(channel, sinks)

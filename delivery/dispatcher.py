@@ -1,0 +1,224 @@
+"""The dispatcher: claim due outbox rows, send each through its channel, record the outcome.
+
+One clear loop, in the manner of a ``sendalerts`` command: claim a batch, send
+it with a bound on concurrency per channel, record every outcome as soon as it
+is known (so a crash loses at most what is in flight), repeat until nothing is
+due. Database calls run in a worker thread, so slow I/O never stalls the sends
+of other channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from delivery.retry import RetryPolicy
+from notifiers.base import DeliveryError, Notifier, OutgoingMessage
+from store import outbox
+from store.db import session_scope
+from store.models import OutboxMessage, OutboxStatus, utcnow
+
+log = logging.getLogger("nhacviec.dispatch")
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def pid_is_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@dataclass
+class DispatchSummary:
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes[OutboxStatus.SENT]
+
+    def __str__(self) -> str:
+        labels = {"sent": "đã gửi", "pending": "sẽ thử lại", "failed": "lỗi", "dead": "hết lượt thử"}
+        parts = [f"{labels.get(k, k)} {v}" for k, v in sorted(self.outcomes.items())]
+        return ", ".join(parts) or "không có tin nào đến hạn"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        notifiers: Mapping[str, Notifier],
+        *,
+        policy: RetryPolicy | None = None,
+        worker: str | None = None,
+        lease: timedelta = timedelta(minutes=10),
+        batch_size: int = 100,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.notifiers = dict(notifiers)
+        self.policy = policy or RetryPolicy()
+        self.worker = worker or default_worker_id()
+        self.lease = lease
+        self.batch_size = batch_size
+        self.clock = clock
+        self._limits = {
+            channel: asyncio.Semaphore(n.max_concurrency) for channel, n in self.notifiers.items()
+        }
+
+    async def run_once(self, now: datetime | None = None) -> DispatchSummary:
+        """Send everything due at ``now`` (default: the clock); returns what happened."""
+        summary = DispatchSummary()
+        claim_time = now or self.clock()
+        released = await asyncio.to_thread(
+            outbox.release_abandoned, self.engine, socket.gethostname(), pid_is_alive
+        )
+        if released:
+            log.warning(
+                "released %d message(s) left in flight by a stopped dispatcher on this host", released
+            )
+        while True:
+            batch = await asyncio.to_thread(
+                outbox.claim,
+                self.engine,
+                worker=self.worker,
+                now=claim_time,
+                limit=self.batch_size,
+                lease=self.lease,
+                channels=list(self.notifiers),
+            )
+            if not batch:
+                return summary
+            results = await asyncio.gather(*(self._deliver(message, now) for message in batch))
+            summary.outcomes.update(results)
+
+    async def _deliver(self, message: OutboxMessage, now: datetime | None) -> str:
+        notifier = self.notifiers[message.channel]
+        outgoing = OutgoingMessage(
+            key=message.key,
+            channel=message.channel,
+            address=message.address or "",
+            recipient_name=message.recipient_name,
+            subject=message.subject,
+            text=message.body_text,
+            html=message.body_html,
+            extra=message.extra or {},
+        )
+        # The slot is held until the outcome is recorded: at most ``max_concurrency`` messages per channel are
+        # ever sent-but-not-yet-recorded, which bounds what a crash can make us send twice.
+        async with self._limits[message.channel]:
+            try:
+                result = await notifier.send(outgoing)
+            except DeliveryError as error:
+                return await asyncio.to_thread(self._record_failure, message, error, now)
+            except Exception as error:  # a bug or an unexpected library error: retry, never lose the row
+                log.exception("send failed unexpectedly key=%s", message.key)
+                wrapped = DeliveryError(f"Lỗi không mong đợi: {type(error).__name__}")
+                return await asyncio.to_thread(self._record_failure, message, wrapped, now)
+            await asyncio.to_thread(
+                self._record_success, message, result.provider_id, result.new_address, now
+            )
+        return OutboxStatus.SENT
+
+    def _record_success(
+        self, message: OutboxMessage, provider_id: str | None, new_address: str | None, now: datetime | None
+    ) -> None:
+        at = now or self.clock()
+        outbox.mark_sent(self.engine, message, self.worker, provider_id=provider_id, at=at)
+        log.info(
+            "sent key=%s channel=%s recipient=%s provider_id=%s",
+            message.key,
+            message.channel,
+            message.recipient,
+            provider_id,
+        )
+        if new_address and message.address:
+            with session_scope(self.engine) as session:
+                outbox.record_alias(session, message.channel, message.address, new_address)
+            log.info(
+                "address moved key=%s channel=%s old=%s new=%s",
+                message.key,
+                message.channel,
+                message.address,
+                new_address,
+            )
+
+    def _record_failure(self, message: OutboxMessage, error: DeliveryError, now: datetime | None) -> str:
+        at = now or self.clock()
+        attempts = message.attempts + 1
+        if error.config_problem:
+            with session_scope(self.engine) as session:
+                first = outbox.record_problem(
+                    session,
+                    f"{message.channel}:{message.recipient}:{error.reason}",
+                    f"{message.recipient} ({message.channel}): {error.reason}",
+                    now=at,
+                )
+            if first:
+                log.warning(
+                    "configuration problem key=%s channel=%s: %s", message.key, message.channel, error.reason
+                )
+        if error.permanent:
+            outbox.mark_final(
+                self.engine, message, self.worker, status=OutboxStatus.FAILED, error=error.reason
+            )
+            log.warning(
+                "failed key=%s channel=%s attempts=%d error=%s",
+                message.key,
+                message.channel,
+                attempts,
+                error.reason,
+            )
+            return OutboxStatus.FAILED
+        next_attempt = self.policy.next_attempt(at, attempts, error.retry_after)
+        if next_attempt is None:
+            outbox.mark_final(self.engine, message, self.worker, status=OutboxStatus.DEAD, error=error.reason)
+            log.error(
+                "dead letter key=%s channel=%s attempts=%d error=%s",
+                message.key,
+                message.channel,
+                attempts,
+                error.reason,
+            )
+            return OutboxStatus.DEAD
+        outbox.mark_retry(self.engine, message, self.worker, error=error.reason, next_attempt_at=next_attempt)
+        log.info(
+            "retry key=%s channel=%s attempts=%d next=%s error=%s",
+            message.key,
+            message.channel,
+            attempts,
+            next_attempt.isoformat(),
+            error.reason,
+        )
+        return OutboxStatus.PENDING
+
+
+async def dispatch(engine: Engine, notifiers: Mapping[str, Notifier], **options: object) -> DispatchSummary:
+    """Open the notifiers, send everything due, close them."""
+    now = options.pop("now", None)
+    opened: list[Notifier] = []
+    try:
+        for notifier in notifiers.values():
+            await notifier.open()
+            opened.append(notifier)
+        dispatcher = Dispatcher(engine, notifiers, **options)  # type: ignore[arg-type]
+        return await dispatcher.run_once(now)  # type: ignore[arg-type]
+    finally:
+        for notifier in opened:
+            await notifier.close()

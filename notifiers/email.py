@@ -1,0 +1,397 @@
+"""The email channel: aiosmtplib over a small pool of persistent SMTP connections.
+
+Messages are built once by :func:`build_email` (shared with the file sink, so a
+``.eml`` file is exactly what would have been sent). The ``Message-ID`` derives
+from the outbox key, so a message sent twice (a retry after a lost reply) has
+the same id and mail clients fold the copies; ``X-Nhacviec-Key`` carries the
+key itself for reconciliation.
+
+Every failure becomes a :class:`~notifiers.base.DeliveryError`: 5xx on an
+address or the content is permanent, 4xx and network trouble are transient,
+bad credentials or TLS are a configuration problem. The SMTP password never
+appears in a message, a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.errors
+import email.utils
+import hashlib
+import logging
+import re
+import ssl
+from datetime import UTC, datetime
+from email.charset import Charset
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from typing import TYPE_CHECKING, Any, Literal
+
+import aiosmtplib
+from pydantic import SecretStr
+
+from notifiers.base import (
+    DeliveryError,
+    Notifier,
+    OutgoingMessage,
+    PermanentError,
+    SendResult,
+    TransientError,
+)
+from plan.text import clean
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TlsMode = Literal["none", "starttls", "tls"]
+DEFAULT_PORTS: dict[str, int] = {"tls": 465, "starttls": 587, "none": 25}
+AUTH_HINT = "Sai tên đăng nhập hoặc mật khẩu SMTP (NHACVIEC_SMTP_USER / NHACVIEC_SMTP_PASSWORD)"
+AUTH_REQUIRED = 530
+AUTH_REQUIRED_HINT = "Máy chủ SMTP yêu cầu đăng nhập: đặt NHACVIEC_SMTP_USER và NHACVIEC_SMTP_PASSWORD"
+STARTTLS_REQUIRED_HINT = "Máy chủ SMTP yêu cầu mã hóa: đặt NHACVIEC_SMTP_TLS=starttls"
+KEY_HEADER = "X-Nhacviec-Key"
+RETRY_ON_FRESH_CONNECTION = 421  # "service closing": the server dropped an idle pooled connection
+
+
+class _HeaderSafePolicy(EmailPolicy):
+    """The SMTP policy, with our own RFC 2047 encoding of non-ASCII Subject, From and To.
+
+    Python 3.11's folder puts the space between two words *between* two encoded
+    words, where RFC 2047 says to ignore it: "kết quả cải" comes back as "kết
+    quảcải". Subjects are encoded by :class:`email.header.Header` instead, which
+    keeps every space inside an encoded word; a display name becomes one encoded
+    word, because parsers disagree on the space between encoded words in a phrase.
+    """
+
+    def fold(self, name: str, value: Any) -> str:
+        folded = _fold_encoded(name, value, self)
+        return super().fold(name, value) if folded is None else folded
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        folded = _fold_encoded(name, value, self)
+        return super().fold_binary(name, value) if folded is None else folded.encode("ascii")
+
+
+# Every part is quoted-printable, so the message is 7-bit clean: no SMTPUTF8 or 8BITMIME needed.
+POLICY = _HeaderSafePolicy(linesep="\r\n", cte_type="7bit")
+_ADDRESS_HEADERS = frozenset({"from", "to"})
+_TEXT_HEADERS = frozenset({"subject", KEY_HEADER.lower()})
+_UTF8 = Charset("utf-8")
+_NAME_AND_ADDRESS = re.compile(r"^(?P<name>.*?)\s*<(?P<address>[^<>]*)>\s*$", re.DOTALL)
+
+
+def _fold_encoded(name: str, value: Any, policy: EmailPolicy) -> str | None:
+    """``name: value`` encoded our way, or None to let the standard folder do it (ASCII, other headers)."""
+    text = str(value)
+    if text.isascii():
+        return None
+    width = policy.max_line_length or 78
+    if name.lower() in _TEXT_HEADERS:
+        body = Header(text, "utf-8", header_name=name).encode(linesep=policy.linesep, maxlinelen=width)
+    elif name.lower() in _ADDRESS_HEADERS and not any(group.display_name for group in value.groups):
+        body = ("," + policy.linesep + " ").join(
+            _encode_address(address, len(name) + 2, width, policy.linesep) for address in value.addresses
+        )
+    else:
+        return None
+    return f"{name}: {body}{policy.linesep}"
+
+
+def _encode_address(address: Address, indent: int, width: int, linesep: str) -> str:
+    display = address.display_name
+    if not display:
+        return address.addr_spec
+    if display.isascii():
+        return str(address)
+    encoded = _UTF8.header_encode(display)
+    separator = " " if indent + len(encoded) + len(address.addr_spec) + 3 <= width else linesep + " "
+    return f"{encoded}{separator}<{address.addr_spec}>"
+
+
+def parse_sender(sender: str) -> Address:
+    """``"Văn phòng Sở <nhacviec@so.gov.vn>"`` (commas, quotes and all) or a bare address, as an Address.
+
+    :raises ValueError: no valid address in ``sender``
+    """
+    match = _NAME_AND_ADDRESS.match(sender.strip())
+    if match is None:
+        return make_address("", sender)
+    return make_address(match["name"].strip().strip('"'), match["address"])
+
+
+def make_address(name: str, address: str) -> Address:
+    """``name <address>``, with the name cleaned and an international domain in IDNA form.
+
+    :raises ValueError: ``address`` is not a usable email address (no SMTPUTF8 local parts)
+    """
+    local, _, domain = address.strip().rpartition("@")
+    if not local or not domain or not local.isascii():
+        raise ValueError(f"not an email address: {address!r}")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+        return Address(display_name=clean(name), addr_spec=f"{local}@{ascii_domain}")
+    except (ValueError, IndexError, UnicodeError, email.errors.HeaderParseError) as error:
+        raise ValueError(f"not an email address: {address!r}") from error
+
+
+def message_id_for(key: str, domain: str) -> str:
+    """A Message-ID that depends only on the outbox key (and the sender's domain)."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<nhacviec.{digest}@{domain}>"
+
+
+def build_email(message: OutgoingMessage, sender: str, *, sent_at: datetime | None = None) -> EmailMessage:
+    """The RFC 5322 message for ``message``: text only, or multipart/alternative when there is HTML.
+
+    Headers keep Vietnamese as is; :data:`POLICY` encodes them (RFC 2047) when the
+    message is serialised (:func:`email_bytes`). ``sent_at`` defaults to now.
+
+    :raises ValueError: the sender or the recipient address is not a valid email address
+    """
+    from_ = parse_sender(sender)
+    mail = EmailMessage(policy=POLICY)
+    mail["From"] = from_
+    mail["To"] = make_address(message.recipient_name, message.address)
+    mail["Subject"] = clean(message.subject)
+    mail["Date"] = email.utils.format_datetime(sent_at or datetime.now(UTC).astimezone())
+    mail["Message-ID"] = message_id_for(message.key, from_.domain)
+    mail[KEY_HEADER] = clean(message.key)
+    mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to reminders
+    mail.set_content(message.text, cte="quoted-printable")
+    if message.html:
+        mail.add_alternative(message.html, subtype="html", cte="quoted-printable")
+    return mail
+
+
+def email_bytes(mail: EmailMessage) -> bytes:
+    """The message as it goes over the wire (CRLF line ends, 7-bit ASCII)."""
+    return mail.as_bytes(policy=POLICY)
+
+
+class EmailNotifier(Notifier):
+    """Send email through one SMTP server, reusing up to ``pool_size`` connections concurrently."""
+
+    channel = "email"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        sender: str,
+        port: int | None = None,
+        user: str | None = None,
+        password: SecretStr | str | None = None,
+        tls: TlsMode = "starttls",
+        timeout: float = 30.0,
+        pool_size: int = Notifier.max_concurrency,
+        tls_context: ssl.SSLContext | None = None,
+        validate_certs: bool = True,
+        local_hostname: str | None = None,
+    ) -> None:
+        if tls not in DEFAULT_PORTS:
+            raise ValueError(f"tls must be one of {sorted(DEFAULT_PORTS)}, not {tls!r}")
+        self.host = host
+        self.port = port or DEFAULT_PORTS[tls]
+        self.sender = sender
+        self.envelope_from = parse_sender(sender).addr_spec  # a bad NHACVIEC_SMTP_FROM fails here, early
+        self.user = user or None
+        self._password = (
+            password if isinstance(password, SecretStr) or password is None else SecretStr(password)
+        )
+        self.tls = tls
+        self.timeout = timeout
+        self.pool_size = pool_size
+        self.max_concurrency = (
+            pool_size  # the dispatcher sends at most as many at once as there are connections
+        )
+        self.tls_context = tls_context
+        self.validate_certs = validate_certs
+        self.local_hostname = local_hostname
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._clients: set[aiosmtplib.SMTP] = set()
+        self._slots = asyncio.Semaphore(pool_size)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmailNotifier:
+        if not settings.smtp_host:
+            raise ValueError("Chưa đặt máy chủ SMTP (NHACVIEC_SMTP_HOST)")
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout,
+            pool_size=settings.smtp_pool_size,
+        )
+
+    def __repr__(self) -> str:
+        return f"EmailNotifier(host={self.host!r}, port={self.port}, tls={self.tls!r}, user={self.user!r})"
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        try:
+            mail = build_email(message, self.sender)
+        except ValueError as error:
+            raise PermanentError(f"Địa chỉ email không hợp lệ: {message.address!r}") from error
+        recipient = mail["To"].addresses[0].addr_spec
+        data = email_bytes(mail)
+        async with self._slots:
+            try:
+                await self._send_pooled(data, recipient)
+            except Exception as error:
+                raise self._scrub(classify(error, message.address)) from error
+        return SendResult(provider_id=mail["Message-ID"])
+
+    async def close(self) -> None:
+        """Say QUIT on every connection (politely, ignoring servers that already left)."""
+        clients, self._idle, self._clients = list(self._clients), [], set()
+        for client in clients:
+            if client.is_connected:
+                try:
+                    await client.quit(timeout=min(self.timeout, 5.0))
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    client.close()
+
+    async def _send_pooled(self, data: bytes, recipient: str) -> None:
+        """Send on an idle connection, or a fresh one; a stale pooled connection gets one retry."""
+        client = self._take_idle()
+        if client is None:
+            await self._send_on(await self._connect(), data, recipient)
+            return
+        try:
+            await self._send_on(client, data, recipient)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPResponseException) as error:
+            if not _connection_went_stale(error):
+                raise
+            log.debug(
+                "pooled SMTP connection to %s:%s was closed by the server; reconnecting", self.host, self.port
+            )
+            self._discard(client)
+            await self._send_on(await self._connect(), data, recipient)
+
+    async def _send_on(self, client: aiosmtplib.SMTP, data: bytes, recipient: str) -> None:
+        try:
+            await client.sendmail(self.envelope_from, [recipient], data)
+        finally:
+            self._release(client)
+
+    def _take_idle(self) -> aiosmtplib.SMTP | None:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+            self._discard(client)
+        return None
+
+    def _release(self, client: aiosmtplib.SMTP) -> None:
+        if client.is_connected and client in self._clients:
+            self._idle.append(client)
+        else:
+            self._discard(client)
+
+    def _discard(self, client: aiosmtplib.SMTP) -> None:
+        client.close()
+        self._clients.discard(client)
+        if client in self._idle:
+            self._idle.remove(client)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.user,
+            password=self._password.get_secret_value() if self.user and self._password else None,
+            timeout=self.timeout,
+            use_tls=self.tls == "tls",
+            start_tls=self.tls == "starttls",
+            validate_certs=self.validate_certs,
+            tls_context=self.tls_context,
+            local_hostname=self.local_hostname,
+        )
+        await client.connect()
+        self._clients.add(client)
+        log.debug("connected to SMTP %s:%s (tls=%s, user=%s)", self.host, self.port, self.tls, self.user)
+        return client
+
+    def _scrub(self, error: DeliveryError) -> DeliveryError:
+        """Belt and braces: a server echoing the password back must not put it in our records."""
+        secret = self._password.get_secret_value() if self._password else ""
+        if secret and secret in error.reason:
+            error.reason = error.reason.replace(secret, "***")
+            error.args = (error.reason,)
+        return error
+
+
+def _connection_went_stale(error: Exception) -> bool:
+    if isinstance(error, aiosmtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, aiosmtplib.SMTPResponseException) and error.code == RETRY_ON_FRESH_CONNECTION
+
+
+def classify(error: BaseException, address: str) -> DeliveryError:
+    """Map an aiosmtplib (or network) failure to a transient, permanent or configuration error."""
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        if _is_temporary(error.code):
+            return TransientError(f"Máy chủ SMTP tạm thời không đăng nhập được ({error.code})")
+        return PermanentError(f"{AUTH_HINT} ({error.code})", config_problem=True)
+    if isinstance(error, aiosmtplib.SMTPResponseException) and error.code == AUTH_REQUIRED:
+        hint = STARTTLS_REQUIRED_HINT if "STARTTLS" in error.message.upper() else AUTH_REQUIRED_HINT
+        return PermanentError(f"{hint} ({error.code})", config_problem=True)
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return _refused(error.recipients[0].code, error.recipients[0].message, address)
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused):
+        return _refused(error.code, error.message, address)
+    if isinstance(error, aiosmtplib.SMTPSenderRefused):
+        if _is_temporary(error.code):
+            return TransientError(f"Máy chủ thư tạm thời từ chối người gửi ({error.code} {error.message})")
+        return PermanentError(
+            f"Máy chủ thư không cho phép gửi từ {error.sender} ({error.code} {error.message}); "
+            "kiểm tra NHACVIEC_SMTP_FROM",
+            config_problem=True,
+        )
+    if isinstance(error, aiosmtplib.SMTPConnectResponseError | aiosmtplib.SMTPHeloError):
+        return TransientError(f"Máy chủ thư không nhận kết nối ({error.code} {error.message})")
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        if _is_temporary(error.code):
+            return TransientError(f"Máy chủ thư tạm thời từ chối thư ({error.code} {error.message})")
+        return PermanentError(f"Máy chủ thư từ chối thư gửi {address} ({error.code} {error.message})")
+    cause = error.__cause__
+    if isinstance(error, ssl.SSLCertVerificationError) or isinstance(cause, ssl.SSLCertVerificationError):
+        return PermanentError(
+            "Chứng chỉ TLS của máy chủ SMTP không hợp lệ (kiểm tra NHACVIEC_SMTP_HOST và NHACVIEC_SMTP_TLS)",
+            config_problem=True,
+        )
+    if isinstance(error, ssl.SSLError) or isinstance(cause, ssl.SSLError):
+        return TransientError(
+            f"Lỗi TLS với máy chủ thư (kiểm tra NHACVIEC_SMTP_TLS / NHACVIEC_SMTP_PORT): {error}"
+        )
+    if isinstance(error, aiosmtplib.SMTPTimeoutError | TimeoutError):
+        return TransientError("Hết thời gian chờ máy chủ thư")
+    if isinstance(error, aiosmtplib.SMTPServerDisconnected | aiosmtplib.SMTPConnectError | OSError):
+        return TransientError(f"Không kết nối được máy chủ thư: {error}")
+    if isinstance(error, aiosmtplib.SMTPNotSupported):
+        return PermanentError(f"Máy chủ thư không hỗ trợ địa chỉ {address!r}: {error}")
+    if isinstance(error, aiosmtplib.SMTPException):
+        # What is left happens while setting up the session: STARTTLS or AUTH not offered.
+        return PermanentError(
+            f"Máy chủ thư không hỗ trợ cấu hình hiện tại (NHACVIEC_SMTP_TLS / NHACVIEC_SMTP_USER): {error}",
+            config_problem=True,
+        )
+    if isinstance(error, ValueError):
+        return PermanentError(f"Địa chỉ email không hợp lệ: {address!r}")
+    return DeliveryError(f"Lỗi không mong đợi khi gửi thư: {type(error).__name__}")
+
+
+def _is_temporary(code: int) -> bool:
+    return 400 <= code < 500
+
+
+def _refused(code: int, text: str, address: str) -> DeliveryError:
+    if _is_temporary(code):
+        return TransientError(f"Máy chủ thư tạm thời không nhận thư cho {address} ({code} {text})")
+    return PermanentError(f"Máy chủ thư từ chối địa chỉ {address} ({code} {text})")

@@ -1,0 +1,105 @@
+"""`nhacviec run --once` end to end: plan the day, fill the outbox, send through the configured channels."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.smtp_server import running_smtp_server
+
+AT = "2020-12-01 07:30"  # IV.4 is one working day overdue; VII.9 starts
+
+
+def test_without_any_channel_configured_messages_go_to_the_file_sink(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run_cli("init")
+    result = run_cli("run", "--once", "--at", AT)
+    assert result.exit_code == 0, result.stderr
+    assert "Lượt 01/12/2020 07:30" in result.stdout
+    sent = list((tmp_path / "var" / "sent").rglob("*.eml"))
+    assert sent, "email messages are written as .eml files"
+    messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sent]
+    subjects = [str(m["Subject"]) for m in messages]
+    assert any("IV.4" in s and "quá hạn" in s.lower() for s in subjects)
+    assert list((tmp_path / "var" / "sent").rglob("*.txt")), "telegram messages are written as .txt files"
+    outbox = json.loads(run_cli("outbox", "list", "--json").stdout)
+    assert outbox and {m["status"] for m in outbox} == {"sent"}
+    escalation = next(
+        m for m in outbox if m["kind"] == "escalation" and m["channel"] == "email" and m["role"] == "to"
+    )
+    assert (
+        escalation["recipient"] == "TCCB.head" and escalation["task"] == "IV.4" and escalation["level"] == 1
+    )
+
+
+def test_a_second_pass_sends_nothing_again(run_cli) -> None:  # type: ignore[no-untyped-def]
+    run_cli("init")
+    run_cli("run", "--once", "--at", AT)
+    before = json.loads(run_cli("outbox", "list", "--json").stdout)
+    again = run_cli("run", "--once", "--at", AT)
+    assert "0 tin mới" in again.stdout
+    assert json.loads(run_cli("outbox", "list", "--json").stdout) == before
+
+
+def test_run_once_delivers_real_email_through_smtp(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    run_cli("init")
+    with running_smtp_server() as server:
+        monkeypatch.setenv("NHACVIEC_SMTP_HOST", server.host)
+        monkeypatch.setenv("NHACVIEC_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("NHACVIEC_SMTP_TLS", "none")
+        monkeypatch.setenv("NHACVIEC_SMTP_FROM", "Văn phòng Sở GD&ĐT <vanphong@nhacviec.example>")
+        result = run_cli("run", "--once", "--at", AT)
+        assert result.exit_code == 0, result.stderr
+        received = list(server.messages)
+    outbox = json.loads(run_cli("outbox", "list", "--json").stdout)
+    emails = [m for m in outbox if m["channel"] == "email"]
+    assert len(received) == len(emails) > 0
+    keys = {m.message["X-Nhacviec-Key"] for m in received}
+    assert keys == {m["key"] for m in emails}
+    head = next(m for m in received if m.recipients == ["truong-phong-tccb@nhacviec.example"])
+    assert "IV.4" in str(head.message["Subject"])
+    assert str(head.message["From"]).startswith("Văn phòng Sở GD&ĐT")
+    body = head.message.get_body(("plain",)).get_content()
+    assert "Trước tháng 12/2020" in body and "30/11/2020" in body
+    assert head.message.get_body(("html",)) is not None
+
+
+def test_a_unit_without_an_address_is_one_configuration_problem_not_a_retry(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from config import UNITS_FILE
+
+    units = yaml.safe_load(UNITS_FILE.read_text(encoding="utf-8"))
+    for unit in units["units"]:
+        if unit["code"] == "VP":
+            unit["contacts"]["telegram_chat_id"] = None
+    changed = tmp_path / "units.yaml"
+    changed.write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("NHACVIEC_UNITS_FILE", str(changed))
+    run_cli("init")
+    first = run_cli("run", "--once", "--at", AT)
+    assert "Cần sửa cấu hình" in first.stdout and "Văn phòng Sở chưa có địa chỉ Telegram" in first.stdout
+    skipped = json.loads(run_cli("outbox", "list", "--status", "skipped", "--json").stdout)
+    assert (
+        skipped
+        and {m["recipient"] for m in skipped} == {"VP"}
+        and {m["channel"] for m in skipped} == {"telegram"}
+    )
+    second = run_cli("run", "--once", "--at", "2020-12-02 07:30")
+    assert "Cần sửa cấu hình" not in second.stdout  # reported once
+    assert all(
+        m["attempts"] == 0
+        for m in json.loads(run_cli("outbox", "list", "--status", "skipped", "--json").stdout)
+    )
+
+
+def test_outbox_retry_requires_a_key_or_all_failed(run_cli) -> None:  # type: ignore[no-untyped-def]
+    run_cli("init")
+    assert run_cli("outbox", "retry").exit_code == 1
+    assert run_cli("outbox", "retry", "khong-co-khoa").exit_code == 1
+    assert "0 tin" in run_cli("outbox", "retry", "--all-failed").stdout
+    assert run_cli("outbox", "list", "--status", "lost").exit_code == 1
