@@ -113,6 +113,12 @@ class InMemoryTokenStore:
         self._pair = replace(pair, generation=expected_generation + 1)
         return self._pair
 
+    async def reauthorise(self, refresh_token: str) -> TokenPair:
+        async with self.refresh_lock():
+            if self._pair is None:
+                return await self.bootstrap(refresh_token)
+            return await self.save(TokenPair("", refresh_token, NEVER), self._pair.generation)
+
 
 # The SQLite connection that holds the write lock, for ``save`` called inside ``refresh_lock``:
 # SQLite refuses a second writer, even our own other connection.
@@ -183,10 +189,11 @@ class DatabaseTokenStore:
 
     async def reauthorise(self, refresh_token: str) -> TokenPair:
         """Replace the pair with an admin's new refresh token (after Zalo refused a refresh)."""
+        if await self.load() is None:  # outside the lock: on SQLite the lock is the only writer
+            return await self.bootstrap(refresh_token)
         async with self.refresh_lock():
             current = await self.load()
-            if current is None:
-                return await self.bootstrap(refresh_token)
+            assert current is not None
             return await self.save(TokenPair("", refresh_token, NEVER), current.generation)
 
     def _save(self, pair: TokenPair, expected_generation: int, held: Connection | None) -> TokenPair:

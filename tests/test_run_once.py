@@ -103,3 +103,39 @@ def test_outbox_retry_requires_a_key_or_all_failed(run_cli) -> None:  # type: ig
     assert run_cli("outbox", "retry", "khong-co-khoa").exit_code == 1
     assert "0 tin" in run_cli("outbox", "retry", "--all-failed").stdout
     assert run_cli("outbox", "list", "--status", "lost").exit_code == 1
+
+
+def test_one_pass_reaches_every_real_channel(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.fake_telegram import FakeTelegram
+    from tests.fake_zalo import FakeZalo
+
+    run_cli("init")
+    assert run_cli("rules", "set", "escalation", "channels=[email, telegram, zalo]").exit_code == 0
+    zalo = FakeZalo().start()
+    try:
+        with FakeTelegram() as telegram, running_smtp_server() as smtp:
+            monkeypatch.setenv("NHACVIEC_SMTP_HOST", smtp.host)
+            monkeypatch.setenv("NHACVIEC_SMTP_PORT", str(smtp.port))
+            monkeypatch.setenv("NHACVIEC_SMTP_TLS", "none")
+            monkeypatch.setenv("NHACVIEC_TELEGRAM_TOKEN", telegram.token)
+            monkeypatch.setenv("NHACVIEC_TELEGRAM_API_URL", telegram.url)
+            monkeypatch.setenv("NHACVIEC_ZALO_APP_ID", zalo.app_id)
+            monkeypatch.setenv("NHACVIEC_ZALO_SECRET_KEY", zalo.secret_key)
+            monkeypatch.setenv("NHACVIEC_ZALO_REFRESH_TOKEN", zalo.issue_refresh_token())
+            for name in ("API_URL", "BUSINESS_API_URL", "OAUTH_URL"):
+                monkeypatch.setenv(f"NHACVIEC_ZALO_{name}", zalo.url)
+            result = run_cli("run", "--once", "--at", AT)
+            assert result.exit_code == 0, result.stderr
+            emails, telegrams = list(smtp.messages), list(telegram.sent)
+        outbox = json.loads(run_cli("outbox", "list", "--json").stdout)
+    finally:
+        zalo.stop()
+    assert {m["status"] for m in outbox} == {"sent"}, [m for m in outbox if m["status"] != "sent"]
+    by_channel = {c: [m for m in outbox if m["channel"] == c] for c in ("email", "telegram", "zalo")}
+    assert len(emails) == len(by_channel["email"]) > 0
+    assert len(telegrams) == len(by_channel["telegram"]) > 0
+    assert len(zalo.oa_messages) == len(by_channel["zalo"]) > 0
+    head_chat = next(m["address"] for m in by_channel["telegram"] if m["recipient"] == "TCCB.head")
+    assert any("IV.4" in t.visible_text for t in telegrams if t.chat_id == head_chat)
+    head_zalo = next(m for m in zalo.oa_messages if "IV.4" in m["text"])
+    assert len(head_zalo["text"]) <= 2000 and "Trước tháng 12/2020" in head_zalo["text"]

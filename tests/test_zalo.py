@@ -1,0 +1,732 @@
+"""The Zalo channel against a fake Zalo API on 127.0.0.1: OA, ZNS, errors, and the single-use token refresh."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy.engine import Engine
+
+from notifiers.base import DeliveryError, OutgoingMessage, PermanentError, TransientError
+from notifiers.ratelimit import RateLimiter
+from notifiers.zalo import (
+    REFRESH_REFUSED,
+    ZaloNotifier,
+    fit_text,
+    normalise_phone,
+    seconds_to_morning,
+    tracking_id,
+)
+from rules.model import NotificationKind
+from store.db import make_engine
+from store.zalo_tokens import DatabaseTokenStore, InMemoryTokenStore, StaleGenerationError, TokenPair
+from templates.render import load_zns
+from tests.fake_zalo import FakeZalo, Reply, error_reply, html_reply, running_fake
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+LONG_KEY = "reminder-3-days/KH-CCHC-2020:II.4.b/2020-06-30/d3|PHONG-TAI-CHINH-KE-HOACH|zalo"
+ZNS = {"template_id": "000002", "template_data": {"task_code": "II.4.b", "due_date": "30/06/2020"}}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeZalo]:
+    with running_fake() as fake:
+        yield fake
+
+
+def message(
+    address: str | None = "user-1", *, key: str = "k1", text: str = "Nhắc việc", **extra: Any
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        key=key,
+        channel="zalo",
+        address=address,  # type: ignore[arg-type]
+        recipient_name="Phòng Tài chính",
+        subject="Nhắc việc",
+        text=text,
+        extra=extra,
+    )
+
+
+def zns_message(address: str | None = None, phone: str = "0912345678", key: str = "k1") -> OutgoingMessage:
+    return message(address, key=key, phone=phone, zns=ZNS)
+
+
+def seeded_store(fake: FakeZalo) -> InMemoryTokenStore:
+    access, refresh = fake.issue_pair()
+    return InMemoryTokenStore(TokenPair(access, refresh, datetime.now(UTC) + timedelta(hours=24)))
+
+
+def notifier(fake: FakeZalo, store: Any, **options: Any) -> ZaloNotifier:
+    options.setdefault("bootstrap_refresh_token", None)
+    options.setdefault(
+        "rate", 1_000_000
+    )  # the real 4,000 a minute spaces requests 15 ms apart: too slow here
+    return ZaloNotifier(
+        app_id=fake.app_id,
+        secret_key=fake.secret_key,
+        store=store,
+        api_url=fake.url,
+        business_api_url=fake.url,
+        oauth_url=fake.url,
+        timeout=5.0,
+        **options,
+    )
+
+
+async def send(zalo: ZaloNotifier, *messages: OutgoingMessage) -> list[Any]:
+    """Send concurrently; each outcome is a SendResult or the DeliveryError it raised."""
+    async with zalo:
+        return await asyncio.gather(*(zalo.send(m) for m in messages), return_exceptions=True)
+
+
+def send_one(zalo: ZaloNotifier, one: OutgoingMessage) -> Any:
+    return asyncio.run(send(zalo, one))[0]
+
+
+def fixed_clock(moment: datetime):  # type: ignore[no-untyped-def]
+    return lambda: moment
+
+
+# -- sending ---------------------------------------------------------------------------------------------
+
+
+def test_oa_message_goes_to_the_user_id_and_returns_zalo_message_id(fake: FakeZalo) -> None:
+    result = send_one(notifier(fake, seeded_store(fake)), message("user-42", text="Hạn nộp báo cáo: 30/06"))
+
+    assert fake.oa_messages == [
+        {"user_id": "user-42", "text": "Hạn nộp báo cáo: 30/06", "message_id": result.provider_id}
+    ]
+    assert result.provider_id.startswith("oa")
+    assert fake.counts["refresh"] == 0
+
+
+def test_oa_text_longer_than_2000_characters_is_cut_and_ends_with_an_ellipsis(fake: FakeZalo) -> None:
+    send_one(notifier(fake, seeded_store(fake)), message(text="việc " * 500))
+
+    sent = fake.oa_messages[0]["text"]
+    assert len(sent) <= 2000
+    assert len(sent) > 1900
+    assert sent.endswith("việc…")
+
+
+@pytest.mark.parametrize(
+    "phone", ["0912345678", "+84912345678", "84912345678", "091 234 5678", "+84 91.234.5678"]
+)
+def test_zns_goes_to_the_normalised_phone_with_a_short_tracking_id(fake: FakeZalo, phone: str) -> None:
+    result = send_one(notifier(fake, seeded_store(fake)), zns_message(None, phone=phone, key=LONG_KEY))
+
+    [sent] = fake.zns_messages
+    assert sent["phone"] == "84912345678"
+    assert sent["template_id"] == "000002"
+    assert sent["template_data"] == ZNS["template_data"]
+    assert sent["tracking_id"] == tracking_id(LONG_KEY)
+    assert len(LONG_KEY) > 48 >= len(sent["tracking_id"])
+    assert sent["mode"] is None
+    assert result.provider_id == sent["msg_id"]
+    assert fake.oa_messages == []
+
+
+def test_tracking_ids_differ_per_outbox_key() -> None:
+    assert tracking_id(LONG_KEY) != tracking_id(LONG_KEY.replace("d3", "d1"))
+    assert tracking_id(LONG_KEY) == tracking_id(LONG_KEY)
+
+
+def test_zns_development_mode_is_sent_when_configured(fake: FakeZalo) -> None:
+    send_one(notifier(fake, seeded_store(fake), zns_development_mode=True), zns_message())
+
+    assert fake.zns_messages[0]["mode"] == "development"
+
+
+@pytest.mark.parametrize("raw", ["12345", "0912-abc-678", "+1 202 555 0100", ""])
+def test_what_is_not_a_vietnamese_phone_number_does_not_normalise(raw: str) -> None:
+    assert normalise_phone(raw) is None
+
+
+def test_an_invalid_phone_is_a_config_problem_without_asking_zalo(fake: FakeZalo) -> None:
+    error = send_one(notifier(fake, seeded_store(fake)), zns_message(phone="12345"))
+
+    assert isinstance(error, PermanentError)
+    assert error.config_problem
+    assert "12345" in error.reason
+    assert fake.counts["zns"] == 0
+
+
+def test_no_user_id_and_no_zns_data_is_a_config_problem(fake: FakeZalo) -> None:
+    error = send_one(notifier(fake, seeded_store(fake)), message(None, phone="0912345678"))
+
+    assert isinstance(error, PermanentError)
+    assert error.config_problem
+    assert sum(fake.counts.values()) == 0
+
+
+def test_fit_text_keeps_short_text_and_cuts_at_a_word_near_the_limit() -> None:
+    assert fit_text("  ngắn  ") == "ngắn"
+    assert fit_text("một hai ba bốn năm sáu bảy", limit=20) == "một hai ba bốn năm…"
+    assert fit_text("x" * 30, limit=10) == "x" * 9 + "…"
+
+
+def test_every_request_waits_for_the_rate_limiter(fake: FakeZalo) -> None:
+    now = [100.0]  # a fake monotonic clock that sleeping moves forward
+    waits: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        waits.append(delay)
+        now[0] += delay
+
+    limiter = RateLimiter(4000, 60.0, clock=lambda: now[0], sleep=sleep)
+    zalo = notifier(fake, seeded_store(fake), limiter=limiter)
+
+    asyncio.run(send(zalo, *(message(f"user-{i}", key=f"k{i}") for i in range(4))))
+
+    assert len(fake.oa_messages) == 4
+    assert now[0] - 100.0 == pytest.approx(0.045)  # 60 s / 4,000: one request every 15 ms
+    assert waits == pytest.approx([0.015, 0.015, 0.015])
+
+
+# -- errors ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [-213, -217, -227, -230, -232, -244])
+def test_unreachable_user_falls_back_to_zns_when_phone_and_template_are_there(
+    fake: FakeZalo, code: int
+) -> None:
+    fake.script_oa("user-1", error_reply(code, "User has not interacted with the OA"))
+
+    result = send_one(notifier(fake, seeded_store(fake)), zns_message("user-1", phone="+84912345678"))
+
+    assert fake.oa_messages == []
+    assert [m["phone"] for m in fake.zns_messages] == ["84912345678"]
+    assert result.provider_id == fake.zns_messages[0]["msg_id"]
+    assert fake.counts == {"oa": 1, "zns": 1}
+
+
+def test_unreachable_user_without_zns_data_is_permanent(fake: FakeZalo) -> None:
+    fake.script_oa("user-1", error_reply(-230, "User has not interacted in 7 days"))
+
+    error = send_one(notifier(fake, seeded_store(fake)), message("user-1", phone="0912345678"))
+
+    assert isinstance(error, PermanentError)
+    assert not error.config_problem
+    assert "-230" in error.reason
+    assert fake.counts == {"oa": 1}
+
+
+def test_phone_without_a_zalo_account_is_permanent(fake: FakeZalo) -> None:
+    fake.script_zns("84912345678", error_reply(-118, "Zalo account does not exist"))
+
+    error = send_one(notifier(fake, seeded_store(fake)), zns_message())
+
+    assert isinstance(error, PermanentError)
+    assert not error.config_problem
+    assert "-118" in error.reason
+
+
+@pytest.mark.parametrize("code", [-108, -109, -111, -137])
+def test_bad_zns_phone_template_or_data_is_a_config_problem(fake: FakeZalo, code: int) -> None:
+    fake.script_zns("84912345678", error_reply(code, "Template data is invalid"))
+
+    error = send_one(notifier(fake, seeded_store(fake)), zns_message())
+
+    assert isinstance(error, PermanentError)
+    assert error.config_problem
+    assert f"mã {code}" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("route", "code"), [("zns", -144), ("oa", -211), ("zns", -218), ("oa", -320), ("oa", -321)]
+)
+def test_quota_and_billing_codes_are_config_problems(fake: FakeZalo, route: str, code: int) -> None:
+    if route == "oa":
+        fake.script_oa("user-1", error_reply(code, "Out of quota"))
+        outgoing = message("user-1")
+    else:
+        fake.script_zns("84912345678", error_reply(code, "Out of quota"))
+        outgoing = zns_message()
+
+    error = send_one(notifier(fake, seeded_store(fake)), outgoing)
+
+    assert isinstance(error, PermanentError)
+    assert error.config_problem
+    assert "hạn mức" in error.reason
+
+
+def test_rate_limit_is_transient_until_the_next_minute(fake: FakeZalo) -> None:
+    fake.script_oa("user-1", error_reply(-32, "Exceeded rate limit", status=429))
+    clock = fixed_clock(datetime(2024, 5, 6, 3, 15, 42, 500_000, tzinfo=UTC))
+
+    error = send_one(notifier(fake, seeded_store(fake), clock=clock), message("user-1"))
+
+    assert isinstance(error, TransientError)
+    assert error.retry_after == pytest.approx(17.5)
+
+
+@pytest.mark.parametrize(
+    ("utc", "expected"),
+    [
+        (datetime(2024, 5, 6, 16, 30, tzinfo=UTC), 6.5 * 3600),  # 23:30 in Hà Nội
+        (datetime(2024, 5, 6, 20, 0, tzinfo=UTC), 3 * 3600),  # 03:00 in Hà Nội
+        (datetime(2024, 5, 6, 22, 59, 30, tzinfo=UTC), 30),  # 05:59:30 in Hà Nội
+    ],
+)
+def test_night_refusal_waits_until_six_in_the_morning_vietnam_time(
+    fake: FakeZalo, utc: datetime, expected: float
+) -> None:
+    fake.script_oa("user-1", error_reply(-234, "Cannot send at night"))
+
+    error = send_one(notifier(fake, seeded_store(fake), clock=fixed_clock(utc)), message("user-1"))
+
+    assert isinstance(error, TransientError)
+    assert error.retry_after == pytest.approx(expected)
+    assert (utc + timedelta(seconds=error.retry_after)).astimezone(VIETNAM).hour == 6
+
+
+def test_night_refusal_in_our_daytime_looks_again_in_half_an_hour() -> None:
+    assert seconds_to_morning(datetime(2024, 5, 6, 5, 0, tzinfo=UTC), VIETNAM) == 1800  # noon in Hà Nội
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        error_reply(-100, "Unknown error"),
+        html_reply(502),
+        html_reply(503),
+        error_reply(-100, "Unknown", status=500),
+    ],
+    ids=["error-100", "html-502", "html-503", "error-100-http-500"],
+)
+def test_server_errors_are_transient(fake: FakeZalo, reply: Reply) -> None:
+    fake.script_oa("user-1", reply)
+
+    error = send_one(notifier(fake, seeded_store(fake)), message("user-1"))
+
+    assert isinstance(error, TransientError)
+    assert error.retry_after is None
+
+
+def test_an_error_in_the_body_wins_over_a_successful_http_status(fake: FakeZalo) -> None:
+    fake.script_oa("user-1", error_reply(-118, "whatever", status=200), error_reply(0, "ok", status=503))
+
+    first = send_one(notifier(fake, seeded_store(fake)), message("user-1"))
+    second = send_one(notifier(fake, seeded_store(fake)), message("user-1"))
+
+    assert isinstance(first, PermanentError)
+    assert second.provider_id is None  # error 0 with HTTP 503: sent (this scripted reply carries no data)
+
+
+def test_a_network_error_is_transient(fake: FakeZalo) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    zalo = notifier(fake, seeded_store(fake))
+    zalo.api_url = f"http://127.0.0.1:{port}"
+
+    error = send_one(zalo, message("user-1"))
+
+    assert isinstance(error, TransientError)
+
+
+# -- tokens ----------------------------------------------------------------------------------------------
+
+
+def test_a_token_expiring_soon_is_refreshed_before_sending(fake: FakeZalo) -> None:
+    access, refresh = fake.issue_pair()
+    store = InMemoryTokenStore(TokenPair(access, refresh, datetime.now(UTC) + timedelta(minutes=2)))
+
+    send_one(notifier(fake, store), message("user-1"))
+
+    stored = asyncio.run(store.load())
+    assert fake.counts == {"refresh": 1, "oa": 1}
+    assert stored.generation == 1
+    assert stored.expires_at > datetime.now(UTC) + timedelta(hours=24)
+    assert fake.valid_refresh_tokens() == {stored.refresh_token}
+
+
+def test_first_start_stores_the_configured_refresh_token_and_refreshes_once(
+    engine: Engine, fake: FakeZalo
+) -> None:
+    store = DatabaseTokenStore(engine)
+    bootstrap = fake.issue_refresh_token()
+    messages = [message(f"user-{i}", key=f"k{i}") for i in range(50)]
+
+    results = asyncio.run(send(notifier(fake, store, bootstrap_refresh_token=bootstrap), *messages))
+
+    assert not [r for r in results if isinstance(r, BaseException)]
+    assert fake.counts["refresh"] == 1
+    assert len(fake.oa_messages) == 50
+    assert fake.used_refresh_tokens == [bootstrap]
+    stored = asyncio.run(store.load())
+    assert stored.generation == 1
+    assert fake.valid_refresh_tokens() == {stored.refresh_token}
+
+
+def test_expired_token_under_50_concurrent_sends_is_refreshed_exactly_once(
+    engine: Engine, fake: FakeZalo
+) -> None:
+    store = DatabaseTokenStore(engine)
+    asyncio.run(store.bootstrap(fake.issue_refresh_token()))
+    zalo = notifier(fake, store)
+    # OA messages meet -216 and ZNS messages -124 once the token has expired.
+    messages = [message(f"user-{i}", key=f"oa{i}") for i in range(25)]
+    messages += [zns_message(phone=f"09120000{i:02d}", key=f"zns{i}") for i in range(25)]
+
+    async def scenario() -> list[Any]:
+        async with zalo:
+            await zalo.send(message("warm-up"))  # the first refresh (bootstrap), then the token is in use
+            old = await store.load()
+            fake.expire_access_tokens()
+            fake.counts.clear()
+            results = await asyncio.gather(*(zalo.send(m) for m in messages), return_exceptions=True)
+            return [old, results]
+
+    old, results = asyncio.run(scenario())
+
+    assert not [r for r in results if isinstance(r, BaseException)]
+    assert fake.counts["refresh"] == 1
+    assert len(fake.oa_messages) == 1 + 25
+    assert len(fake.zns_messages) == 25
+    stored = asyncio.run(store.load())
+    assert stored.generation == old.generation + 1 == 2
+    assert fake.valid_refresh_tokens() == {stored.refresh_token}
+    _status, reply = fake.refresh(old.refresh_token)
+    assert "access_token" not in reply
+    assert reply["error"] == -14014
+
+
+def test_two_processes_sharing_the_database_refresh_only_once(database_url: str, engine: Engine) -> None:
+    """Two notifiers, each with its own engine, event loop and thread (as two processes would have)."""
+    with running_fake(refresh_delay=0.1) as fake:
+        asyncio.run(DatabaseTokenStore(engine).bootstrap(fake.issue_refresh_token()))
+        engines = [make_engine(database_url), make_engine(database_url)]
+        start = threading.Barrier(2)
+        warmed = threading.Barrier(2)
+        outcomes: dict[int, list[Any]] = {}
+
+        def process(number: int) -> None:
+            zalo = notifier(fake, DatabaseTokenStore(engines[number]))
+            batch = [message(f"p{number}-user-{i}", key=f"p{number}-{i}") for i in range(25)]
+
+            async def run() -> list[Any]:
+                async with zalo:
+                    if number == 0:
+                        await zalo.send(message("warm-up"))  # refreshes the bootstrapped token
+                    warmed.wait()
+                    if number == 1:
+                        await zalo.send(message("warm-up-2"))  # loads the stored pair: no refresh
+                        fake.expire_access_tokens()
+                        fake.counts.clear()
+                    start.wait()
+                    return await asyncio.gather(*(zalo.send(m) for m in batch), return_exceptions=True)
+
+            outcomes[number] = asyncio.run(run())
+
+        threads = [threading.Thread(target=process, args=(n,)) for n in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        for extra in engines:
+            extra.dispose()
+
+        failures = [r for results in outcomes.values() for r in results if isinstance(r, BaseException)]
+        assert not failures
+        assert len(outcomes[0]) == len(outcomes[1]) == 25
+        assert fake.counts["refresh"] == 1
+        assert len({m["user_id"] for m in fake.oa_messages if m["user_id"].startswith("p")}) == 50
+        stored = asyncio.run(DatabaseTokenStore(engine).load())
+        assert stored.generation == 2
+        assert fake.valid_refresh_tokens() == {stored.refresh_token}
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        Reply(200, {"error": -14014, "message": "Invalid refresh token"}),
+        Reply(200, {"access_token": "at-only-half", "expires_in": "90000"}),
+        Reply(400, {"error_name": "invalid_grant"}),
+    ],
+    ids=["error-reply", "access-token-only", "http-400"],
+)
+def test_a_refresh_reply_without_both_tokens_is_a_config_problem_asked_once(
+    fake: FakeZalo, refusal: Reply
+) -> None:
+    store = seeded_store(fake)
+    fake.expire_access_tokens()
+    fake.script_refresh(refusal, forever=True)
+
+    results = asyncio.run(
+        send(notifier(fake, store), *(message(f"user-{i}", key=f"k{i}") for i in range(10)))
+    )
+
+    assert all(isinstance(r, PermanentError) and r.config_problem for r in results)
+    assert {r.reason for r in results} == {REFRESH_REFUSED}
+    assert fake.counts["refresh"] == 1
+    assert asyncio.run(store.load()).generation == 0
+
+
+def test_after_a_refused_refresh_an_admins_new_refresh_token_brings_the_channel_back(
+    engine: Engine, fake: FakeZalo
+) -> None:
+    store = DatabaseTokenStore(engine)
+    asyncio.run(store.bootstrap("rt-revoked-by-zalo"))
+    zalo = notifier(fake, store)
+
+    async def scenario() -> list[Any]:
+        async with zalo:
+            refused = await asyncio.gather(zalo.send(message("user-1")), return_exceptions=True)
+            await store.reauthorise(fake.issue_refresh_token())
+            return [*refused, await zalo.send(message("user-2"))]
+
+    refused, result = asyncio.run(scenario())
+
+    assert isinstance(refused, PermanentError) and refused.reason == REFRESH_REFUSED
+    assert result.provider_id == fake.oa_messages[0]["message_id"]
+    assert fake.counts["refresh"] == 2
+    assert fake.counts["oa"] == 1  # the new refresh token is traded before sending, not after a -216
+    assert asyncio.run(store.load()).generation == 2
+
+
+def test_a_sender_cancelled_during_a_refresh_does_not_lose_the_new_pair(fake: FakeZalo) -> None:
+    store = seeded_store(fake)
+    fake.expire_access_tokens()
+    fake.refresh_delay = 0.3
+    zalo = notifier(fake, store)
+
+    async def scenario() -> Any:
+        async with zalo:
+            sender = asyncio.create_task(zalo.send(message("user-1")))
+            await asyncio.sleep(0.1)  # the refresh request is on its way
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+            return await zalo.send(message("user-2"))
+
+    result = asyncio.run(scenario())
+
+    stored = asyncio.run(store.load())
+    assert stored.generation == 1
+    assert fake.valid_refresh_tokens() == {stored.refresh_token}
+    assert fake.counts["refresh"] == 1
+    assert [m["user_id"] for m in fake.oa_messages] == ["user-2"]
+    assert result.provider_id == fake.oa_messages[0]["message_id"]
+
+
+def test_a_token_refused_again_after_a_refresh_is_a_config_problem(fake: FakeZalo) -> None:
+    fake.script_oa("user-1", error_reply(-216, "Access token is invalid"), error_reply(-220, "expired"))
+
+    error = send_one(notifier(fake, seeded_store(fake)), message("user-1"))
+
+    assert isinstance(error, PermanentError)
+    assert error.config_problem
+    assert "-220" in error.reason
+    assert fake.counts == {"oa": 2, "refresh": 1}
+
+
+def test_a_refresh_that_cannot_reach_zalo_is_transient(fake: FakeZalo) -> None:
+    store = seeded_store(fake)
+    fake.expire_access_tokens()
+    fake.script_refresh(html_reply(502))
+
+    error = send_one(notifier(fake, store), message("user-1"))
+
+    assert isinstance(error, TransientError)
+    assert asyncio.run(store.load()).generation == 0
+
+
+def test_no_stored_token_and_none_configured_is_a_config_problem(fake: FakeZalo) -> None:
+    error = send_one(notifier(fake, InMemoryTokenStore()), message("user-1"))
+
+    assert isinstance(error, PermanentError)
+    assert error.config_problem
+    assert "NHACVIEC_ZALO_REFRESH_TOKEN" in error.reason
+
+
+def test_secrets_never_appear_in_errors_logs_or_reprs(
+    fake: FakeZalo, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bootstrap = fake.issue_refresh_token()
+    store = InMemoryTokenStore()
+    zalo = notifier(fake, store, bootstrap_refresh_token=bootstrap)
+    errors: list[DeliveryError] = []
+    # A first send refreshes (the bootstrap token and the new pair travel); then Zalo quotes them back in errors.
+    assert not isinstance(send_one(zalo, message("user-1")), BaseException)
+    pair = asyncio.run(store.load())
+    secrets = [fake.secret_key, bootstrap, pair.access_token, pair.refresh_token]
+    echo = " ".join(secrets)
+    fake.script_oa("user-1", error_reply(-201, f"bad request {echo}"))
+    fake.script_zns("84912345678", error_reply(-111, f"bad data {echo}"))
+    errors += [send_one(zalo, message("user-1")), send_one(zalo, zns_message())]
+    fake.expire_access_tokens()
+    fake.script_refresh(Reply(200, {"error": -14014, "message": f"refused {echo}"}))
+    errors.append(send_one(zalo, message("user-1")))
+
+    assert all(isinstance(e, DeliveryError) for e in errors)
+    texts = [str(e) for e in errors] + [repr(e) for e in errors] + [e.reason for e in errors]
+    texts += [repr(zalo), repr(store), repr(pair), caplog.text]
+    texts += [r.getMessage() for r in caplog.records]
+    for secret in secrets:
+        assert not [t for t in texts if secret in t], "a secret leaked"
+    assert "-14014" in caplog.text  # the refusal is logged, scrubbed
+
+
+def test_settings_build_the_notifier_and_keep_the_secret_out_of_its_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from config.settings import Settings
+
+    monkeypatch.setenv("NHACVIEC_ZALO_APP_ID", "app-9")
+    monkeypatch.setenv("NHACVIEC_ZALO_SECRET_KEY", "s3cr3t-from-env")
+    monkeypatch.setenv("NHACVIEC_ZALO_API_URL", "http://127.0.0.1:9/")
+
+    zalo = ZaloNotifier.from_settings(Settings(), InMemoryTokenStore())
+
+    assert (zalo.app_id, zalo.api_url, zalo.oauth_url) == (
+        "app-9",
+        "http://127.0.0.1:9",
+        "https://oauth.zaloapp.com",
+    )
+    assert "s3cr3t" not in repr(zalo)
+    monkeypatch.delenv("NHACVIEC_ZALO_SECRET_KEY")
+    with pytest.raises(ValueError):
+        ZaloNotifier.from_settings(Settings(), InMemoryTokenStore())
+
+
+# -- the token store -------------------------------------------------------------------------------------
+
+
+def test_bootstrap_stores_the_refresh_token_only_when_no_pair_exists(engine: Engine) -> None:
+    store = DatabaseTokenStore(engine)
+
+    first = asyncio.run(store.bootstrap("rt-first"))
+    saved = asyncio.run(store.save(TokenPair("at-2", "rt-2", datetime(2030, 1, 1, tzinfo=UTC)), 0))
+    again = asyncio.run(store.bootstrap("rt-from-env-again"))
+
+    assert (first.access_token, first.refresh_token, first.generation) == ("", "rt-first", 0)
+    assert first.expires_at < datetime.now(UTC)
+    assert saved.generation == 1
+    assert again == TokenPair("at-2", "rt-2", datetime(2030, 1, 1, tzinfo=UTC), 1)
+
+
+def test_save_bumps_the_generation_and_refuses_a_stale_one(engine: Engine) -> None:
+    store = DatabaseTokenStore(engine)
+    asyncio.run(store.bootstrap("rt-0"))
+    asyncio.run(store.save(TokenPair("at-1", "rt-1", datetime(2030, 1, 1, tzinfo=UTC)), 0))
+
+    with pytest.raises(StaleGenerationError):
+        asyncio.run(store.save(TokenPair("at-x", "rt-x", datetime(2030, 1, 1, tzinfo=UTC)), 0))
+
+    stored = asyncio.run(store.load())
+    assert (stored.access_token, stored.refresh_token, stored.generation) == ("at-1", "rt-1", 1)
+
+
+def test_save_inside_the_lock_is_durable_and_visible_to_another_connection(
+    database_url: str, engine: Engine
+) -> None:
+    store = DatabaseTokenStore(engine)
+    other = make_engine(database_url)
+
+    async def scenario() -> TokenPair | None:
+        await store.bootstrap("rt-0")
+        async with store.refresh_lock():
+            await store.save(TokenPair("at-1", "rt-1", datetime(2030, 1, 1, tzinfo=UTC)), 0)
+            return await asyncio.wait_for(DatabaseTokenStore(other).load(), timeout=5)
+
+    seen = asyncio.run(scenario())
+    other.dispose()
+    assert seen is not None and (seen.refresh_token, seen.generation) == ("rt-1", 1)
+
+
+def test_refresh_lock_excludes_another_connection_until_released(database_url: str, engine: Engine) -> None:
+    first, second = DatabaseTokenStore(engine), DatabaseTokenStore(make_engine(database_url))
+    events: list[str] = []
+
+    async def hold() -> None:
+        async with first.refresh_lock():
+            events.append("first in")
+            await asyncio.sleep(0.3)
+            events.append("first out")
+
+    async def wait() -> None:
+        await asyncio.sleep(0.05)
+        async with second.refresh_lock():
+            events.append("second in")
+
+    async def scenario() -> None:
+        await first.bootstrap("rt-0")
+        await asyncio.gather(hold(), wait())
+
+    began = time.monotonic()
+    asyncio.run(scenario())
+    second.engine.dispose()
+    assert events == ["first in", "first out", "second in"]
+    assert time.monotonic() - began >= 0.3
+
+
+def test_a_lock_wait_cancelled_midway_leaves_the_lock_free(database_url: str, engine: Engine) -> None:
+    first, second = DatabaseTokenStore(engine), DatabaseTokenStore(make_engine(database_url))
+
+    async def enter(store: DatabaseTokenStore) -> None:
+        async with store.refresh_lock():
+            pass
+
+    async def scenario() -> None:
+        await first.bootstrap("rt-0")
+        async with first.refresh_lock():
+            waiting = asyncio.create_task(enter(second))
+            await asyncio.sleep(0.1)
+            waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)
+        await asyncio.sleep(0.1)  # the abandoned wait gets the lock in its thread, and gives it back
+        await asyncio.wait_for(enter(first), timeout=5)
+
+    asyncio.run(scenario())
+    second.engine.dispose()
+
+
+# -- config/zns.yaml -------------------------------------------------------------------------------------
+
+
+def test_zns_templates_file_names_a_template_and_its_parameters_for_every_kind() -> None:
+    path = Path(__file__).resolve().parents[1] / "config" / "zns.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    assert set(data) == {str(kind) for kind in NotificationKind}
+    for kind, entry in data.items():
+        assert isinstance(entry["template_id"], str) and entry["template_id"], kind
+        assert entry["params"], kind
+    assert data["reminder"]["params"] == {
+        "task_code": "task.code",
+        "task_name": "task.content",
+        "due_date": "due",
+        "days_left": "days_left",
+        "unit_name": "recipient.name",
+    }
+    templates, problems = load_zns(path)  # the renderer's reading: every path exists in its context
+    assert problems == []
+    assert set(templates) == set(data)
+
+
+@pytest.mark.filterwarnings(
+    "ignore::getpass.GetPassWarning"
+)  # no terminal in tests: getpass falls back to stdin
+def test_admin_reauthorises_zalo_from_the_cli_without_echoing_the_token(run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    run_cli("init", "--no-sample")
+    assert "Chưa có token Zalo" in run_cli("zalo", "status").stdout
+    monkeypatch.setattr("sys.stdin", io.StringIO("refresh-token-BI-MAT-123\n"))
+    result = run_cli("zalo", "reauthorise")
+    assert result.exit_code == 0, result.stderr
+    assert "refresh-token-BI-MAT-123" not in result.stdout + result.stderr
+    status = run_cli("zalo", "status")
+    assert "đã làm mới" in status.stdout and "refresh-token-BI-MAT-123" not in status.stdout
