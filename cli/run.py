@@ -1,4 +1,4 @@
-"""``nhacviec run``: the service's pass — plan, put what is due into the outbox, send."""
+"""``nhacviec run``: the service (APScheduler clock), or one pass with ``--once`` for cron and systemd timers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from cli.common import console, load_directory, now, open_store, parse_datetime, settings
-from plan.errors import UserError
 
 
 def run(
@@ -18,29 +17,69 @@ def run(
     at: Annotated[
         str | None,
         typer.Option(
-            "--at", help="Chạy như thể lúc này là thời điểm đó, ví dụ '2020-12-01 07:30' (để thử, mô phỏng)."
+            "--at", help="Với --once: coi thời điểm này là 'bây giờ', ví dụ '2020-12-01 07:30' (để thử)."
         ),
     ] = None,
 ) -> None:
-    from delivery.service import enqueue_interval, send_due
+    from scheduler.logs import configure_logging
     from templates.render import Renderer
 
-    if not once:
-        raise UserError("Hãy dùng 'nhacviec run --once' (chế độ chạy thường trực chưa có trong bản này).")
     config = settings()
-    moment = parse_datetime(at, "--at") if at else now()
     engine = open_store()
     directory = load_directory()
     renderer = Renderer(config.templates_dir, config.zns_templates_file)
-    summary = enqueue_interval(
-        engine, config, directory, renderer, start=moment.date(), end=moment.date(), until=moment, now=moment
+    if once:
+        from scheduler.passes import run_pass
+
+        moment = parse_datetime(at, "--at") if at else now()
+        summary = asyncio.run(run_pass(engine, config, directory, renderer, moment))
+        enqueued = summary.enqueued
+        console.print(
+            f"Lượt {moment:%d/%m/%Y %H:%M}: {enqueued.planned} thông báo đến hạn, {enqueued.new_rows} tin mới "
+            "vào hộp thư đi"
+            + (f", {enqueued.skipped_rows} tin thiếu địa chỉ" if enqueued.skipped_rows else "")
+            + "."
+        )
+        for problem in enqueued.new_problems or []:
+            console.print(f"[yellow]Cần sửa cấu hình:[/] {problem}", highlight=False)
+        labels = {"sent": "đã gửi", "pending": "sẽ thử lại", "failed": "lỗi", "dead": "hết lượt thử"}
+        sent = ", ".join(f"{labels.get(k, k)} {v}" for k, v in sorted(summary.sent.items()))
+        console.print(f"Gửi: {sent or 'không có tin nào đến hạn'}.")
+        return
+
+    from scheduler.service import Service, install_signal_handlers
+    from store.calendar import working_calendar
+    from store.db import session_scope
+
+    if at:
+        from plan.errors import UserError
+
+        raise UserError("--at chỉ dùng cùng --once.")
+    configure_logging(config.log_format, config.log_level)
+    with session_scope(engine) as session:
+        send_time = working_calendar(session, config.calendar_file, config.send_time).send_time
+    extra = []
+    if config.telegram_token is not None:
+        try:
+            from completion.bot import serve_bot
+
+            extra.append(lambda stop: serve_bot(engine, config, directory, stop))
+        except ImportError:  # the completion loop is optional
+            pass
+    service = Service(
+        engine,
+        config,
+        directory,
+        renderer,
+        send_time=send_time,
+        retry_seconds=config.retry_job_seconds,
+        standby_poll_seconds=config.standby_poll_seconds,
+        extra_tasks=extra,
     )
-    console.print(
-        f"Lượt {moment:%d/%m/%Y %H:%M}: {summary.planned} thông báo đến hạn, {summary.new_rows} tin mới vào hộp thư đi"
-        + (f", {summary.skipped_rows} tin thiếu địa chỉ" if summary.skipped_rows else "")
-        + "."
-    )
-    for problem in summary.new_problems or []:
-        console.print(f"[yellow]Cần sửa cấu hình:[/] {problem}", highlight=False)
-    result = asyncio.run(send_due(engine, config, moment))
-    console.print(f"Gửi: {result}.")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await service.run(stop)
+
+    asyncio.run(main())

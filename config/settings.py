@@ -66,7 +66,13 @@ class Settings(BaseSettings):
     max_attempts: int = 6
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
-    claim_lease_seconds: float = 600.0  # a row claimed longer ago by another host is taken again
+    claim_lease_seconds: float = 600.0
+
+    # The service
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    retry_job_seconds: float = 60.0
+    standby_poll_seconds: float = 5.0  # a standby instance asks for the lock this often (takes over well within 30 s)  # a row claimed longer ago by another host is taken again
 
     @property
     def effective_sink_dir(self) -> Path:

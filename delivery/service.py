@@ -8,6 +8,7 @@ twice is harmless: the outbox keeps one row per key.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from config.settings import Settings
 from delivery.dispatcher import DispatchSummary
 from delivery.enqueue import build_rows, renderer_for
 from plan.units import Directory
+from planner.model import Notification
 from planner.planner import plan_notifications
 from store import outbox
 from store.calendar import working_calendar
@@ -72,14 +74,22 @@ def enqueue_interval(
     until: datetime,
     now: datetime,
     plan_code: str | None = None,
+    keep: Callable[[Notification], bool] | None = None,
 ) -> EnqueueSummary:
-    """Plan ``start``..``end`` and add to the outbox every notification whose send time is not after ``until``."""
+    """Plan ``start``..``end`` and add to the outbox every notification whose send time is not after ``until``.
+
+    ``keep`` filters further (the service drops what is no longer meaningful after downtime).
+    """
     with session_scope(engine) as session:
         inputs = load_planner_input(session, directory, plan_code)
         rules = load_rules(session)
         calendar = working_calendar(session, settings.calendar_file, settings.send_time)
         aliases = {"telegram": outbox.aliases(session, "telegram")}
-    notifications = [n for n in plan_notifications(inputs, rules, calendar, start, end) if n.at <= until]
+    notifications = [
+        n
+        for n in plan_notifications(inputs, rules, calendar, start, end)
+        if n.at <= until and (keep is None or keep(n))
+    ]
     keys = [n.delivery_key(r) for n in notifications for r in n.recipients]
     with session_scope(engine) as session:
         known = outbox.existing_keys(session, keys)

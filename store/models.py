@@ -18,6 +18,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A moment, stored in UTC and read back timezone-aware.
+
+    SQLite has no time zone type: without this, an aware 07:30+07:00 would be
+    stored as the bare wall time "07:30" and compared as text with moments in
+    other offsets. Every moment is converted to UTC on the way in.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime cannot be stored: {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
@@ -64,7 +89,7 @@ class Plan(SQLModel, table=True):
     year: int
     source_file: str | None = None
     reporting: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
-    imported_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
 class Section(SQLModel, table=True):
@@ -130,7 +155,7 @@ class TaskEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="tasks.id", index=True)
     kind: str = Field(max_length=16)
-    at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     effective_on: date | None = None  # the day the change takes effect (done on, extended on)
     actor: str = Field(default="system", max_length=128)
     via: str = Field(default="cli", max_length=32)
@@ -147,7 +172,7 @@ class RuleRecord(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     position: int = 0
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     updated_by: str = Field(default="system", max_length=128)
 
 
@@ -159,7 +184,7 @@ class RuleEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     rule_id: str = Field(max_length=64, index=True)
     action: str = Field(max_length=16)  # created | updated | deleted | enabled | disabled
-    at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     actor: str = Field(default="system", max_length=128)
     via: str = Field(default="cli", max_length=32)
     before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
@@ -230,15 +255,15 @@ class OutboxMessage(SQLModel, table=True):
     body_html: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
-    due_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    next_attempt_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    due_at: datetime = Field(sa_type=UTCDateTime())
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime())
     attempts: int = 0
     last_error: str | None = None
     provider_id: str | None = Field(default=None, max_length=255)
     claimed_by: str | None = Field(default=None, max_length=128)
-    claimed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     origin: str = Field(default="planner", max_length=32)  # planner | manual
 
 
@@ -249,8 +274,8 @@ class ConfigProblemRecord(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=255)
     message: str
-    first_seen: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
-    last_seen: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    first_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     occurrences: int = 1
 
 
@@ -262,7 +287,7 @@ class AddressAlias(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=16)
     old: str = Field(primary_key=True, max_length=255)
     new: str = Field(max_length=255)
-    at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
 class ZaloToken(SQLModel, table=True):
@@ -273,6 +298,16 @@ class ZaloToken(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     access_token: str
     refresh_token: str
-    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     generation: int = 0  # increases with every refresh; a refresh that lost the race sees it moved
+
+
+class ServiceState(SQLModel, table=True):
+    """Small facts the service keeps between runs: the watermark of the last pass, who leads, next runs."""
+
+    __tablename__ = "service_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

@@ -29,6 +29,7 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         if name.startswith("NHACVIEC_") and name != "NHACVIEC_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("NHACVIEC_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("NHACVIEC_CONSOLE_SINK", "false")  # messages still go to the file sink
 
 
 def postgres_schema_url() -> Iterator[str]:

@@ -1,0 +1,98 @@
+"""One pass of the service, with a watermark so downtime is caught up once and only once.
+
+A pass covers the interval (watermark, now]: everything the planner puts in it
+goes to the outbox (whose unique keys make a repeated pass harmless), then the
+outbox is sent and the watermark moves to ``now``. After downtime (a weekend, a
+power cut, a week) the first pass plans the whole missed interval, but sends
+only what is still meaningful: nothing about a task done since, and no reminder
+whose due date has already passed (the escalation ladder has taken over).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from delivery.service import EnqueueSummary, enqueue_interval, send_due
+from plan.units import Directory
+from planner.model import Notification
+from store.state import last_pass, set_last_pass
+
+log = logging.getLogger("nhacviec.pass")
+
+TASK_KINDS = frozenset({"kickoff", "reminder", "checkin", "escalation"})
+FIRST_PASS_LOOKBACK = timedelta(
+    hours=12
+)  # a brand-new installation starts with today's messages, not the year's
+
+
+def still_meaningful(notification: Notification, now: datetime) -> bool:
+    """Whether a notification planned for a missed moment is still worth sending at ``now``."""
+    if notification.at >= now - timedelta(hours=1) or notification.kind not in TASK_KINDS:
+        return True
+    task = notification.data.get("task")
+    today = now.date()
+    if task is not None and task.done_on(today) is not None:
+        return False  # done since: nothing to remind or escalate
+    if notification.kind == "reminder":
+        due = notification.data.get("due")
+        return due is None or due >= today
+    if notification.kind == "escalation" and task is not None:
+        return task.due_on(today) == notification.data.get("due")  # extended since: the old ladder is void
+    return True
+
+
+@dataclass
+class PassSummary:
+    start: datetime
+    end: datetime
+    enqueued: EnqueueSummary
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "planned": self.enqueued.planned,
+            "new_rows": self.enqueued.new_rows,
+            "skipped_rows": self.enqueued.skipped_rows,
+            "sent": self.sent,
+        }
+
+
+async def run_pass(
+    engine: Engine, settings: Settings, directory: Directory, renderer: Any, now: datetime
+) -> PassSummary:
+    """Plan (watermark, now], enqueue what is meaningful, send what is due, move the watermark."""
+    watermark = last_pass(engine)
+    if watermark is None or watermark > now:
+        watermark = now - FIRST_PASS_LOOKBACK
+    first_day: date = watermark.date()
+    enqueued = enqueue_interval(
+        engine,
+        settings,
+        directory,
+        renderer,
+        start=first_day,
+        end=now.date(),
+        until=now,
+        now=now,
+        keep=lambda n: n.at > watermark and still_meaningful(n, now),
+    )
+    set_last_pass(engine, now, {"planned": enqueued.planned, "new_rows": enqueued.new_rows})
+    result = await send_due(engine, settings, now)
+    summary = PassSummary(watermark, now, enqueued, dict(result.outcomes))
+    log.info(
+        "pass done from=%s to=%s planned=%d new_rows=%d sent=%d",
+        watermark.isoformat(),
+        now.isoformat(),
+        enqueued.planned,
+        enqueued.new_rows,
+        result.sent,
+    )
+    return summary

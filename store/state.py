@@ -1,0 +1,37 @@
+"""The service's own small state: the watermark of the last completed pass, the leader, the next runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from store.db import session_scope
+from store.models import ServiceState, utcnow
+
+LAST_PASS = "last_pass"
+SCHEDULER = "scheduler"
+
+
+def get_state(engine: Engine, key: str) -> dict[str, Any]:
+    with session_scope(engine) as session:
+        record = session.get(ServiceState, key)
+        return dict(record.value) if record else {}
+
+
+def set_state(engine: Engine, key: str, value: dict[str, Any]) -> None:
+    with session_scope(engine) as session:
+        record = session.get(ServiceState, key) or ServiceState(key=key)
+        record.value = value
+        record.updated_at = utcnow()
+        session.add(record)
+
+
+def last_pass(engine: Engine) -> datetime | None:
+    value = get_state(engine, LAST_PASS).get("at")
+    return datetime.fromisoformat(value) if value else None
+
+
+def set_last_pass(engine: Engine, at: datetime, summary: dict[str, Any]) -> None:
+    set_state(engine, LAST_PASS, {"at": at.isoformat(), **summary})
