@@ -87,10 +87,16 @@ def test_after_a_week_of_downtime_the_missed_notifications_go_out_once(service_d
     rows = outbox_rows(service_db)
     keys = Counter(r.key for r in rows)
     assert set(keys.values()) == {1}
-    missed_days = {r.due_at.astimezone(TZ).date() for r in rows if r.due_at.astimezone(TZ).date() > date(2020, 11, 23)}
+    missed_days = {
+        r.due_at.astimezone(TZ).date() for r in rows if r.due_at.astimezone(TZ).date() > date(2020, 11, 23)
+    }
     assert date(2020, 11, 30) in missed_days and date(2020, 12, 1) in missed_days
     # IV.4's reminders of the week (25/11, 27/11) are not sent: its due date 30/11 has passed, the ladder took over
-    assert not [r for r in rows if r.task == "IV.4" and r.kind == "reminder" and r.due_at.astimezone(TZ).day in (25, 27)]
+    assert not [
+        r
+        for r in rows
+        if r.task == "IV.4" and r.kind == "reminder" and r.due_at.astimezone(TZ).day in (25, 27)
+    ]
     assert [r for r in rows if r.task == "IV.4" and r.kind == "escalation"]  # 01/12: +1 working day
     # VII.7 was done during the downtime: nothing about it is sent late
     assert not [r for r in rows if r.task == "VII.7" and r.due_at.astimezone(TZ).date() > date(2020, 11, 23)]
@@ -102,15 +108,29 @@ def test_after_a_week_of_downtime_the_missed_notifications_go_out_once(service_d
 
 
 def service_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NHACVIEC_") or k == "NHACVIEC_TEST_POSTGRES_URL"}
-    env.update(NHACVIEC_DATA_DIR=os.environ["NHACVIEC_DATA_DIR"], NHACVIEC_CONSOLE_SINK="false", NHACVIEC_LOG_FORMAT="json")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NHACVIEC_") or k == "NHACVIEC_TEST_POSTGRES_URL"
+    }
+    env.update(
+        NHACVIEC_DATA_DIR=os.environ["NHACVIEC_DATA_DIR"],
+        NHACVIEC_CONSOLE_SINK="false",
+        NHACVIEC_LOG_FORMAT="json",
+    )
     env.update(extra or {})
     return env
 
 
 def nhacviec(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def wait_for(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
@@ -123,8 +143,14 @@ def wait_for(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyp
 
 
 def scheduler_state(env: dict[str, str]) -> dict:  # type: ignore[type-arg]
-    result = subprocess.run([sys.executable, "-m", "cli.main", "status", "--json"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "status", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout)["scheduler"] or {}
 
 
@@ -133,8 +159,14 @@ def test_on_sqlite_a_second_run_is_refused_and_sigterm_stops_cleanly(service_db)
     first = nhacviec("run", env=env)
     try:
         assert wait_for(lambda: scheduler_state(env).get("state") == "active"), first.stderr
-        second = subprocess.run([sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "cli.main", "run"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 1
         assert "SQLite chỉ cho phép một" in second.stderr and "Traceback" not in second.stderr
         state = scheduler_state(env)
@@ -192,8 +224,16 @@ def test_on_postgresql_concurrent_senders_deliver_1000_messages_exactly_once() -
         keys = fill_outbox(url, 1000)
         with running_smtp_server() as server:
             env = dispatcher_env(url, server.port, 4)
-            senders = [subprocess.Popen([sys.executable, "-m", "cli.main", "outbox", "send"], cwd=ROOT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(3)]
+            senders = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "cli.main", "outbox", "send"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+                for _ in range(3)
+            ]
             for sender in senders:
                 assert sender.wait(180) == 0
             arrived = Counter(m.message["X-Nhacviec-Key"] for m in server.messages)
