@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import calendar, deadlines, init, outbox, plans, rules, run, simulate, status, tasks, zalo
+from cli import calendar, deadlines, init, manual, outbox, plans, rules, run, simulate, status, tasks, zalo
 from cli import templates as templates_cli  # not `templates`: that name is the package of templates
 from cli.common import err_console
 from plan.errors import UserError
@@ -32,6 +32,12 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(templates_cli.app, name="templates")
 app.add_typer(zalo.app, name="zalo")
 app.command("run", help="Chạy dịch vụ: lập lịch, đưa tin đến hạn vào hộp thư đi và gửi đi.")(run.run)
+app.command(
+    "remind",
+    help="Gửi ngay lời nhắc: một nhiệm vụ (--task), các nhiệm vụ của một đơn vị (--unit), hoặc mọi nhiệm vụ sắp đến hạn/quá hạn.",
+)(manual.remind)
+app.command("digest", help="Gửi ngay bản tin tuần cho các Phó Giám đốc.")(manual.digest)
+app.command("report-request", help="Gửi ngay đề nghị báo cáo định kỳ hoặc đột xuất.")(manual.report_request)
 app.command("status", help="Tình trạng dịch vụ: lượt gần nhất, lần chạy tới, hộp thư đi, tin lỗi, các kênh.")(
     status.status
 )

@@ -52,7 +52,7 @@ def plan_notifications(
     inputs: PlannerInput, rules: Sequence[Rule], calendar: WorkingCalendar, start: date, end: date
 ) -> list[Notification]:
     """Every notification the enabled rules produce for the days ``start`` to ``end`` inclusive, in send order."""
-    planner = _Planner(inputs, calendar, start, end)
+    planner = Planner(inputs, calendar, start, end)
     notifications: list[Notification] = []
     # A year of a large plan allocates millions of small objects that are all kept: the cyclic garbage
     # collector would walk them again and again (half the run time). Nothing here makes cycles.
@@ -77,7 +77,9 @@ def plan_notifications(
     return notifications
 
 
-class _Planner:
+class Planner:
+    """The generators behind :func:`plan_notifications`; manual triggers reuse its recipient resolution."""
+
     def __init__(self, inputs: PlannerInput, calendar: WorkingCalendar, start: date, end: date) -> None:
         self.inputs = inputs
         self.directory = inputs.directory
@@ -361,11 +363,11 @@ class _Planner:
                             day,
                             f"{iso_year}-W{iso_week:02d}/{code}",
                             recipients,
-                            data={"recipient": code, "units": self._supervised(code)},
+                            data={"recipient": code, "units": self.supervised(code)},
                         )
             week_start += timedelta(days=7)
 
-    def _supervised(self, leader: str) -> list[str]:
+    def supervised(self, leader: str) -> list[str]:
         if leader == _code(self.directory.director):
             return [u.code for u in self.directory.units]
         return [u.code for u in self.directory.units if u.supervisor == leader]
