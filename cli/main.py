@@ -7,6 +7,7 @@ import sys
 import typer
 
 from cli import calendar, deadlines, init, manual, outbox, plans, rules, run, simulate, status, tasks, zalo
+from cli import reports as reports_cli
 from cli import templates as templates_cli  # not `templates`: that name is the package of templates
 from cli.common import err_console
 from plan.errors import UserError
@@ -31,6 +32,8 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(templates_cli.app, name="templates")
 app.add_typer(zalo.app, name="zalo")
+app.add_typer(reports_cli.app, name="reports")
+app.add_typer(reports_cli.extensions_app, name="extensions")
 app.command("run", help="Chạy dịch vụ: lập lịch, đưa tin đến hạn vào hộp thư đi và gửi đi.")(run.run)
 app.command(
     "remind",

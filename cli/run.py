@@ -60,12 +60,9 @@ def run(
         send_time = working_calendar(session, config.calendar_file, config.send_time).send_time
     extra = []
     if config.telegram_token is not None:
-        try:
-            from completion.bot import serve_bot
+        from completion.bot import run_bot
 
-            extra.append(lambda stop: serve_bot(engine, config, directory, stop))
-        except ImportError:  # the completion loop is optional
-            pass
+        extra.append(lambda stop: run_bot(config, engine, directory, stop))
     service = Service(
         engine,
         config,

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     sink_dir: Path | None = None  # default: <data_dir>/sent
     console_sink: bool = True
 
+    # Completion links in emails ("Đã hoàn thành"): HMAC secret and the public address of the web page.
+    link_secret: SecretStr | None = None
+    base_url: str | None = None
+    link_ttl_days: int = 30
+
     # Outbox
     max_attempts: int = 6
     retry_base_seconds: float = 30.0

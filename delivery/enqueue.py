@@ -129,7 +129,7 @@ def renderer_for(
     renderer: Any,
     *,
     failed_deliveries: Sequence[Mapping[str, Any]] = (),
-    links: Callable[[Notification], Mapping[str, Any] | None] | None = None,
+    links: Callable[[Notification, Recipient], Mapping[str, Any] | None] | None = None,
 ) -> Render:
     """A render function with what templates need beyond the notification: the digest content, links."""
     from planner.digest import build_digest
@@ -152,7 +152,11 @@ def renderer_for(
                 )
             digest = digests[cache_key]
         context = message_context(
-            notification, recipient, directory, digest=digest, links=links(notification) if links else None
+            notification,
+            recipient,
+            directory,
+            digest=digest,
+            links=links(notification, recipient) if links else None,
         )
         return renderer.render(notification.template, str(recipient.channel), context)
 

@@ -20,7 +20,7 @@ from config.settings import Settings
 from delivery.dispatcher import DispatchSummary
 from delivery.enqueue import build_rows, renderer_for
 from plan.units import Directory
-from planner.model import Notification
+from planner.model import Notification, Recipient
 from planner.planner import plan_notifications
 from store import outbox
 from store.calendar import working_calendar
@@ -63,6 +63,16 @@ def failed_deliveries(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
         ]
 
 
+def completion_links(settings: Settings, now: datetime) -> Callable[[Notification, Recipient], Any] | None:
+    """Signed "Đã hoàn thành" links for task messages, when a link secret and a base URL are configured."""
+    if settings.link_secret is None or not settings.base_url:
+        return None
+    from completion.links import links_for
+
+    ttl = timedelta(days=settings.link_ttl_days)
+    return lambda n, r: links_for(n, r, settings.link_secret, settings.base_url, now, ttl)
+
+
 def enqueue_interval(
     engine: Engine,
     settings: Settings,
@@ -93,7 +103,13 @@ def enqueue_interval(
     keys = [n.delivery_key(r) for n in notifications for r in n.recipients]
     with session_scope(engine) as session:
         known = outbox.existing_keys(session, keys)
-    render = renderer_for(inputs, directory, renderer, failed_deliveries=failed_deliveries(engine))
+    render = renderer_for(
+        inputs,
+        directory,
+        renderer,
+        failed_deliveries=failed_deliveries(engine),
+        links=completion_links(settings, now),
+    )
     batch = build_rows(notifications, directory, render, aliases=aliases, now=now, skip_keys=known)
     summary = EnqueueSummary(planned=len(notifications), new_problems=[])
     with session_scope(engine) as session:

@@ -139,3 +139,29 @@ def test_one_pass_reaches_every_real_channel(run_cli, monkeypatch: pytest.Monkey
     assert any("IV.4" in t.visible_text for t in telegrams if t.chat_id == head_chat)
     head_zalo = next(m for m in zalo.oa_messages if "IV.4" in m["text"])
     assert len(head_zalo["text"]) <= 2000 and "Trước tháng 12/2020" in head_zalo["text"]
+
+
+def test_emails_to_the_lead_carry_a_signed_done_link_that_verifies(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import re
+    from datetime import UTC, datetime
+
+    from completion.links import verify_done_token
+
+    monkeypatch.setenv("NHACVIEC_LINK_SECRET", "bi-mat-ky-lien-ket")
+    monkeypatch.setenv("NHACVIEC_BASE_URL", "https://nhacviec.so-gd.example")
+    run_cli("init")
+    assert run_cli("run", "--once", "--at", "2020-11-27 07:30").exit_code == 0  # IV.4: 1 working day left
+    messages = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in (tmp_path / "var" / "sent").rglob("*.eml")
+    ]
+    reminder = next(
+        m for m in messages if "IV.4" in str(m["Subject"]) and m["To"].addresses[0].username == "tccb"
+    )
+    body = reminder.get_body(("plain",)).get_content()
+    match = re.search(r"https://nhacviec\.so-gd\.example/done/(\S+)", body)
+    assert match, body
+    claim = verify_done_token("bi-mat-ky-lien-ket", match.group(1), datetime(2020, 11, 27, tzinfo=UTC))
+    assert (claim.plan, claim.task, claim.unit) == ("CCHC-2020", "IV.4", "TCCB")

@@ -1,0 +1,1 @@
+"""The completion loop: units answer back (Telegram bot commands, signed "Đã hoàn thành" links)."""
