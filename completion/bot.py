@@ -31,11 +31,15 @@ from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 
-from notifiers.telegram import DEFAULT_API_URL, TOKEN_HINT, split_html
-from notifiers.telegram import _chat_id_value as chat_id_value
-from notifiers.telegram import _protect_token as protect_token
-from notifiers.telegram import _redact as redact
-from notifiers.telegram import _root_url as root_url
+from notifiers.telegram import (
+    DEFAULT_API_URL,
+    TOKEN_HINT,
+    chat_id_value,
+    protect_token,
+    redact,
+    root_url,
+    split_html,
+)
 from plan.errors import UserError
 from plan.text import clean
 from plan.units import Directory
@@ -279,7 +283,7 @@ class CompletionBot:
         )
 
     def _extension(self, session: Session, request: _Request) -> Reply:
-        from cli.common import parse_date
+        from plan.dates import parse_date
 
         parts = request.args.split(" ", 2)
         if len(parts) < 3:

@@ -7,7 +7,7 @@ by the limiters of :mod:`notifiers.ratelimit`. Provider errors become
 :class:`~notifiers.base.DeliveryError` s that say whether to retry.
 
 The bot token is part of every Bot API URL, so it is scrubbed from the log
-records of python-telegram-bot, httpx and httpcore (see :func:`_protect_token`)
+records of python-telegram-bot, httpx and httpcore (see :func:`protect_token`)
 and never written into an error message or a ``repr``.
 """
 
@@ -87,8 +87,8 @@ class TelegramNotifier(Notifier):
         self._token = token if isinstance(token, SecretStr) else SecretStr(token)
         if not self._token.get_secret_value().strip():
             raise ValueError(f"Chưa có mã bot Telegram: {TOKEN_HINT}.")
-        _protect_token(self._token.get_secret_value())
-        self.api_url = _root_url(api_url or DEFAULT_API_URL)
+        protect_token(self._token.get_secret_value())
+        self.api_url = root_url(api_url or DEFAULT_API_URL)
         self._timeout = timeout
         self._overall = overall_limiter or RateLimiter(OVERALL_RATE, OVERALL_PERIOD)
         self._chats = chat_limiter or KeyedLimiter(CHAT_INTERVAL)
@@ -170,7 +170,7 @@ class TelegramNotifier(Notifier):
         async with limiter.hold(chat_id):
             await self._overall.acquire()
             sent = await self._bot.send_message(
-                chat_id=_chat_id_value(chat_id),
+                chat_id=chat_id_value(chat_id),
                 text=text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -184,7 +184,7 @@ class TelegramNotifier(Notifier):
 
 def _translate(exc: TelegramError, chat_id: str) -> DeliveryError:
     """The delivery error (in Vietnamese, without the token) for a python-telegram-bot exception."""
-    detail = _redact(exc.message)
+    detail = redact(exc.message)
     lowered = detail.lower()
     if isinstance(exc, RetryAfter):
         seconds = _retry_after_seconds(exc)
@@ -227,7 +227,7 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-def _chat_id_value(chat_id: str) -> int | str:
+def chat_id_value(chat_id: str) -> int | str:
     """Numeric ids as ints, ``@channelname`` as is."""
     try:
         return int(chat_id)
@@ -235,7 +235,7 @@ def _chat_id_value(chat_id: str) -> int | str:
         return chat_id
 
 
-def _root_url(api_url: str) -> str:
+def root_url(api_url: str) -> str:
     """``https://host[:port]`` of a Bot API server, accepting a URL that already ends in ``/bot``."""
     url = api_url.strip().rstrip("/")
     return url.removesuffix("/bot")
@@ -254,26 +254,26 @@ class _RedactSecrets(logging.Filter):
         if not _SECRETS:
             return True
         message = record.getMessage()
-        redacted = _redact(message)
+        redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         if record.exc_info and not record.exc_text:
-            record.exc_text = _redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         if record.stack_info:
-            record.stack_info = _redact(record.stack_info)
+            record.stack_info = redact(record.stack_info)
         return True
 
 
 _FILTER = _RedactSecrets()
 
 
-def _redact(text: str) -> str:
+def redact(text: str) -> str:
     for secret in _SECRETS:
         text = text.replace(secret, "<token>").replace(quote(secret, safe=""), "<token>")
     return text
 
 
-def _protect_token(token: str) -> None:
+def protect_token(token: str) -> None:
     """Remember ``token`` and attach the redacting filter to every logger that may print a Bot API URL.
 
     A filter on a logger only sees records created on that very logger, so it goes on
