@@ -311,3 +311,39 @@ class ServiceState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class UserRole(StrEnum):
+    ADMIN = "admin"  # changes anything
+    VIEWER = "viewer"  # reads everything
+    UNIT = "unit"  # sees and acts on its own unit's tasks
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the web admin; the password is kept only as an Argon2 hash."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    password_hash: str
+    role: str = Field(max_length=16)
+    unit_code: str | None = Field(default=None, foreign_key="units.code", max_length=32)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class IcsToken(SQLModel, table=True):
+    """A revocable secret in an ICS feed's URL: one unit's deadlines, or the whole plan (``unit_code`` None)."""
+
+    __tablename__ = "ics_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(
+        unique=True, max_length=128
+    )  # sha256 of the token; the token itself is shown once
+    unit_code: str | None = Field(default=None, foreign_key="units.code", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    created_by: str = Field(default="system", max_length=64)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

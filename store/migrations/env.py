@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import store.models
 
 target_metadata = SQLModel.metadata
 engine = context.config.attributes.get("engine")
@@ -15,12 +15,21 @@ if engine is None:  # `alembic` run by hand: take the URL nhacviec would use
 
     engine = make_engine(get_settings().effective_database_url)
 
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations use plain SQLAlchemy types: UTCDateTime is stored as DateTime(timezone=True)."""
+    if type_ == "type" and isinstance(obj, store.models.UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 with engine.begin() as connection:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

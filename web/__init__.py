@@ -1,0 +1,1 @@
+"""The Office's web admin (FastAPI, server-rendered Jinja2 pages in Vietnamese)."""
