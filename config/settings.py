@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
     retry_job_seconds: float = 60.0
+    max_catchup_days: int = 31  # after longer downtime, older days are not planned again (logged)
     standby_poll_seconds: float = 5.0  # a standby instance asks for the lock this often (takes over well within 30 s)  # a row claimed longer ago by another host is taken again
 
     @property

@@ -47,6 +47,10 @@ def still_meaningful(notification: Notification, now: datetime) -> bool:
     return True
 
 
+def settings_catchup(settings: Settings) -> timedelta:
+    return timedelta(days=settings.max_catchup_days)
+
+
 @dataclass
 class PassSummary:
     start: datetime
@@ -72,6 +76,14 @@ async def run_pass(
     watermark = last_pass(engine)
     if watermark is None or watermark > now:
         watermark = now - FIRST_PASS_LOOKBACK
+    elif now - watermark > settings_catchup(settings):
+        oldest = now - settings_catchup(settings)
+        log.warning(
+            "last pass %s is older than the catch-up limit: planning from %s only",
+            watermark.isoformat(),
+            oldest.isoformat(),
+        )
+        watermark = oldest
     first_day: date = watermark.date()
     enqueued = enqueue_interval(
         engine,

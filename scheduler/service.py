@@ -16,6 +16,8 @@ the stop waits for (anything cut short stays claimable in the outbox anyway).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
 import signal
 import socket
@@ -89,6 +91,8 @@ class Service:
                 await run_pass(self.engine, self.settings, self.directory, self.renderer, self.clock())
             except Exception:
                 log.exception("pass failed; the next pass will cover the same interval")
+            finally:
+                release_freed_memory()
 
     async def _retry(self) -> None:
         async with self._work_lock:
@@ -192,6 +196,12 @@ class Service:
             )
         except Exception:
             log.exception("could not record the scheduler state")
+
+
+def release_freed_memory() -> None:
+    """Give memory freed after a pass back to the system (glibc keeps it otherwise: ~70 MB after a busy day)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

@@ -34,12 +34,11 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
     insert = _insert_for(session)
+    statement = insert(_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(_TABLE.c.id)
     inserted = 0
     for start in range(0, len(rows), 500):
-        chunk = list(rows[start : start + 500])
-        statement = insert(_TABLE).values(chunk).on_conflict_do_nothing(index_elements=["key"])
-        result = session.execute(statement.returning(_TABLE.c.id))
-        inserted += len(result.all())
+        # executemany ("insertmanyvalues"): far cheaper to build than one VALUES clause with every row in it
+        inserted += len(session.execute(statement, list(rows[start : start + 500])).all())
     return inserted
 
 

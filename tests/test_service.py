@@ -240,3 +240,13 @@ def test_on_postgresql_concurrent_senders_deliver_1000_messages_exactly_once() -
         assert set(arrived) == set(keys) and set(arrived.values()) == {1}
     finally:
         urls.close()
+
+
+def test_after_downtime_longer_than_the_catch_up_limit_only_the_last_days_are_planned(
+    service_db, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("NHACVIEC_MAX_CATCHUP_DAYS", "3")
+    pass_at(service_db, datetime(2020, 6, 1, 7, 30, tzinfo=TZ))
+    pass_at(service_db, datetime(2020, 12, 1, 7, 30, tzinfo=TZ))  # six months later
+    days = {r.due_at.astimezone(TZ).date() for r in outbox_rows(service_db)}
+    assert days - {date(2020, 6, 1)} <= {date(2020, 11, 30), date(2020, 12, 1)}
