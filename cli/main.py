@@ -56,6 +56,32 @@ def main() -> None:
     except UserError as error:
         err_console.print(f"[bold red]Lỗi:[/] {error}", highlight=False)
         sys.exit(1)
+    except Exception as error:
+        explanation = explain_setup_error(error)
+        if explanation is None:
+            raise
+        err_console.print(f"[bold red]Lỗi:[/] {explanation}", highlight=False)
+        sys.exit(1)
+
+
+def explain_setup_error(error: Exception) -> str | None:
+    """A Vietnamese sentence for configuration mistakes (a bad NHACVIEC_* value, an unreachable database)."""
+    kind = type(error).__name__
+    module = type(error).__module__
+    if kind == "ValidationError" and module.startswith("pydantic"):
+        fields = [
+            f"NHACVIEC_{str(problem['loc'][0]).upper()} ({problem['msg']})"
+            for problem in error.errors()  # type: ignore[attr-defined]
+            if problem.get("loc")
+        ]
+        return "Cấu hình không hợp lệ: " + "; ".join(fields or [str(error).splitlines()[0]])
+    if module.startswith("sqlalchemy"):
+        if kind in ("ArgumentError", "NoSuchModuleError"):
+            return "NHACVIEC_DATABASE_URL không hợp lệ (ví dụ: sqlite:///var/nhacviec.db hoặc postgresql+psycopg://...)."
+        if kind == "OperationalError":
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+            return f"Không kết nối được cơ sở dữ liệu (NHACVIEC_DATABASE_URL): {reason}"
+    return None
 
 
 if __name__ == "__main__":

@@ -197,12 +197,19 @@ def _deliver(
 ) -> None:
     """Show the messages; unless a dry run, put them in the outbox and send what is due."""
     from delivery.manual import commit, prepare
-    from delivery.service import send_due
+    from delivery.service import completion_links, send_due
     from templates.render import Renderer
 
     renderer = Renderer(store.config.templates_dir, store.config.zns_templates_file)
     batch = prepare(
-        store.engine, store.inputs, store.directory, renderer, notifications, now=moment, force=force
+        store.engine,
+        store.inputs,
+        store.directory,
+        renderer,
+        notifications,
+        now=moment,
+        force=force,
+        links=completion_links(store.config, moment),
     )
     _print_rows(batch, f"{what} lúc {when(moment)}" + (" — chạy thử" if dry_run else ""))
     if batch.already_sent:

@@ -10,6 +10,7 @@ of other channels.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import socket
@@ -85,7 +86,7 @@ class Dispatcher:
     async def run_once(self, now: datetime | None = None) -> DispatchSummary:
         """Send everything due at ``now`` (default: the clock); returns what happened."""
         summary = DispatchSummary()
-        claim_time = now or self.clock()
+        due_by = now or self.clock()  # what is due; a simulation passes its own moment
         released = await asyncio.to_thread(
             outbox.release_abandoned, self.engine, socket.gethostname(), pid_is_alive
         )
@@ -98,15 +99,27 @@ class Dispatcher:
                 outbox.claim,
                 self.engine,
                 worker=self.worker,
-                now=claim_time,
+                now=self.clock(),  # claims and leases are real time, whatever moment is simulated
+                due_by=due_by,
                 limit=self.batch_size,
                 lease=self.lease,
                 channels=list(self.notifiers),
             )
             if not batch:
                 return summary
-            results = await asyncio.gather(*(self._deliver(message, now) for message in batch))
-            summary.outcomes.update(results)
+            results = await asyncio.gather(
+                *(self._deliver(message, now) for message in batch), return_exceptions=True
+            )
+            for message, result in zip(batch, results, strict=True):
+                if isinstance(result, BaseException):  # e.g. the database went away while recording
+                    log.error(
+                        "could not record the outcome key=%s: %r (the row is sent again after its lease)",
+                        message.key,
+                        result,
+                    )
+                    summary.outcomes["unrecorded"] += 1
+                else:
+                    summary.outcomes[result] += 1
 
     async def _deliver(self, message: OutboxMessage, now: datetime | None) -> str:
         notifier = self.notifiers[message.channel]
@@ -140,7 +153,10 @@ class Dispatcher:
         self, message: OutboxMessage, provider_id: str | None, new_address: str | None, now: datetime | None
     ) -> None:
         at = now or self.clock()
-        outbox.mark_sent(self.engine, message, self.worker, provider_id=provider_id, at=at)
+        if not outbox.mark_sent(self.engine, message, self.worker, provider_id=provider_id, at=at):
+            log.warning(
+                "sent, but the claim had been taken over key=%s channel=%s", message.key, message.channel
+            )
         log.info(
             "sent key=%s channel=%s recipient=%s provider_id=%s",
             message.key,
@@ -164,9 +180,10 @@ class Dispatcher:
         attempts = message.attempts + 1
         if error.config_problem:
             with session_scope(self.engine) as session:
+                reason_id = hashlib.sha256(error.reason.encode()).hexdigest()[:16]  # the key column is short
                 first = outbox.record_problem(
                     session,
-                    f"{message.channel}:{message.recipient}:{error.reason}",
+                    f"{message.channel}:{message.recipient}:{reason_id}",
                     f"{message.recipient} ({message.channel}): {error.reason}",
                     now=at,
                 )

@@ -370,6 +370,7 @@ def prepare(
     *,
     now: datetime,
     force: bool = False,
+    links: Any = None,
 ) -> ManualBatch:
     """Render the rows ``notifications`` add to the outbox; nothing is written (a dry run stops here)."""
     lookup = known_keys(engine)
@@ -381,7 +382,11 @@ def prepare(
         aliases = {"telegram": outbox.aliases(session, "telegram")}
     needs_failures = any(n.kind == NotificationKind.DIGEST for n in notifications)
     render = renderer_for(
-        inputs, directory, renderer, failed_deliveries=failed_deliveries(engine) if needs_failures else ()
+        inputs,
+        directory,
+        renderer,
+        failed_deliveries=failed_deliveries(engine) if needs_failures else (),
+        links=links,
     )
     batch = build_rows(
         notifications, directory, render, aliases=aliases, now=now, origin="manual", skip_keys=known

@@ -38,15 +38,15 @@ class TaskInput:
     lead: tuple[str, ...]
     coordinating: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
-    changes: tuple[StatusChange, ...] = ()  # in the order they happened
+    changes: tuple[StatusChange, ...] = ()  # in the order they were recorded (not sorted by date)
     position: int = 0
 
     def done_on(self, day: date) -> date | None:
         """The day the task was marked done, if it is done as of ``day`` (done that very day counts)."""
         done: date | None = None
-        for change in self.changes:
+        for change in self.changes:  # in the order they happened; a change dated later is not yet in force
             if change.on > day:
-                break
+                continue
             if change.kind == "done":
                 done = change.on
             elif change.kind == "reopened":
@@ -58,7 +58,7 @@ class TaskInput:
         due = self.due
         for change in self.changes:
             if change.on > day:
-                break
+                continue
             if change.kind in ("extended", "due_set") and change.new_due is not None:
                 due = change.new_due
         return due

@@ -329,7 +329,7 @@ class Planner:
             yield self.make(
                 rule,
                 day,
-                day.isoformat(),
+                period.cutoff.isoformat(),  # not the send day: declaring a make-up day must not re-send
                 recipients,
                 plan=reporting.plan,
                 period=period_id,

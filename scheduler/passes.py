@@ -10,9 +10,10 @@ whose due date has already passed (the escalation ladder has taken over).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -21,6 +22,7 @@ from config.settings import Settings
 from delivery.service import EnqueueSummary, enqueue_interval, send_due
 from plan.units import Directory
 from planner.model import Notification
+from store.outbox import skipped_since
 from store.state import last_pass, set_last_pass
 
 log = logging.getLogger("nhacviec.pass")
@@ -73,7 +75,7 @@ async def run_pass(
     engine: Engine, settings: Settings, directory: Directory, renderer: Any, now: datetime
 ) -> PassSummary:
     """Plan (watermark, now], enqueue what is meaningful, send what is due, move the watermark."""
-    watermark = last_pass(engine)
+    watermark = await asyncio.to_thread(last_pass, engine)
     if watermark is None or watermark > now:
         watermark = now - FIRST_PASS_LOOKBACK
     elif now - watermark > settings_catchup(settings):
@@ -85,18 +87,30 @@ async def run_pass(
         )
         watermark = oldest
     first_day: date = watermark.date()
-    enqueued = enqueue_interval(
-        engine,
-        settings,
-        directory,
-        renderer,
-        start=first_day,
-        end=now.date(),
-        until=now,
-        now=now,
-        keep=lambda n: n.at > watermark and still_meaningful(n, now),
+    # The rest of today is enqueued too: a rule with a later send time (16:00) waits in the outbox for its
+    # moment, and the retry job (or the next --once run) sends it then.
+    end_of_day = datetime.combine(now.date(), time.max, now.tzinfo)
+    # Messages skipped for want of an address are planned again: the admin may have added it since.
+    # (Those of the days this pass plans: the watermark's day and after.)
+    day_start = datetime.combine(first_day, time.min, now.tzinfo)
+    retry_skipped = await asyncio.to_thread(skipped_since, engine, day_start)
+    enqueued = (
+        await asyncio.to_thread(  # planning and rendering must not stall the event loop (bot, leadership)
+            enqueue_interval,
+            engine,
+            settings,
+            directory,
+            renderer,
+            start=first_day,
+            end=now.date(),
+            until=end_of_day,
+            now=now,
+            keep=lambda n: (n.at > watermark or n.key in retry_skipped) and still_meaningful(n, now),
+        )
     )
-    set_last_pass(engine, now, {"planned": enqueued.planned, "new_rows": enqueued.new_rows})
+    await asyncio.to_thread(
+        set_last_pass, engine, now, {"planned": enqueued.planned, "new_rows": enqueued.new_rows}
+    )
     result = await send_due(engine, settings, now)
     summary = PassSummary(watermark, now, enqueued, dict(result.outcomes))
     log.info(

@@ -20,7 +20,6 @@ import contextlib
 import ctypes
 import logging
 import signal
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time
 from typing import Any
@@ -29,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
+from delivery.dispatcher import default_worker_id
 from delivery.service import send_due
 from plan.errors import UserError
 from plan.units import Directory
@@ -73,7 +73,7 @@ class Service:
         self.standby_poll_seconds = standby_poll_seconds
         self.leadership = leadership or leadership_for(engine, settings.data_dir)
         self.extra_tasks = extra_tasks or []
-        self.worker = f"{socket.gethostname()}:{__import__('os').getpid()}"
+        self.worker = default_worker_id()
         self._running: set[asyncio.Task[Any]] = set()
         self._work_lock = asyncio.Lock()
 

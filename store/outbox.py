@@ -30,11 +30,19 @@ def _insert_for(session: Session) -> Any:
 
 
 def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows whose key is new; a key already in the outbox is left as it is. Returns how many were new."""
+    """Insert rows whose key is new (or replace a skipped one); returns how many were written."""
     if not rows:
         return 0
     insert = _insert_for(session)
-    statement = insert(_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(_TABLE.c.id)
+    statement = insert(_TABLE)
+    # A key already in the outbox stays as it is, unless it was skipped for want of an address: the next
+    # pass replaces it, so a message goes once the admin has added the address.
+    replaceable = [c.name for c in _TABLE.c if c.name not in ("id", "key", "created_at")]
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={name: statement.excluded[name] for name in replaceable},
+        where=_TABLE.c.status == OutboxStatus.SKIPPED,
+    ).returning(_TABLE.c.id)
     inserted = 0
     for start in range(0, len(rows), 500):
         # executemany ("insertmanyvalues"): far cheaper to build than one VALUES clause with every row in it
@@ -46,8 +54,26 @@ def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         chunk = list(keys[start : start + 500])
-        found.update(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(chunk))))
+        found.update(
+            session.exec(
+                select(OutboxMessage.key).where(
+                    col(OutboxMessage.key).in_(chunk), OutboxMessage.status != OutboxStatus.SKIPPED
+                )
+            )
+        )
     return found
+
+
+def skipped_since(engine: Engine, since: datetime) -> set[str]:
+    """Notification keys with a row skipped for want of an address, due since ``since`` (to plan again)."""
+    table = _TABLE
+    with engine.begin() as connection:
+        rows = connection.execute(
+            sa.select(table.c.notification_key).where(
+                table.c.status == OutboxStatus.SKIPPED, table.c.due_at >= since
+            )
+        )
+        return {row.notification_key for row in rows}
 
 
 def claim(
@@ -58,11 +84,16 @@ def claim(
     limit: int,
     lease: timedelta,
     channels: Sequence[str] | None = None,
+    due_by: datetime | None = None,
 ) -> list[OutboxMessage]:
-    """Take up to ``limit`` due rows for this worker (pending and due, or abandoned by a dead worker)."""
+    """Take up to ``limit`` due rows for this worker (pending and due, or abandoned by a dead worker).
+
+    ``now`` is the real moment of the claim (claims and leases are always real time); ``due_by`` is the
+    send-time cutoff, which a simulation (``--at``) may set elsewhere (default: ``now``).
+    """
     table = _TABLE
     due = sa.or_(
-        sa.and_(table.c.status == OutboxStatus.PENDING, table.c.next_attempt_at <= now),
+        sa.and_(table.c.status == OutboxStatus.PENDING, table.c.next_attempt_at <= (due_by or now)),
         sa.and_(table.c.status == OutboxStatus.SENDING, table.c.claimed_at < now - lease),
     )
     candidates = sa.select(table.c.id).where(due)
@@ -204,9 +235,13 @@ def requeue(
         return []
     keys = []
     for message in session.exec(query):
-        if message.status == OutboxStatus.SENDING:
+        if message.status in (
+            OutboxStatus.SENDING,
+            OutboxStatus.SKIPPED,
+        ):  # a skipped row has nothing to send
             continue
         message.status = OutboxStatus.PENDING
+        message.last_error = None
         message.attempts = 0
         message.next_attempt_at = now
         message.claimed_by = None
@@ -229,10 +264,9 @@ def release_abandoned(engine: Engine, host: str, is_alive: Callable[[int], bool]
     table = _TABLE
     with engine.begin() as connection:
         claimed = connection.execute(
-            sa.select(table.c.id, table.c.claimed_by).where(
-                table.c.status == OutboxStatus.SENDING, table.c.claimed_by.like(f"{host}:%")
-            )
+            sa.select(table.c.id, table.c.claimed_by).where(table.c.status == OutboxStatus.SENDING)
         ).all()
+        claimed = [row for row in claimed if row.claimed_by and row.claimed_by.rsplit(":", 1)[0] == host]
         dead = [
             row.id
             for row in claimed

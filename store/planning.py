@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -22,6 +23,8 @@ from store.models import (
     TaskStatus,
     TaskUnit,
 )
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _PLANNING_EVENTS = {
     EventKind.DONE: "done",
@@ -57,7 +60,7 @@ def load_task_inputs(session: Session, plans: Iterable[Plan]) -> list[TaskInput]
         .where(col(TaskEvent.task_id).in_(task_ids), col(TaskEvent.kind).in_(list(_PLANNING_EVENTS)))
         .order_by(col(TaskEvent.id))
     ):
-        on = event.effective_on or event.at.date()
+        on = event.effective_on or event.at.astimezone(VIETNAM).date()
         changes.setdefault(event.task_id, []).append(
             StatusChange(on, _PLANNING_EVENTS[EventKind(event.kind)], event.new_due)
         )
@@ -80,7 +83,7 @@ def load_task_inputs(session: Session, plans: Iterable[Plan]) -> list[TaskInput]
                 lead=tuple(assigned.get(AssignmentRole.LEAD, ())),
                 coordinating=tuple(assigned.get(AssignmentRole.COORDINATING, ())),
                 products=tuple(task.products),
-                changes=tuple(sorted(changes.get(task.id, ()), key=lambda c: c.on)),
+                changes=tuple(changes.get(task.id, ())),  # in the order they happened (event id)
                 position=position,
             )
         )

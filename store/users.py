@@ -26,7 +26,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 DEFAULT_HASHER = PasswordHasher()
 
-ROLE_LABELS = {UserRole.ADMIN: "quản trị", UserRole.VIEWER: "xem", UserRole.UNIT: "đơn vị"}
+ROLE_LABELS: dict[str, str] = {UserRole.ADMIN: "quản trị", UserRole.VIEWER: "xem", UserRole.UNIT: "đơn vị"}
 
 
 class UserAccountError(UserError):
@@ -38,7 +38,7 @@ def normalise_name(name: str) -> str:
     return nfc(name).strip().lower()
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str) -> str:
     key = normalise_name(name)
     if not _NAME.match(key):
         raise UserAccountError(
@@ -100,7 +100,7 @@ def add_user(
     hasher: PasswordHasher = DEFAULT_HASHER,
 ) -> User:
     """Create an account; the password is checked against the policy and stored only as a hash."""
-    key = _check_name(name)
+    key = check_name(name)
     checked_role, unit = _check_role(session, role, unit_code)
     check_password(password)
     if get_user(session, key) is not None:

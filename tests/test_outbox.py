@@ -240,3 +240,13 @@ def test_concurrency_per_channel_is_bounded(engine: Engine, channel: str) -> Non
     d = Dispatcher(engine, {channel: notifier}, policy=RetryPolicy())
     assert asyncio.run(d.run_once(T0)).sent == 20
     assert notifier.peak == 3
+
+
+def test_a_simulated_moment_never_takes_over_a_live_claim(engine: Engine) -> None:
+    add(engine, row("in-flight"))
+    real_now = datetime.now(UTC)
+    assert outbox.claim(engine, worker="other-host:1", now=real_now, limit=5, lease=timedelta(minutes=10))
+    notifier = ScriptedNotifier()
+    asyncio.run(dispatcher(engine, notifier).run_once(real_now + timedelta(days=400)))  # --at far ahead
+    assert notifier.sent == []
+    assert status_of(engine)["in-flight"] == (OutboxStatus.SENDING, 0)

@@ -247,3 +247,31 @@ def test_json_shape_of_a_notification() -> None:
     assert datetime.fromisoformat(data["at"]).utcoffset() is not None
     assert data["recipients"][0]["role"] in ("to", "cc")
     assert set(data["recipients"][0]) >= {"unit", "role", "channel"}
+
+
+def test_history_is_replayed_in_the_order_it_was_recorded_not_by_date() -> None:
+    # done on 10/12, reopened later, then done again with an earlier date (05/12): the task is done
+    tasks = with_changes(
+        "IV.4",
+        StatusChange(date(2020, 12, 10), "done"),
+        StatusChange(date(2020, 12, 11), "reopened"),
+        StatusChange(date(2020, 12, 5), "done"),
+    )
+    assert days(simulate(tasks), "escalation", "IV.4") == [date(2020, 12, 1)]
+
+
+def test_report_keys_do_not_move_when_a_make_up_working_day_is_declared() -> None:
+    from dataclasses import replace as dc_replace
+
+    from planner.model import ReportingInput  # noqa: F401  (documentation of the input type)
+
+    moved = dc_replace(calendar(), working_saturdays=frozenset({date(2020, 9, 12)}))
+    from planner.planner import PlannerInput, plan_notifications
+    from tests.planning_fixtures import directory
+
+    inputs = PlannerInput(tasks=sample_tasks(), directory=directory(), reporting=(sample_reporting(),))
+    shifted = plan_notifications(inputs, default_rules(), moved, date(2020, 9, 1), date(2020, 9, 30))
+    request = next(n for n in shifted if n.kind == "report_request")
+    original = next(n for n in YEAR if n.kind == "report_request" and n.period == "2020-9M")
+    assert request.at.date() == date(2020, 9, 8) and original.at.date() == date(2020, 9, 7)
+    assert request.key == original.key

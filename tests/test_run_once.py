@@ -165,3 +165,30 @@ def test_emails_to_the_lead_carry_a_signed_done_link_that_verifies(
     assert match, body
     claim = verify_done_token("bi-mat-ky-lien-ket", match.group(1), datetime(2020, 11, 27, tzinfo=UTC))
     assert (claim.plan, claim.task, claim.unit) == ("CCHC-2020", "IV.4", "TCCB")
+
+
+def test_a_message_skipped_for_want_of_an_address_goes_once_the_address_is_added(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from config import UNITS_FILE
+
+    units = yaml.safe_load(UNITS_FILE.read_text(encoding="utf-8"))
+    for unit in units["units"]:
+        if unit["code"] == "VP":
+            unit["contacts"]["telegram_chat_id"] = None
+    changed = tmp_path / "units.yaml"
+    changed.write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("NHACVIEC_UNITS_FILE", str(changed))
+    run_cli("init")
+    run_cli("run", "--once", "--at", AT)
+    skipped = json.loads(run_cli("outbox", "list", "--status", "skipped", "--json").stdout)
+    assert skipped
+    assert (
+        "0 tin"
+        in run_cli("outbox", "retry", skipped[0]["key"]).stderr
+        + run_cli("outbox", "retry", "--all-failed").stdout
+    )
+    monkeypatch.setenv("NHACVIEC_UNITS_FILE", str(UNITS_FILE))  # the admin adds the chat id
+    run_cli("run", "--once", "--at", "2020-12-01 09:00")
+    outbox = {m["key"]: m for m in json.loads(run_cli("outbox", "list", "--json").stdout)}
+    assert all(outbox[m["key"]]["status"] == "sent" and outbox[m["key"]]["address"] for m in skipped)
