@@ -7,8 +7,11 @@ import sys
 import typer
 
 from cli import calendar, deadlines, init, manual, outbox, plans, rules, run, simulate, status, tasks, zalo
+from cli import ics as ics_cli
 from cli import reports as reports_cli
 from cli import templates as templates_cli  # not `templates`: that name is the package of templates
+from cli import users as users_cli
+from cli import web as web_cli
 from cli.common import err_console
 from plan.errors import UserError
 
@@ -34,6 +37,9 @@ app.add_typer(templates_cli.app, name="templates")
 app.add_typer(zalo.app, name="zalo")
 app.add_typer(reports_cli.app, name="reports")
 app.add_typer(reports_cli.extensions_app, name="extensions")
+app.add_typer(users_cli.app, name="users")
+app.add_typer(ics_cli.app, name="ics")
+app.command("web", help="Chạy trang quản trị web (mặc định http://127.0.0.1:8000).")(web_cli.web)
 app.command("run", help="Chạy dịch vụ: lập lịch, đưa tin đến hạn vào hộp thư đi và gửi đi.")(run.run)
 app.command(
     "remind",

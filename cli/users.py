@@ -1,0 +1,117 @@
+"""``nhacviec users``: the web admin's accounts (add, change password, list)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import TZ, console, open_store
+
+app = typer.Typer(help="Tài khoản đăng nhập trang quản trị web.", no_args_is_help=True)
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Đọc mật khẩu từ dòng đầu của đầu vào chuẩn (cho script)."),
+]
+
+
+def _password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice without echo."""
+    from plan.errors import UserError
+
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise UserError("Không đọc được mật khẩu từ đầu vào chuẩn (dòng đầu trống).")
+        return password
+    password = typer.prompt("Mật khẩu", hide_input=True)
+    again = typer.prompt("Nhập lại mật khẩu", hide_input=True)
+    if password != again:
+        raise UserError("Hai lần nhập mật khẩu không khớp; chưa thay đổi gì.")
+    return password
+
+
+def _unit_code(text: str) -> str:
+    """A unit as typed ("Phòng TCCB", "tccb") resolved through the unit directory to one code."""
+    from cli.common import load_directory
+    from plan.errors import UserError
+
+    codes = load_directory().resolve(text)
+    if len(codes) != 1:
+        raise UserError(f"'{text}' chỉ {len(codes)} đơn vị ({', '.join(codes)}); hãy chọn một.")
+    return codes[0]
+
+
+@app.command(
+    "add", help="Tạo tài khoản: vai trò admin (quản trị), viewer (xem) hoặc unit (đơn vị, cần --unit)."
+)
+def add(
+    name: Annotated[str, typer.Argument(help="Tên đăng nhập, ví dụ nguyen.van.a")],
+    role: Annotated[str, typer.Option("--role", help="admin | viewer | unit")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Đơn vị của tài khoản vai trò unit (mã hoặc tên).")
+    ] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    from plan.errors import UserError
+    from store.db import session_scope
+    from store.users import ROLE_LABELS, add_user, check_name, check_password, get_user
+
+    key = check_name(name)  # said before the password is asked for
+    unit_code = _unit_code(unit) if unit else None
+    engine = open_store()
+    with session_scope(engine) as session:
+        if get_user(session, key) is not None:
+            raise UserError(f"Tài khoản '{key}' đã có; đổi mật khẩu bằng 'nhacviec users passwd {key}'.")
+    password = _password(password_stdin)
+    check_password(password)
+    with session_scope(engine) as session:
+        user = add_user(session, name, password, role, unit_code)
+    where = f", đơn vị {user.unit_code}" if user.unit_code else ""
+    console.print(f"Đã tạo tài khoản {user.name} (vai trò {ROLE_LABELS[user.role]}{where}).", highlight=False)
+
+
+@app.command("passwd", help="Đổi mật khẩu một tài khoản (các phiên đăng nhập cũ của tài khoản bị đăng xuất).")
+def passwd(
+    name: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    from plan.errors import UserError
+    from store.db import session_scope
+    from store.users import get_user, set_password
+
+    engine = open_store()
+    with session_scope(engine) as session:
+        if get_user(session, name) is None:
+            raise UserError(f"Không có tài khoản '{name}' (xem 'nhacviec users list').")
+    password = _password(password_stdin)
+    with session_scope(engine) as session:
+        user = set_password(session, name, password)
+    console.print(f"Đã đổi mật khẩu tài khoản {user.name}.", highlight=False)
+
+
+@app.command("list", help="Danh sách tài khoản (không bao giờ in mật khẩu).")
+def list_() -> None:
+    from store.db import session_scope
+    from store.users import ROLE_LABELS, list_users
+
+    with session_scope(open_store()) as session:
+        users = list_users(session)
+    if not users:
+        console.print("Chưa có tài khoản nào: tạo bằng 'nhacviec users add TÊN --role admin'.")
+        return
+    table = Table("Tên đăng nhập", "Vai trò", "Đơn vị", "Tạo lúc", "Đổi mật khẩu lúc", "Trạng thái")
+    for user in users:
+        table.add_row(
+            user.name,
+            ROLE_LABELS.get(user.role, user.role),
+            user.unit_code or "",
+            f"{user.created_at.astimezone(TZ):%d/%m/%Y %H:%M}",
+            f"{user.password_changed_at.astimezone(TZ):%d/%m/%Y %H:%M}",
+            "đã khóa" if user.disabled else "đang dùng",
+        )
+    console.print(table)

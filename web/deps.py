@@ -1,0 +1,136 @@
+"""What every route shares: the app's context, the signed-in user, CSRF checks and page rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from store.db import session_scope
+from store.models import UserRole
+from store.users import get_user_by_id
+from web.config import WebSettings
+from web.permissions import Principal
+from web.ratelimit import LoginLimiter
+from web.sessions import CSRF_FIELD, Session, SessionCodec, csrf_matches
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+Clock = Callable[[], datetime]
+
+
+def vietnam_now() -> datetime:
+    return datetime.now(TZ)
+
+
+@dataclass
+class WebContext:
+    """Everything the routes need, built once by the app factory (``app.state.ctx``)."""
+
+    engine: Engine
+    settings: Settings
+    web: WebSettings
+    clock: Clock
+    hasher: PasswordHasher
+    sessions: SessionCodec
+    limiter: LoginLimiter
+    templates: Jinja2Templates
+
+    def now(self) -> datetime:
+        moment = self.clock()
+        if moment.tzinfo is None:
+            raise ValueError("the web admin's clock must give timezone-aware moments")
+        return moment
+
+    def today(self) -> date:
+        """Today in Asia/Ho_Chi_Minh, from the app's clock (tests fix it)."""
+        return self.now().astimezone(TZ).date()
+
+
+class LoginRequired(Exception):
+    """No one is signed in: the browser is sent to the sign-in page."""
+
+
+class PageNotFound(Exception):
+    """Something the address names does not exist; ``message`` (Vietnamese) says what."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class CsrfFailed(Exception):
+    """A POST whose form token is missing or does not match the session's."""
+
+
+def context(request: Request) -> WebContext:
+    ctx: WebContext = request.app.state.ctx
+    return ctx
+
+
+def browser_session(request: Request) -> Session:
+    session: Session = request.state.session
+    return session
+
+
+def current_user(request: Request) -> Principal | None:
+    """The signed-in user, or None: a session whose user is gone, disabled or changed password is anonymous."""
+    if hasattr(request.state, "user"):
+        cached: Principal | None = request.state.user
+        return cached
+    session = browser_session(request)
+    user: Principal | None = None
+    if session.user_id is not None:
+        with session_scope(context(request).engine) as db:
+            row = get_user_by_id(db, session.user_id)
+            if (
+                row is not None
+                and row.id is not None
+                and not row.disabled
+                and session.password_stamp == row.password_changed_at.timestamp()
+            ):
+                user = Principal(id=row.id, name=row.name, role=UserRole(row.role), unit=row.unit_code)
+    request.state.user = user
+    return user
+
+
+def signed_in(request: Request) -> Principal:
+    """FastAPI dependency: the signed-in user; anyone else is sent to the sign-in page."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+async def csrf_protect(request: Request) -> None:
+    """FastAPI dependency of every POST: the form's token must match the session's (constant time)."""
+    form = await request.form()
+    if not csrf_matches(browser_session(request).known_csrf, form.get(CSRF_FIELD)):
+        raise CsrfFailed()
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    ctx = context(request)
+    page = {
+        "request": request,
+        "user": current_user(request),
+        "csrf": browser_session(request).csrf,
+        "today": ctx.today(),
+    }
+    return ctx.templates.TemplateResponse(request, template, page | values, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
+    return render(request, "error.html", status_code, title=title, message=message)

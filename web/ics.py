@@ -1,0 +1,157 @@
+"""Calendar feeds (iCalendar, RFC 5545) of the plan's due dates, written by hand (pure).
+
+Each task's due date is an all-day event (``DTSTART;VALUE=DATE``, ``DTEND`` the day
+after); a recurring task gives one event per occurrence (extensions do not move
+occurrences, as in the planner). UIDs depend only on the
+plan, the task and (for occurrences) the day, so a calendar that subscribes sees
+an extension as the same event moving, not a new one. Text is escaped (backslash,
+``;``, ``,``, newlines) and lines are folded at 75 octets without splitting a
+UTF-8 character, with CRLF line ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from planner.model import TaskInput
+
+PRODID = "-//nhacviec//Nhac viec ke hoach cong tac//VI"
+UID_DOMAIN = "nhacviec"
+MAX_OCTETS = 75
+SUMMARY_CHARS = 120
+
+
+@dataclass(frozen=True)
+class Event:
+    uid: str
+    day: date
+    summary: str
+    description: str
+    url: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+def escape_text(value: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): ``\\``, ``;`` and ``,`` escaped, line breaks as ``\\n``."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 0x20 and ord(ch) != 0x7F))
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def fold(line: str) -> str:
+    """A content line cut into pieces of at most 75 octets, each continuation starting with a space."""
+    data = line.encode("utf-8")
+    if len(data) <= MAX_OCTETS:
+        return line
+    pieces: list[str] = []
+    current = ""
+    size = 0
+    limit = MAX_OCTETS
+    for ch in line:
+        width = len(ch.encode("utf-8"))
+        if size + width > limit:
+            pieces.append(current)
+            current, size, limit = "", 0, MAX_OCTETS - 1  # the leading space takes one octet
+        current += ch
+        size += width
+    pieces.append(current)
+    return "\r\n ".join(pieces)
+
+
+def _day(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar(name: str, events: Iterable[Event], stamp: datetime) -> str:
+    """The whole ``VCALENDAR`` text, lines folded and ended with CRLF."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+        "X-WR-TIMEZONE:Asia/Ho_Chi_Minh",
+    ]
+    for event in events:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{event.uid}",
+            f"DTSTAMP:{_stamp(stamp)}",
+            f"DTSTART;VALUE=DATE:{_day(event.day)}",
+            f"DTEND;VALUE=DATE:{_day(event.day + timedelta(days=1))}",
+            f"SUMMARY:{escape_text(event.summary)}",
+            f"DESCRIPTION:{escape_text(event.description)}",
+        ]
+        if event.categories:
+            lines.append("CATEGORIES:" + ",".join(escape_text(c) for c in event.categories))
+        if event.url:
+            lines.append(f"URL:{event.url}")
+        lines += ["TRANSP:TRANSPARENT", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def _uid_part(value: str) -> str:
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-._") else "_" for ch in value)
+
+
+def _shorten(text: str, limit: int = SUMMARY_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def task_events(task: TaskInput, unit_names: Mapping[str, str], task_url: str | None = None) -> list[Event]:
+    """The events of one task: its latest due date (an extension moves it), or each occurrence of a recurring one."""
+    latest_due = task.due_versions()[-1][1]
+    recurring = len(task.occurrences) > 1
+    moved = not recurring and len(task.due_versions()) > 1
+    done_on = task.done_on(date.max)
+    base_uid = f"{_uid_part(task.plan)}-{_uid_part(task.code)}"
+    if recurring:  # every occurrence stays in force, as the planner reminds of each (planner/planner.py)
+        days = [(day, f"{base_uid}-{_day(day)}@{UID_DOMAIN}") for day in task.occurrences]
+    elif latest_due is not None:
+        days = [(latest_due, f"{base_uid}@{UID_DOMAIN}")]
+    else:
+        return []
+    names = [unit_names.get(code, code) for code in task.lead]
+    prefix = "Đã hoàn thành — " if done_on is not None else ""
+    summary = f"{prefix}[{task.code}] {_shorten(task.content)}"
+    lines = [
+        f"Nhiệm vụ {task.code} (kế hoạch {task.plan}): {task.content}",
+        f"Thời hạn theo kế hoạch: {task.deadline_text}",
+        f"Chủ trì: {', '.join(names) or '—'}",
+    ]
+    if task.coordinating:
+        lines.append(f"Phối hợp: {', '.join(unit_names.get(code, code) for code in task.coordinating)}")
+    if task.products:
+        lines.append(f"Sản phẩm: {'; '.join(task.products)}")
+    if moved and latest_due is not None:
+        lines.append(f"Hạn hiện hành: {latest_due:%d/%m/%Y} (đã điều chỉnh so với kế hoạch)")
+    if done_on is not None:
+        lines.append(f"Đã hoàn thành ngày {done_on:%d/%m/%Y}.")
+    if task_url:
+        lines.append(task_url)
+    description = "\n".join(lines)
+    return [Event(uid, day, summary, description, task_url, tuple(names)) for day, uid in days]
+
+
+def plan_calendar(
+    name: str,
+    tasks: Sequence[TaskInput],
+    unit_names: Mapping[str, str],
+    stamp: datetime,
+    task_url: Mapping[str, str] | None = None,
+) -> str:
+    events = [
+        event
+        for task in tasks
+        for event in task_events(task, unit_names, (task_url or {}).get(f"{task.plan}/{task.code}"))
+    ]
+    return calendar(name, events, stamp)

@@ -1,0 +1,60 @@
+"""Reading a plan for the pages: its tasks as the planner sees them (with history), sections and unit names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from planner.model import TaskInput
+from store.models import Plan, Section, Unit
+from store.planning import load_task_inputs
+from store.tasks import get_plan
+from web.permissions import Principal, TaskUnits, sees
+
+
+@dataclass(frozen=True)
+class PlanData:
+    plan: Plan
+    plans: tuple[Plan, ...]  # every plan, newest first (the plan switcher)
+    tasks: tuple[TaskInput, ...]  # the tasks the user may see, in plan order
+    sections: tuple[tuple[str, str], ...]  # (code, title) in plan order
+    unit_names: dict[str, str]  # every unit: code -> name
+
+    def lead_units(self) -> list[tuple[str, str]]:
+        """The units leading the visible tasks, in the order they first lead one."""
+        seen: dict[str, str] = {}
+        for task in self.tasks:
+            for code in task.lead:
+                seen.setdefault(code, self.unit_names.get(code, code))
+        return list(seen.items())
+
+    def all_units(self) -> list[tuple[str, str]]:
+        """Units taking part (lead or coordinating) in the visible tasks, in order of appearance."""
+        seen: dict[str, str] = {}
+        for task in self.tasks:
+            for code in (*task.lead, *task.coordinating):
+                seen.setdefault(code, self.unit_names.get(code, code))
+        return list(seen.items())
+
+
+def task_units(task: TaskInput) -> TaskUnits:
+    return TaskUnits(lead=task.lead, coordinating=task.coordinating)
+
+
+def unit_names(session: Session) -> dict[str, str]:
+    return {unit.code: unit.name for unit in session.exec(select(Unit))}
+
+
+def load_plan(session: Session, plan_code: str | None, user: Principal) -> PlanData:
+    """The plan named (or the newest) with the tasks ``user`` may see; a TaskError when there is none."""
+    plan = get_plan(session, plan_code or None)
+    plans = tuple(session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.id).desc())))
+    sections = tuple(
+        (section.code, section.title)
+        for section in session.exec(
+            select(Section).where(Section.plan_id == plan.id).order_by(col(Section.position))
+        )
+    )
+    tasks = tuple(task for task in load_task_inputs(session, [plan]) if sees(user, task_units(task)))
+    return PlanData(plan, plans, tasks, sections, unit_names(session))

@@ -1,0 +1,105 @@
+"""The dashboard: counts by status, progress per section and per unit, the year timeline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from planner.model import TaskInput
+from store.db import session_scope
+from store.tasks import TaskError
+from web.dashboard import (
+    STATUS_LABELS,
+    STATUSES,
+    classify,
+    progress_by_section,
+    progress_by_unit,
+    status_counts,
+)
+from web.deps import PageNotFound, SignedIn, context, render
+from web.permissions import Action, require
+from web.queries import PlanData, load_plan
+from web.timeline import TimelineRow, build_timeline
+
+router = APIRouter()
+
+MAX_TIMELINE_ROWS = 300  # above this, the timeline shows one row per section
+URGENCY = ("overdue", "due_soon", "needs_date", "on_track", "done")
+
+
+def task_href(task: TaskInput) -> str:
+    return f"/tasks/{task.plan}/{task.code}"
+
+
+def timeline_rows(data: PlanData, today: date) -> list[TimelineRow]:
+    rows = []
+    for task in data.tasks:
+        content = task.content if len(task.content) <= 100 else task.content[:99] + "…"
+        rows.append(
+            TimelineRow(
+                key=task.code,
+                title=f"{task.code}: {content} — Thời hạn: {task.deadline_text}",
+                start=task.start,
+                due=task.due_on(today),
+                status=classify(task, today),
+                href=task_href(task),
+            )
+        )
+    if len(rows) <= MAX_TIMELINE_ROWS:
+        return rows
+    return section_rows(data, today)
+
+
+def section_rows(data: PlanData, today: date) -> list[TimelineRow]:
+    """One row per section: from its earliest start to its latest due date, coloured by its most urgent task."""
+    groups: dict[str | None, list[TaskInput]] = {}
+    for task in data.tasks:
+        groups.setdefault(task.section, []).append(task)
+    titles = dict(data.sections)
+    rows = []
+    for code, tasks in groups.items():
+        starts = [d for t in tasks if (d := t.start or t.due_on(today))]
+        dues = [d for t in tasks if (d := t.due_on(today))]
+        statuses = {classify(t, today) for t in tasks}
+        rows.append(
+            TimelineRow(
+                key=code or "—",
+                title=f"{code}. {titles.get(code or '', '')}: {len(tasks)} nhiệm vụ",
+                start=min(starts) if starts else None,
+                due=max(dues) if dues else None,
+                status=next(s for s in URGENCY if s in statuses),
+                href=f"/tasks?plan={data.plan.code}&section={code or ''}",
+            )
+        )
+    return rows
+
+
+@router.get("/")
+def dashboard(request: Request, user: SignedIn, plan: str | None = None) -> Response:
+    require(user, Action.VIEW_DASHBOARD)
+    ctx = context(request)
+    today = ctx.today()
+    with session_scope(ctx.engine) as db:
+        try:
+            data = load_plan(db, plan, user)
+        except TaskError as error:
+            if plan:
+                raise PageNotFound(str(error)) from None
+            return render(request, "empty.html", message=str(error))
+    year = data.plan.year
+    rows = timeline_rows(data, today)
+    return render(
+        request,
+        "dashboard.html",
+        data=data,
+        counts=status_counts(data.tasks, today),
+        statuses=STATUSES,
+        status_labels=STATUS_LABELS,
+        sections=progress_by_section(data.tasks, data.sections, today),
+        units=progress_by_unit(data.tasks, data.lead_units(), today),
+        timeline=build_timeline(rows, date(year, 1, 1), date(year, 12, 31), today),
+        by_section=len(data.tasks) > MAX_TIMELINE_ROWS,
+        undated=sum(1 for row in rows if row.start is None and row.due is None),
+    )

@@ -1,0 +1,285 @@
+"""Tasks: the filtered list, one task's page with its history, and the forms that change it.
+
+Every change goes through store.tasks (or store.reports for a unit's extension
+request) with the user's name as actor and ``via="web"``, so it lands in the
+task's history like a change from the CLI or the bot. A refused change (a
+TaskError, a date that cannot be read) is shown beside its form, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from plan.dates import parse_date
+from plan.errors import UserError
+from planner.model import UNDATED_KINDS
+from store.db import session_scope
+from store.models import AssignmentRole, Section, Task, TaskStatus, TaskUnit
+from store.planning import load_task_inputs
+from store.reports import pending_request, request_extension
+from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
+from web import labels
+from web.dashboard import STATUS_LABELS, STATUSES, classify, due_in_force
+from web.deps import PageNotFound, SignedIn, context, csrf_protect, render
+from web.permissions import Action, Principal, TaskUnits, allows, require
+from web.queries import load_plan, unit_names
+
+router = APIRouter()
+
+VIA = "web"
+# Each form and the permission flag (``can``) that shows it on the task's page.
+FORM_FLAGS = {
+    "done": "done",
+    "reopened": "reopen",
+    "extended": "extend",
+    "due_set": "set_due",
+    "ext_requested": "request_extension",
+}
+_UNDATED = {str(kind) for kind in UNDATED_KINDS}
+
+
+@router.get("/tasks")
+def task_list(
+    request: Request,
+    user: SignedIn,
+    plan: str | None = None,
+    section: str = "",
+    unit: str = "",
+    status: str = "",
+) -> Response:
+    require(user, Action.VIEW_TASKS)
+    ctx = context(request)
+    today = ctx.today()
+    with session_scope(ctx.engine) as db:
+        try:
+            data = load_plan(db, plan, user)
+        except TaskError as error:
+            if plan:
+                raise PageNotFound(str(error)) from None
+            return render(request, "empty.html", message=str(error))
+    status = status if status in STATUSES else ""
+    rows = []
+    for task in data.tasks:
+        state = classify(task, today)
+        if section and task.section != section:
+            continue
+        if unit and unit not in task.lead and unit not in task.coordinating:
+            continue
+        if status and state != status:
+            continue
+        rows.append({"task": task, "status": state, "due": due_in_force(task, today)})
+    return render(
+        request,
+        "tasks.html",
+        data=data,
+        rows=rows,
+        filters={"section": section, "unit": unit, "status": status},
+        statuses=STATUSES,
+        status_labels=STATUS_LABELS,
+    )
+
+
+# --- one task ------------------------------------------------------------------------------------
+
+
+def _units(db: Session, task: Task) -> TaskUnits:
+    lead: list[str] = []
+    coordinating: list[str] = []
+    for row in db.exec(select(TaskUnit).where(TaskUnit.task_id == task.id).order_by(col(TaskUnit.position))):
+        (lead if row.role == AssignmentRole.LEAD else coordinating).append(row.unit_code)
+    return TaskUnits(tuple(lead), tuple(coordinating))
+
+
+def _find(db: Session, plan_code: str, code: str) -> tuple[Task, TaskUnits]:
+    try:
+        task = find_task(db, code, plan_code)
+    except TaskError as error:
+        raise PageNotFound(str(error)) from None
+    return task, _units(db, task)
+
+
+def _task_page(
+    request: Request,
+    user: Principal,
+    plan_code: str,
+    code: str,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    flash: str | None = None,
+) -> Response:
+    ctx = context(request)
+    today = ctx.today()
+    with session_scope(ctx.engine) as db:
+        task, units = _find(db, plan_code, code)
+        require(user, Action.VIEW_TASKS, units)
+        plan = get_plan(db, plan_code)
+        section = db.get(Section, task.section_id) if task.section_id else None
+        events = history(db, task)
+        as_input = next((t for t in load_task_inputs(db, [plan]) if t.code == task.code), None)
+        names = unit_names(db)
+    state = classify(as_input, today) if as_input else "removed"
+    is_open = task.status == TaskStatus.OPEN
+    pending = pending_request(events)
+    can = {
+        "done": is_open and allows(user, Action.MARK_DONE, units),
+        "reopen": task.status == TaskStatus.DONE and allows(user, Action.REOPEN, units),
+        "extend": is_open and task.effective_due is not None and allows(user, Action.EXTEND, units),
+        "set_due": task.deadline_kind in _UNDATED
+        and task.status != TaskStatus.REMOVED
+        and allows(user, Action.SET_DUE, units),
+        "request_extension": is_open and pending is None and allows(user, Action.REQUEST_EXTENSION, units),
+    }
+    errors = errors or {}
+    return render(
+        request,
+        "task.html",
+        status_code,
+        plan=plan,
+        task=task,
+        section=section,
+        lead=[(c, names.get(c, c)) for c in units.lead],
+        coordinating=[(c, names.get(c, c)) for c in units.coordinating],
+        state=state,
+        state_label=STATUS_LABELS.get(state, "Đã bỏ khỏi kế hoạch"),
+        due_now=due_in_force(as_input, today) if as_input else task.effective_due,
+        occurrences=[date.fromisoformat(d) for d in task.occurrences],
+        events=events,
+        pending=pending,
+        labels=labels,
+        can=can,
+        errors=errors,
+        stray_errors=[message for form, message in errors.items() if not can[FORM_FLAGS[form]]],
+        values=values or {},
+        flash=flash,
+    )
+
+
+@router.get("/tasks/{plan_code}/{code}")
+def task_page(request: Request, user: SignedIn, plan_code: str, code: str, ok: str = "") -> Response:
+    return _task_page(request, user, plan_code, code, flash=labels.FLASH.get(ok))
+
+
+Apply = Callable[[Session, Task, date], Any]
+
+
+def _act(
+    request: Request,
+    user: Principal,
+    plan_code: str,
+    code: str,
+    action: Action,
+    form: str,
+    values: dict[str, str],
+    apply: Apply,
+) -> Response:
+    """Check the permission, apply the change in one transaction, then go back to the task's page."""
+    ctx = context(request)
+    try:
+        with session_scope(ctx.engine) as db:
+            task, units = _find(db, plan_code, code)
+            require(user, Action.VIEW_TASKS, units)
+            require(user, action, units)
+            apply(db, task, ctx.today())
+            task_code = task.code
+    except UserError as error:  # TaskError and unreadable dates: said beside the form, nothing changed
+        return _task_page(request, user, plan_code, code, 400, errors={form: str(error)}, values=values)
+    return RedirectResponse(f"/tasks/{plan_code}/{task_code}?ok={form}", status_code=303)
+
+
+def _date(text: str, what: str) -> date:
+    if not text.strip():
+        raise UserError(f"Cần nhập {what}.")
+    return parse_date(text, what)
+
+
+def _note(text: str) -> str | None:
+    return text.strip() or None
+
+
+Text = Annotated[str, Form()]
+
+
+@router.post("/tasks/{plan_code}/{code}/done", dependencies=[Depends(csrf_protect)])
+def done_form(
+    request: Request,
+    user: SignedIn,
+    plan_code: str,
+    code: str,
+    on: Text = "",
+    note: Text = "",
+) -> Response:
+    def apply(db: Session, task: Task, today: date) -> None:
+        day = _date(on, "ngày hoàn thành") if on.strip() else today
+        if day > today:
+            raise UserError(f"Ngày hoàn thành {day:%d/%m/%Y} không được sau hôm nay ({today:%d/%m/%Y}).")
+        mark_done(db, task, on=day, actor=user.name, via=VIA, note=_note(note))
+
+    values = {"on": on, "note": note}
+    return _act(request, user, plan_code, code, Action.MARK_DONE, "done", values, apply)
+
+
+@router.post("/tasks/{plan_code}/{code}/reopen", dependencies=[Depends(csrf_protect)])
+def reopen_form(request: Request, user: SignedIn, plan_code: str, code: str, note: Text = "") -> Response:
+    def apply(db: Session, task: Task, today: date) -> None:
+        reopen(db, task, on=today, actor=user.name, via=VIA, note=_note(note))
+
+    return _act(request, user, plan_code, code, Action.REOPEN, "reopened", {"note": note}, apply)
+
+
+@router.post("/tasks/{plan_code}/{code}/extend", dependencies=[Depends(csrf_protect)])
+def extend_form(
+    request: Request,
+    user: SignedIn,
+    plan_code: str,
+    code: str,
+    to: Text = "",
+    reason: Text = "",
+) -> Response:
+    def apply(db: Session, task: Task, today: date) -> None:
+        new_due = _date(to, "hạn mới")
+        if not reason.strip():
+            raise UserError("Cần ghi lý do gia hạn.")
+        extend(db, task, to=new_due, reason=reason.strip(), on=today, actor=user.name, via=VIA)
+
+    values = {"to": to, "reason": reason}
+    return _act(request, user, plan_code, code, Action.EXTEND, "extended", values, apply)
+
+
+@router.post("/tasks/{plan_code}/{code}/set-due", dependencies=[Depends(csrf_protect)])
+def set_due_form(
+    request: Request,
+    user: SignedIn,
+    plan_code: str,
+    code: str,
+    due: Text = "",
+    note: Text = "",
+) -> Response:
+    def apply(db: Session, task: Task, today: date) -> None:
+        set_due(db, task, due=_date(due, "hạn"), on=today, actor=user.name, via=VIA, note=_note(note))
+
+    values = {"due": due, "note": note}
+    return _act(request, user, plan_code, code, Action.SET_DUE, "due_set", values, apply)
+
+
+@router.post("/tasks/{plan_code}/{code}/request-extension", dependencies=[Depends(csrf_protect)])
+def request_extension_form(
+    request: Request,
+    user: SignedIn,
+    plan_code: str,
+    code: str,
+    to: Text = "",
+    reason: Text = "",
+) -> Response:
+    def apply(db: Session, task: Task, today: date) -> None:
+        new_due = _date(to, "ngày đề nghị gia hạn")
+        request_extension(db, task, to=new_due, reason=reason, on=today, actor=user.name, via=VIA)
+
+    values = {"to": to, "reason": reason}
+    return _act(request, user, plan_code, code, Action.REQUEST_EXTENSION, "ext_requested", values, apply)
