@@ -391,6 +391,13 @@ def _kind_specific(reader: _Reader, rule: Rule) -> Rule:
         repeat_every = reader.integer("repeat_every", 0)
         if not levels:
             reader.fail("levels", "cần ít nhất một bậc, ví dụ [{after: 1, audience: [{who: unit_head}]}].")
+        if data.get("audience"):
+            reader.fail("audience", "quy tắc quá hạn gửi theo từng bậc: đặt người nhận trong 'levels'.")
+        for index, level in enumerate(levels):
+            if any(a.who == Who.REPORTING_UNITS for a in level.audience):
+                reader.fail(
+                    f"levels[{index}].audience", "'reporting_units' chỉ dùng cho quy tắc báo cáo định kỳ."
+                )
         return replace(rule, levels=levels, repeat_every=repeat_every)
     if not data.get("audience"):
         reader.fail("audience", "cần ít nhất một người nhận.")

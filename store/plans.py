@@ -117,7 +117,10 @@ def import_plan(
     tasks = {t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
     assignments: dict[int, list[tuple[str, str]]] = {}
     for task_id, unit_code, role in session.exec(
-        select(TaskUnit.task_id, TaskUnit.unit_code, TaskUnit.role).order_by(col(TaskUnit.position))
+        select(TaskUnit.task_id, TaskUnit.unit_code, TaskUnit.role)
+        .join(Task, col(Task.id) == TaskUnit.task_id)
+        .where(Task.plan_id == plan.id)
+        .order_by(col(TaskUnit.position))
     ):
         assignments.setdefault(task_id, []).append((unit_code, role))
 

@@ -55,6 +55,13 @@ def test_the_default_rule_set_is_valid_and_round_trips_through_its_mapping() -> 
             "tăng dần",
         ),
         ("escalation", {"levels": [{"after": 1, "audience": []}]}, "levels[0].audience", "người nhận"),
+        ("escalation", {"audience": [{"who": "director"}]}, "audience", "levels"),
+        (
+            "escalation",
+            {"levels": [{"after": 1, "audience": [{"who": "reporting_units"}]}]},
+            "levels[0].audience",
+            "reporting_units",
+        ),
         ("weekly-digest", {"weekday": "chu nhat"}, "weekday", "chu nhat"),
         ("weekly-digest", {"audience": [{"who": "lead"}]}, "audience", "lead"),
         ("report-request", {"days": -1}, "days", "không được nhỏ hơn 0"),
