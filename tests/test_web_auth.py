@@ -239,9 +239,16 @@ def test_a_post_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
 
 def test_every_post_route_checks_the_csrf_token_first(engine: Engine) -> None:
     client = signed_in(engine, "admin")
-    values = {"plan_code": PLAN, "code": "IV.4", "token": "x"}
+    values = {
+        "plan_code": PLAN,
+        "code": "IV.4",
+        "token": "x",
+        "rule_id": "reminder",
+        "channel": "email",
+        "name": "reminder",
+    }
     posts = [route.path for router in routers() for route in router.routes if "POST" in route.methods]
-    assert len(posts) >= 8
+    assert len(posts) >= 18
     for path in posts:
         response = client.post(path.format(**values), data={"csrf": "forged"})
         assert response.status_code == 403, path

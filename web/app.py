@@ -131,9 +131,38 @@ def create_app(
 
 def routers() -> list[APIRouter]:
     """Every page's router (tests walk them: every POST route must check the CSRF token)."""
-    from web.routes import auth, dashboard, done, feeds, tasks
+    from web.routes import (
+        auth,
+        dashboard,
+        done,
+        feeds,
+        manual,
+        outbox,
+        plan_import,
+        rules,
+        tasks,
+        templates_admin,
+        units,
+        upcoming,
+    )
 
-    return [module.router for module in (auth, dashboard, tasks, done, feeds)]
+    return [
+        module.router
+        for module in (
+            auth,
+            dashboard,
+            tasks,
+            upcoming,
+            rules,
+            templates_admin,
+            outbox,
+            manual,
+            units,
+            plan_import,
+            done,
+            feeds,
+        )
+    ]
 
 
 def _add_middleware(app: FastAPI, ctx: WebContext) -> None:

@@ -23,6 +23,15 @@ class Action(StrEnum):
     EXTEND = "extend"
     SET_DUE = "set_due"
     REQUEST_EXTENSION = "request_extension"
+    VIEW_RULES = "view_rules"
+    EDIT_RULES = "edit_rules"
+    EDIT_TEMPLATES = "edit_templates"
+    VIEW_UPCOMING = "view_upcoming"
+    VIEW_OUTBOX = "view_outbox"
+    RETRY_OUTBOX = "retry_outbox"
+    MANUAL_SEND = "manual_send"
+    VIEW_UNITS = "view_units"
+    IMPORT_PLAN = "import_plan"
 
 
 class Scope(StrEnum):
@@ -43,6 +52,19 @@ MATRIX: Mapping[Action, Mapping[UserRole, Scope]] = {
     Action.EXTEND: {UserRole.ADMIN: Scope.ALL},
     Action.SET_DUE: {UserRole.ADMIN: Scope.ALL},
     Action.REQUEST_EXTENSION: {UserRole.UNIT: Scope.LEAD},  # an admin extends directly
+    Action.VIEW_RULES: {UserRole.ADMIN: Scope.ALL, UserRole.VIEWER: Scope.ALL},
+    Action.EDIT_RULES: {UserRole.ADMIN: Scope.ALL},
+    Action.EDIT_TEMPLATES: {UserRole.ADMIN: Scope.ALL},
+    Action.VIEW_UPCOMING: {
+        UserRole.ADMIN: Scope.ALL,
+        UserRole.VIEWER: Scope.ALL,
+        UserRole.UNIT: Scope.MEMBER,
+    },
+    Action.VIEW_OUTBOX: {UserRole.ADMIN: Scope.ALL, UserRole.VIEWER: Scope.ALL},
+    Action.RETRY_OUTBOX: {UserRole.ADMIN: Scope.ALL},
+    Action.MANUAL_SEND: {UserRole.ADMIN: Scope.ALL},
+    Action.VIEW_UNITS: {UserRole.ADMIN: Scope.ALL, UserRole.VIEWER: Scope.ALL},
+    Action.IMPORT_PLAN: {UserRole.ADMIN: Scope.ALL},
 }
 
 DENIED = {
@@ -53,6 +75,15 @@ DENIED = {
     Action.EXTEND: "Chỉ quản trị viên mới gia hạn được nhiệm vụ.",
     Action.SET_DUE: "Chỉ quản trị viên mới đặt hạn được cho nhiệm vụ.",
     Action.REQUEST_EXTENSION: "Chỉ đơn vị chủ trì mới gửi được đề nghị gia hạn nhiệm vụ này.",
+    Action.VIEW_RULES: "Tài khoản của anh/chị không được xem quy tắc nhắc việc.",
+    Action.EDIT_RULES: "Chỉ quản trị viên mới thay đổi được quy tắc.",
+    Action.EDIT_TEMPLATES: "Chỉ quản trị viên mới thay đổi được mẫu thông báo.",
+    Action.VIEW_UPCOMING: "Tài khoản của anh/chị không được xem lịch gửi.",
+    Action.VIEW_OUTBOX: "Tài khoản đơn vị không được xem hộp thư đi.",
+    Action.RETRY_OUTBOX: "Chỉ quản trị viên mới được gửi lại tin.",
+    Action.MANUAL_SEND: "Chỉ quản trị viên mới được gửi tin thủ công.",
+    Action.VIEW_UNITS: "Tài khoản đơn vị không được xem danh bạ đơn vị.",
+    Action.IMPORT_PLAN: "Chỉ quản trị viên mới được nhập kế hoạch.",
 }
 
 

@@ -1,0 +1,284 @@
+"""The admin's operations pages: the outbox and its retries, manual sends, the unit directory, plan import."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from store import outbox
+from store.db import session_scope
+from store.models import EventKind, OutboxMessage, OutboxStatus, Plan, Task, TaskEvent
+from store.users import add_user
+from tests.smtp_server import running_smtp_server
+from tests.test_web_pages import FAST, PASSWORD, client_for, csrf_of, text_of
+from tests.test_web_pages import engine as engine  # the sample plan, an admin and TCCB (a fixture)
+from web.routes import manual, plan_import, units
+from web.routes import outbox as outbox_routes
+
+DEAD_KEY = "reminder/CCHC-2020:IV.3/2020-11-20|TCCB|email"
+HEADER = "TT,Nội dung nhiệm vụ,Sản phẩm,Phòng chủ trì,Phòng phối hợp,Thời gian hoàn thành\n"
+CLEAN_CSV = HEADER + (
+    "I,Công tác chỉ đạo,,,,\n"
+    "1,Ban hành kế hoạch kiểm tra,Kế hoạch,Văn phòng Sở,Phòng TCCB,Trước 31/12/2021\n"
+    "2,Tổng hợp báo cáo quý,Báo cáo,Văn phòng Sở,,Trong tháng 6/2021\n"
+)
+BAD_CSV = CLEAN_CSV.replace(
+    "2,Tổng hợp báo cáo quý,Báo cáo,Văn phòng Sở", "2,Tổng hợp báo cáo quý,Báo cáo,Phòng Vũ trụ"
+)
+
+
+def client(engine: Engine, who: str | None = "chanh.vp") -> TestClient:
+    """A signed-in client whose app has these pages (registered here until web/app.py lists them)."""
+    result = client_for(engine, who)
+    app: FastAPI = result.app  # type: ignore[assignment]
+    paths = {getattr(route, "path", None) for route in app.routes}
+    for module in (outbox_routes, manual, units, plan_import):
+        if not any(getattr(route, "path", None) in paths for route in module.router.routes):
+            app.include_router(module.router)
+    return result
+
+
+@pytest.fixture
+def viewer(engine: Engine) -> Engine:
+    with session_scope(engine) as db:
+        add_user(db, "xem", PASSWORD, "viewer", hasher=FAST)
+    return engine
+
+
+def _dead_letter(engine: Engine) -> None:
+    at = datetime(2020, 11, 20, 0, 30, tzinfo=UTC)
+    row = {
+        "key": DEAD_KEY,
+        "notification_key": DEAD_KEY.split("|")[0],
+        "kind": "reminder",
+        "rule": "reminder",
+        "plan": "CCHC-2020",
+        "task": "IV.3",
+        "channel": "email",
+        "recipient": "TCCB",
+        "recipient_name": "Phòng Tổ chức cán bộ",
+        "address": "tccb@nhacviec.example",
+        "subject": "[Nhắc việc] Nhiệm vụ IV.3",
+        "body_text": "Nội dung",
+        "status": OutboxStatus.PENDING,
+        "due_at": at,
+        "next_attempt_at": at,
+        "extra": {},
+    }
+    with session_scope(engine) as db:
+        assert outbox.enqueue(db, [row]) == 1
+        message = db.exec(select(OutboxMessage).where(OutboxMessage.key == DEAD_KEY)).one()
+        message.status = OutboxStatus.DEAD
+        message.attempts = 5
+        message.last_error = "421 máy chủ thư bận, đã thử 5 lần"
+        db.add(message)
+
+
+def _status(engine: Engine, key: str) -> str:
+    with session_scope(engine) as db:
+        return db.exec(select(OutboxMessage.status).where(OutboxMessage.key == key)).one()
+
+
+def _outbox_size(engine: Engine) -> int:
+    with session_scope(engine) as db:
+        return len(outbox.list_messages(db))
+
+
+# --- outbox --------------------------------------------------------------------------------------
+
+
+def test_outbox_lists_a_dead_lettered_message_with_its_error_and_retry_puts_it_back_to_pending(
+    engine: Engine,
+) -> None:
+    _dead_letter(engine)
+    admin = client(engine)
+    page = admin.get("/outbox?status=dead")
+    assert page.status_code == 200
+    row = re.search(
+        rf'<tr data-key="{re.escape(DEAD_KEY)}" data-status="dead">.*?</tr>', page.text, re.DOTALL
+    )
+    assert row is not None
+    assert "421 máy chủ thư bận, đã thử 5 lần" in text_of(row.group())
+    assert "Hết lượt thử: 1" in text_of(page.text)
+    form = {"csrf": csrf_of(admin, "/outbox"), "key": DEAD_KEY}
+    response = admin.post("/outbox/retry", data=form)
+    assert response.status_code == 303 and response.headers["location"] == "/outbox?ok=one"
+    assert _status(engine, DEAD_KEY) == OutboxStatus.PENDING
+    assert "Đã đưa tin trở lại hàng chờ gửi." in admin.get("/outbox?ok=one").text
+
+
+def test_retry_all_requeues_every_failed_and_dead_message(engine: Engine) -> None:
+    _dead_letter(engine)
+    admin = client(engine)
+    response = admin.post("/outbox/retry-all", data={"csrf": csrf_of(admin, "/outbox")})
+    assert response.headers["location"] == "/outbox?ok=all"
+    assert _status(engine, DEAD_KEY) == OutboxStatus.PENDING
+
+
+# --- manual sends --------------------------------------------------------------------------------
+
+
+def test_manual_remind_preview_shows_recipients_and_the_text_and_sends_nothing(engine: Engine) -> None:
+    admin = client(engine)
+    form = {"csrf": csrf_of(admin, "/manual"), "kind": "remind", "task": "VII.6"}
+    page = admin.post("/manual/preview", data=form)
+    assert page.status_code == 200, text_of(page.text)
+    recipients = re.findall(r'<tr data-recipient="([^"]+)" data-channel="(\w+)">', page.text)
+    assert ("VP", "email") in recipients
+    shown = text_of(page.text)
+    assert "van-phong@nhacviec.example" in shown
+    assert "Nhiệm vụ VII.6" in shown and "Nội dung tin đầu tiên" in shown
+    assert 'action="/manual/send"' in page.text
+    assert _outbox_size(engine) == 0
+
+
+def test_manual_remind_confirm_sends_the_reminder_through_a_real_smtp_server(
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with running_smtp_server() as server:
+        monkeypatch.setenv("NHACVIEC_SMTP_HOST", server.host)
+        monkeypatch.setenv("NHACVIEC_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("NHACVIEC_SMTP_TLS", "none")
+        admin = client(engine)
+        form = {"csrf": csrf_of(admin, "/manual"), "kind": "remind", "task": "VII.6"}
+        page = admin.post("/manual/send", data=form)
+        assert page.status_code == 200, text_of(page.text)
+        received = list(server.messages)
+    addresses = {r for m in received for r in m.recipients}
+    assert "van-phong@nhacviec.example" in addresses
+    assert {str(m.message["X-Nhacviec-Key"]).split("|")[0] for m in received} == {
+        "manual/remind/CCHC-2020:VII.6/2020-11-25"
+    }
+    assert "đã gửi" in text_of(page.text)
+    with session_scope(engine) as db:
+        emails = [m for m in outbox.list_messages(db) if m.channel == "email"]
+    assert emails and {m.status for m in emails} == {OutboxStatus.SENT}
+
+
+def test_manual_remind_of_an_unknown_task_is_refused_beside_the_form(engine: Engine) -> None:
+    admin = client(engine)
+    form = {"csrf": csrf_of(admin, "/manual"), "kind": "remind", "task": "XX.9"}
+    page = admin.post("/manual/preview", data=form)
+    assert page.status_code == 400
+    assert "Không có nhiệm vụ mã 'XX.9'" in text_of(page.text)
+
+
+# --- units ---------------------------------------------------------------------------------------
+
+
+def test_units_page_lists_the_office_with_its_email_and_telegram_chats(viewer: Engine) -> None:
+    page = client(viewer, "xem").get("/units")
+    assert page.status_code == 200
+    row = re.search(r'<tr data-unit="VP">.*?</tr>', page.text, re.DOTALL)
+    assert row is not None
+    shown = text_of(row.group())
+    assert "Văn phòng Sở" in shown and "van-phong@nhacviec.example" in shown
+    assert "Đơn vị: -1001000000001" in shown and "Trưởng đơn vị: -1001000000201" in shown
+
+
+def test_a_unit_account_cannot_see_the_units_page(engine: Engine) -> None:
+    assert client(engine, "tccb").get("/units").status_code == 403
+
+
+# --- plan import ---------------------------------------------------------------------------------
+
+
+def _upload(admin: TestClient, text: str, name: str = "ke-hoach-2021.csv") -> str:
+    data = {"csrf": csrf_of(admin, "/import"), "year": "2021", "plan": "KT-2021"}
+    files = {"file": (name, text.encode("utf-8"), "text/csv")}
+    page = admin.post("/import", data=data, files=files)
+    assert page.status_code == 200, text_of(page.text)
+    return page.text
+
+
+def _plan_tasks(engine: Engine) -> list[str]:
+    with session_scope(engine) as db:
+        plan = db.exec(select(Plan).where(Plan.code == "KT-2021")).first()
+        if plan is None:
+            return []
+        return sorted(t.code for t in db.exec(select(Task).where(Task.plan_id == plan.id)))
+
+
+def test_import_of_a_csv_with_an_unknown_unit_shows_the_row_problem_and_cannot_be_confirmed(
+    engine: Engine,
+) -> None:
+    admin = client(engine)
+    page = _upload(admin, BAD_CSV)
+    problem = re.search(r'<tr class="problem" data-row="4">.*?</tr>', page, re.DOTALL)
+    assert problem is not None
+    assert "Không biết đơn vị 'Phòng Vũ trụ'" in text_of(problem.group())
+    assert 'action="/import/confirm"' not in page
+    forged = admin.post(
+        "/import/confirm", data={"csrf": csrf_of(admin, "/import"), "token": "x" * 43, "year": "2021"}
+    )
+    assert forged.status_code == 404
+    assert _plan_tasks(engine) == []
+
+
+def test_import_of_a_clean_csv_previews_then_imports_on_confirmation(engine: Engine) -> None:
+    admin = client(engine)
+    page = _upload(admin, CLEAN_CSV)
+    assert re.findall(r'<tr data-code="([^"]+)">', page) == ["I.1", "I.2"]
+    assert _plan_tasks(engine) == []
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token is not None
+    form = {"csrf": csrf_of(admin, "/import"), "token": token.group(1), "year": "2021", "plan": "KT-2021"}
+    done = admin.post("/import/confirm", data=form)
+    assert done.status_code == 200, text_of(done.text)
+    assert "2 mới, 0 cập nhật" in text_of(done.text)
+    assert _plan_tasks(engine) == ["I.1", "I.2"]
+    with session_scope(engine) as db:
+        created = db.exec(
+            select(TaskEvent.actor, TaskEvent.via)
+            .join(Task, col(Task.id) == TaskEvent.task_id)
+            .join(Plan, col(Plan.id) == Task.plan_id)
+            .where(Plan.code == "KT-2021", TaskEvent.kind == EventKind.CREATED)
+        ).all()
+    assert sorted(created) == [("chanh.vp", "web"), ("chanh.vp", "web")]
+    again = admin.post("/import/confirm", data=form)  # the uploaded file is gone once imported
+    assert again.status_code == 404
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+POSTS = [
+    "/outbox/retry",
+    "/outbox/retry-all",
+    "/manual/preview",
+    "/manual/send",
+    "/import",
+    "/import/confirm",
+]
+
+
+@pytest.mark.parametrize("path", POSTS)
+def test_a_viewer_gets_403_on_every_post(viewer: Engine, path: str) -> None:
+    _dead_letter(viewer)
+    reader = client(viewer, "xem")
+    data = {"csrf": csrf_of(reader, "/outbox"), "key": DEAD_KEY, "kind": "remind", "task": "VII.6"}
+    response = reader.post(path, data=data)
+    assert response.status_code == 403
+    assert "Chỉ quản trị viên" in text_of(response.text)
+    assert _status(viewer, DEAD_KEY) == OutboxStatus.DEAD
+
+
+def test_every_post_route_of_these_pages_checks_the_csrf_token() -> None:
+    from web.deps import csrf_protect
+
+    for module in (outbox_routes, manual, units, plan_import):
+        for route in module.router.routes:
+            if "POST" in getattr(route, "methods", set()):
+                dependencies = [d.dependency for d in route.dependencies]  # type: ignore[attr-defined]
+                assert csrf_protect in dependencies, route.path  # type: ignore[attr-defined]
+
+
+def test_uploaded_files_are_kept_in_a_private_folder() -> None:
+    assert plan_import.upload_root().stat().st_mode & 0o077 == 0

@@ -1,0 +1,232 @@
+"""Manual sends from the browser: a reminder (one task or a unit's tasks), the digest or a report request.
+
+Always two steps: the preview POST builds the messages exactly as ``nhacviec remind``
+/ ``digest`` / ``report-request`` do (delivery/manual.py) and renders them without
+writing anything (the recipients and the text of the first message); the confirm
+POST builds them again at that moment, puts them in the outbox and sends what is due
+(``delivery.service.send_due``). Admin only. Mistakes (unknown task or unit, a task
+with no date, a bad period) are shown beside the form, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from delivery.manual import (
+    ManualBatch,
+    commit,
+    digest_notifications,
+    period_for,
+    pick_rule,
+    prepare,
+    regime_for,
+    reminder_notifications,
+    report_request_notification,
+    resolve_units,
+    select_tasks,
+)
+from delivery.service import completion_links, send_due
+from plan.dates import parse_date
+from plan.errors import UserError
+from plan.units import Directory, load_directory
+from planner.calendar import WorkingCalendar
+from planner.model import Notification, ReportingInput
+from rules.model import NotificationKind, Rule
+from store.calendar import working_calendar
+from store.db import session_scope
+from store.planning import load_planner_input, plans_for
+from store.rules import load_rules
+from templates.render import Renderer
+from web.deps import SignedIn, WebContext, context, csrf_protect, render
+from web.permissions import Action, require
+from web.routes.outbox import CHANNEL_LABELS
+
+router = APIRouter()
+
+KINDS = {"remind": "Nhắc việc", "digest": "Bản tin tuần", "report": "Đề nghị báo cáo"}
+Text = Annotated[str, Form()]
+
+
+@dataclass
+class ManualAsk:
+    """What the admin asked for (the form's fields, carried from the preview to the confirmation)."""
+
+    kind: str = "remind"
+    task: str = ""
+    unit: str = ""
+    period: str = ""
+    year: str = ""
+    due: str = ""
+    units: str = ""
+
+    def fields(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Built:
+    notifications: list[Notification]
+    batch: ManualBatch
+    skipped: list[str]  # chosen tasks with no due date
+
+
+def _notifications(ctx: WebContext, asked: ManualAsk, moment: datetime) -> Built:
+    settings = ctx.settings
+    directory = load_directory(settings.units_file)
+    with session_scope(ctx.engine) as db:
+        inputs = load_planner_input(db, directory)
+        rules = load_rules(db)
+        calendar = working_calendar(db, settings.calendar_file, settings.send_time)
+        plans = plans_for(db)
+        latest = plans[-1].code if plans else None
+    skipped: list[str] = []
+    if asked.kind == "remind":
+        if not asked.task.strip() and not asked.unit.strip():
+            raise UserError("Hãy ghi mã nhiệm vụ hoặc đơn vị cần nhắc.")
+        rule = pick_rule(rules, NotificationKind.REMINDER)
+        selection = select_tasks(
+            inputs.tasks, directory, calendar, rule, moment.date(),
+            code=asked.task.strip() or None, unit=asked.unit.strip() or None,
+        )  # fmt: skip
+        skipped = [t.code for t in selection.undated]
+        notifications = reminder_notifications(selection.tasks, rule, directory, calendar, moment)
+    elif asked.kind == "digest":
+        rule = pick_rule(rules, NotificationKind.DIGEST)
+        notifications = digest_notifications(rule, directory, calendar, moment)
+    elif asked.kind == "report":
+        notifications = [_report_request(asked, inputs.reporting, rules, directory, calendar, moment, latest)]
+    else:
+        raise UserError("Loại tin gửi tay không hợp lệ.")
+    if not notifications:
+        raise UserError("Không có tin nào để gửi với lựa chọn này.")
+    renderer = Renderer(settings.templates_dir, settings.zns_templates_file)
+    batch = prepare(
+        ctx.engine, inputs, directory, renderer, notifications, now=moment,
+        links=completion_links(settings, moment),
+    )  # fmt: skip
+    return Built(notifications, batch, skipped)
+
+
+def _report_request(
+    asked: ManualAsk,
+    reporting: Sequence[ReportingInput],
+    rules: Sequence[Rule],
+    directory: Directory,
+    calendar: WorkingCalendar,
+    moment: datetime,
+    latest: str | None,
+) -> Notification:
+    if not asked.period.strip():
+        raise UserError("Hãy chọn kỳ báo cáo (Q1, Q2, Q3, Q4, H1, 9M, Y hoặc adhoc).")
+    year_text = asked.year.strip()
+    if year_text and not year_text.isdigit():
+        raise UserError(f"Năm '{year_text}' không hợp lệ: ghi năm bốn chữ số, ví dụ 2021.")
+    year = int(year_text) if year_text else None
+    regime = regime_for(reporting, year)
+    cutoff = parse_date(asked.due, "ngày chốt số liệu") if asked.due.strip() else None
+    period = period_for(asked.period, year or (regime.year if regime else moment.year), cutoff)
+    if asked.units.strip():
+        codes = resolve_units(directory, asked.units, "Đơn vị nhận")
+    elif regime is not None:
+        codes = list(regime.units)
+    else:
+        raise UserError("Kế hoạch chưa có danh sách đơn vị báo cáo: hãy ghi đơn vị nhận.")
+    rule = pick_rule(rules, NotificationKind.REPORT_REQUEST)
+    return report_request_notification(
+        period, codes, rule, directory, calendar, moment,
+        plan=regime.plan if regime else latest, via=regime.via if regime else None,
+    )  # fmt: skip
+
+
+def _asked(kind: str, task: str, unit: str, period: str, year: str, due: str, units: str) -> ManualAsk:
+    return ManualAsk(kind if kind in KINDS else "remind", task, unit, period, year, due, units)
+
+
+def _form_page(
+    request: Request, asked: ManualAsk, error: str | None = None, status_code: int = 200
+) -> Response:
+    return render(request, "manual.html", status_code, asked=asked, kinds=KINDS, error=error)
+
+
+@router.get("/manual")
+def manual_page(request: Request, user: SignedIn, kind: str = "remind") -> Response:
+    require(user, Action.MANUAL_SEND)
+    return _form_page(request, _asked(kind, "", "", "", "", "", ""))
+
+
+@router.post("/manual/preview", dependencies=[Depends(csrf_protect)])
+def preview(
+    request: Request,
+    user: SignedIn,
+    kind: Text = "remind",
+    task: Text = "",
+    unit: Text = "",
+    period: Text = "",
+    year: Text = "",
+    due: Text = "",
+    units: Text = "",
+) -> Response:
+    require(user, Action.MANUAL_SEND)
+    asked = _asked(kind, task, unit, period, year, due, units)
+    ctx = context(request)
+    moment = ctx.now()
+    try:
+        built = _notifications(ctx, asked, moment)
+    except UserError as error:
+        return _form_page(request, asked, str(error), 400)
+    rows = built.batch.rows
+    return render(
+        request,
+        "manual_preview.html",
+        asked=asked,
+        what=KINDS[asked.kind],
+        moment=moment,
+        rows=rows,
+        first=built.batch.sendable[0] if built.batch.sendable else None,
+        already_sent=built.batch.already_sent,
+        problems=[message for _, message in built.batch.problems],
+        skipped=built.skipped,
+        channels=CHANNEL_LABELS,
+        notifications=len(built.notifications),
+    )
+
+
+@router.post("/manual/send", dependencies=[Depends(csrf_protect)])
+def send(
+    request: Request,
+    user: SignedIn,
+    kind: Text = "remind",
+    task: Text = "",
+    unit: Text = "",
+    period: Text = "",
+    year: Text = "",
+    due: Text = "",
+    units: Text = "",
+) -> Response:
+    require(user, Action.MANUAL_SEND)
+    asked = _asked(kind, task, unit, period, year, due, units)
+    ctx = context(request)
+    moment = ctx.now()
+    try:
+        built = _notifications(ctx, asked, moment)
+    except UserError as error:
+        return _form_page(request, asked, str(error), 400)
+    new_rows, new_problems = commit(ctx.engine, built.batch, now=moment)
+    summary = asyncio.run(send_due(ctx.engine, ctx.settings, moment)) if new_rows else None
+    return render(
+        request,
+        "manual_sent.html",
+        what=KINDS[asked.kind],
+        notifications=len(built.notifications),
+        new_rows=new_rows,
+        already_sent=built.batch.already_sent,
+        problems=new_problems,
+        summary=str(summary) if summary is not None else None,
+    )

@@ -1,0 +1,174 @@
+"""Importing a plan file from the browser: upload, check row by row, then confirm.
+
+The upload is saved under a random token in a private temporary folder; the
+preview shows the parsed tasks and every problem. The confirming POST carries
+only the token (never the file again): the file is read and checked once more,
+and imported all-or-nothing (``store.plans.import_plan``, actor = the user,
+``via="web"``) only when it has no problem. The temporary file is removed after.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from plan.check import CheckedPlan, check_plan, infer_year
+from plan.errors import UserError
+from plan.importers import read_plan
+from plan.text import clean
+from plan.units import load_directory
+from store.db import session_scope
+from store.plans import import_plan, sync_units
+from web.deps import PageNotFound, SignedIn, context, csrf_protect, render
+from web.permissions import Action, require
+
+router = APIRouter()
+
+VIA = "web"
+SUFFIXES = (".docx", ".xlsx", ".csv", ".yaml", ".yml")
+MAX_BYTES = 10 * 1024 * 1024
+MAX_AGE_SECONDS = 24 * 3600
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+_SAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def upload_root() -> Path:
+    root = Path(tempfile.gettempdir()) / "nhacviec-imports"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root
+
+
+def sweep(root: Path, max_age_seconds: float = MAX_AGE_SECONDS) -> None:
+    """Forget uploads never confirmed (the admin left the preview): older than a day."""
+    limit = time.time() - max_age_seconds
+    for folder in root.iterdir():
+        if folder.is_dir() and _TOKEN.match(folder.name) and folder.stat().st_mtime < limit:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def save_upload(name: str, content: bytes) -> str:
+    """Keep the uploaded file under a new token (its own folder, its original file name); returns the token."""
+    sweep(upload_root())
+    token = secrets.token_urlsafe(32)
+    folder = upload_root() / token
+    folder.mkdir(mode=0o700)
+    safe = _SAFE_NAME.sub("_", Path(name).name).strip(". ") or "ke-hoach"
+    (folder / safe).write_bytes(content)
+    return token
+
+
+def uploaded_file(token: str) -> Path:
+    """The file saved under ``token``; a token that is malformed or gone is a page not found."""
+    folder = upload_root() / token if _TOKEN.match(token) else None
+    files = sorted(folder.iterdir()) if folder is not None and folder.is_dir() else []
+    if not files:
+        raise PageNotFound("Tệp đã tải lên không còn (đã nhập hoặc đã hết hạn). Vui lòng tải tệp lên lại.")
+    return files[0]
+
+
+def discard(token: str) -> None:
+    if _TOKEN.match(token):
+        shutil.rmtree(upload_root() / token, ignore_errors=True)
+
+
+def _year(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise UserError(f"Năm '{text}' không hợp lệ: ghi năm bốn chữ số, ví dụ 2021.")
+    return int(text)
+
+
+def read_and_check(request: Request, path: Path, year_text: str) -> CheckedPlan:
+    """As ``nhacviec plan check``: read the file, find its year, check it against the unit directory."""
+    raw = read_plan(path)
+    year = _year(year_text) or infer_year(raw)
+    if year is None:
+        raise UserError("Không xác định được năm của kế hoạch trong tệp: hãy ghi năm vào ô “Năm”.")
+    return check_plan(raw, load_directory(context(request).settings.units_file), year)
+
+
+def _form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
+    return render(request, "import.html", status_code, error=error, suffixes=SUFFIXES)
+
+
+@router.get("/import")
+def import_form(request: Request, user: SignedIn) -> Response:
+    require(user, Action.IMPORT_PLAN)
+    return _form(request)
+
+
+@router.post("/import", dependencies=[Depends(csrf_protect)])
+async def upload(
+    request: Request,
+    user: SignedIn,
+    file: Annotated[UploadFile | None, File()] = None,
+    year: Annotated[str, Form()] = "",
+    plan: Annotated[str, Form()] = "",
+) -> Response:
+    require(user, Action.IMPORT_PLAN)
+    if file is None or not file.filename:
+        return _form(request, "Hãy chọn tệp kế hoạch để tải lên.", 400)
+    if Path(file.filename).suffix.lower() not in SUFFIXES:
+        return _form(
+            request, f"Tệp {file.filename} không được hỗ trợ: chỉ nhận DOCX, XLSX, CSV hoặc YAML.", 400
+        )
+    content = await file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        return _form(request, "Tệp quá lớn (tối đa 10 MB).", 400)
+    if not content:
+        return _form(request, f"Tệp {file.filename} rỗng.", 400)
+    token = save_upload(file.filename, content)
+    try:
+        checked = read_and_check(request, uploaded_file(token), year)
+    except UserError as error:
+        discard(token)
+        message = getattr(error, "message", None) or str(error)  # no temporary path in the message
+        return _form(request, f"Không đọc được tệp {file.filename}: {message}", 400)
+    return render(
+        request,
+        "import_preview.html",
+        checked=checked,
+        name=file.filename,
+        token=token if checked.ok else "",
+        plan_code=clean(plan) or checked.code or f"KH-{checked.year}",
+        year=str(checked.year),
+    )
+
+
+@router.post("/import/confirm", dependencies=[Depends(csrf_protect)])
+def confirm(
+    request: Request,
+    user: SignedIn,
+    token: Annotated[str, Form()] = "",
+    year: Annotated[str, Form()] = "",
+    plan: Annotated[str, Form()] = "",
+) -> Response:
+    require(user, Action.IMPORT_PLAN)
+    path = uploaded_file(token)
+    try:
+        checked = read_and_check(request, path, year)
+    except UserError as error:
+        discard(token)
+        return _form(request, str(error), 400)
+    if checked.problems:  # never imported, even if the form was forged
+        return render(
+            request, "import_preview.html", 400, checked=checked, name=path.name, token="",
+            plan_code=plan, year=year,
+        )  # fmt: skip
+    code = clean(plan) or checked.code or f"KH-{checked.year}"
+    ctx = context(request)
+    with session_scope(ctx.engine) as db:
+        sync_units(db, load_directory(ctx.settings.units_file))
+        summary = import_plan(db, checked, code, actor=user.name, via=VIA)
+    discard(token)
+    return render(request, "import_done.html", summary=summary, name=path.name)
