@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 from sqlalchemy.engine import Engine
-from typer.models import TyperInfo
 
 from plan.errors import UserError
 from store.db import make_engine, session_scope
@@ -31,17 +30,8 @@ Cli = Callable[..., CliResult]
 
 
 @pytest.fixture
-def registered(run_cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """``run_cli`` with ``reports`` and ``extensions`` registered (until cli/main.py registers them)."""
-    from cli import main, reports
-
-    names = {group.name for group in main.app.registered_groups}
-    extra = [
-        TyperInfo(app, name=name)
-        for app, name in ((reports.app, "reports"), (reports.extensions_app, "extensions"))
-        if name not in names
-    ]
-    monkeypatch.setattr(main.app, "registered_groups", [*main.app.registered_groups, *extra])
+def registered(run_cli: Cli) -> Cli:
+    """The CLI (``reports`` and ``extensions`` are registered in cli/main.py)."""
     return run_cli
 
 

@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -34,14 +33,8 @@ BAD_CSV = CLEAN_CSV.replace(
 
 
 def client(engine: Engine, who: str | None = "chanh.vp") -> TestClient:
-    """A signed-in client whose app has these pages (registered here until web/app.py lists them)."""
-    result = client_for(engine, who)
-    app: FastAPI = result.app  # type: ignore[assignment]
-    paths = {getattr(route, "path", None) for route in app.routes}
-    for module in (outbox_routes, manual, units, plan_import):
-        if not any(getattr(route, "path", None) in paths for route in module.router.routes):
-            app.include_router(module.router)
-    return result
+    """A client signed in as ``who`` (None: anonymous)."""
+    return client_for(engine, who)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
@@ -24,7 +23,6 @@ from store.rules import get_rule
 from store.users import add_user
 from web.app import create_app
 from web.config import WebSettings
-from web.routes import rules, templates_admin, upcoming
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2020, 11, 5, 9, 0, tzinfo=TZ)
@@ -45,19 +43,10 @@ def engine(run_cli) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-def _with_routers(app: FastAPI) -> FastAPI:
-    """Register this work's routers when the app factory does not yet."""
-    paths = {getattr(route, "path", "") for route in app.routes}
-    for module in (rules, templates_admin, upcoming):
-        if not any(getattr(route, "path", "") in paths for route in module.router.routes):
-            app.include_router(module.router)
-    return app
-
-
 def client_for(engine: Engine, who: str = "chanh.vp", templates_dir: Path | None = None) -> TestClient:
     settings = Settings(templates_dir=templates_dir)
     web = WebSettings(secret=SecretStr("web-secret-for-the-tests-0123456789abcdef"))
-    app = _with_routers(create_app(settings, engine, web_settings=web, clock=lambda: NOW, hasher=FAST))
+    app = create_app(settings, engine, web_settings=web, clock=lambda: NOW, hasher=FAST)
     client = TestClient(app, follow_redirects=False)
     data = {"csrf": csrf_of(client, "/login"), "name": who, "password": PASSWORD, "next": "/"}
     assert client.post("/login", data=data).status_code == 303
