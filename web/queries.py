@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from planner.model import TaskInput
-from store.models import Plan, Section, Unit
+from store.models import Plan, Section, Task, TaskEvent, TaskUnit, Unit
 from store.planning import load_task_inputs
 from store.tasks import get_plan
 from web.permissions import Principal, TaskUnits, sees
@@ -56,5 +58,39 @@ def load_plan(session: Session, plan_code: str | None, user: Principal) -> PlanD
             select(Section).where(Section.plan_id == plan.id).order_by(col(Section.position))
         )
     )
-    tasks = tuple(task for task in load_task_inputs(session, [plan]) if sees(user, task_units(task)))
+    tasks = tuple(task for task in plan_tasks(session, plan) if sees(user, task_units(task)))
     return PlanData(plan, plans, tasks, sections, unit_names(session))
+
+
+_CACHE: dict[tuple[str, int], tuple[tuple[object, ...], tuple[TaskInput, ...]]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def plan_tasks(session: Session, plan: Plan) -> tuple[TaskInput, ...]:
+    """The plan's tasks with their history, cached until the plan changes.
+
+    Every change to a task (done, extended, re-imported...) adds a task event, so
+    (number of tasks, last event id) tells whether the cached copy is still right;
+    that check is one small query, the full load is not (~0.4 s at 10,000 tasks).
+    """
+    fingerprint = tuple(
+        session.exec(
+            select(
+                sa.func.count(sa.distinct(Task.id)), sa.func.max(TaskEvent.id), sa.func.max(TaskUnit.task_id)
+            )
+            .select_from(Task)
+            .outerjoin(TaskEvent, col(TaskEvent.task_id) == Task.id)
+            .outerjoin(TaskUnit, col(TaskUnit.task_id) == Task.id)
+            .where(Task.plan_id == plan.id)
+        ).one()
+    )
+    assert plan.id is not None
+    key = (session.get_bind().url.render_as_string(hide_password=True), plan.id)  # one cache per database
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+    tasks = tuple(load_task_inputs(session, [plan]))
+    with _CACHE_LOCK:
+        _CACHE[key] = (fingerprint, tasks)
+    return tasks
