@@ -20,6 +20,11 @@ def run(
             "--at", help="Với --once: coi thời điểm này là 'bây giờ', ví dụ '2020-12-01 07:30' (để thử)."
         ),
     ] = None,
+    web: Annotated[
+        bool, typer.Option("--web", help="Chạy cả trang quản trị web trong cùng tiến trình.")
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="Với --web: địa chỉ lắng nghe.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Với --web: cổng.")] = 8000,
 ) -> None:
     from scheduler.logs import configure_logging
     from templates.render import Renderer
@@ -59,10 +64,16 @@ def run(
     with session_scope(engine) as session:
         send_time = working_calendar(session, config.calendar_file, config.send_time).send_time
     extra = []
+    companions = []
     if config.telegram_token is not None:
         from completion.bot import run_bot
 
         extra.append(lambda stop: run_bot(config, engine, directory, stop))
+    if web:
+        from cli.web import serve_until, web_server
+
+        server = web_server(config, engine, host, port)
+        companions.append(lambda stop: serve_until(server, stop))
     service = Service(
         engine,
         config,
@@ -72,6 +83,7 @@ def run(
         retry_seconds=config.retry_job_seconds,
         standby_poll_seconds=config.standby_poll_seconds,
         extra_tasks=extra,
+        companion_tasks=companions,
     )
 
     async def main() -> None:

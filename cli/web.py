@@ -25,3 +25,27 @@ def web(
     app = create_app(config)
     # uvicorn's access log prints query strings (the ICS tokens): the app logs requests itself, without them.
     uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=True)
+
+
+def web_server(settings, engine, host: str, port: int):  # type: ignore[no-untyped-def]
+    """A uvicorn server for the web admin, to run inside another asyncio program (``nhacviec run --web``)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    app = create_app(settings, engine)
+    return uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=True)
+    )
+
+
+async def serve_until(server, stop) -> None:  # type: ignore[no-untyped-def]
+    """Serve until ``stop`` is set, then let uvicorn finish the requests in flight."""
+    import asyncio
+
+    serving = asyncio.ensure_future(server.serve())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    await serving

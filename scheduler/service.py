@@ -61,6 +61,7 @@ class Service:
         standby_poll_seconds: float = 5.0,
         leadership: Leadership | None = None,
         extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] | None = None,
+        companion_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -72,7 +73,8 @@ class Service:
         self.retry_seconds = retry_seconds
         self.standby_poll_seconds = standby_poll_seconds
         self.leadership = leadership or leadership_for(engine, settings.data_dir)
-        self.extra_tasks = extra_tasks or []
+        self.extra_tasks = extra_tasks or []  # run while this instance leads (the bot: one poller per bot)
+        self.companion_tasks = companion_tasks or []  # run for the life of the process (the web admin)
         self.worker = default_worker_id()
         self._running: set[asyncio.Task[Any]] = set()
         self._work_lock = asyncio.Lock()
@@ -132,10 +134,16 @@ class Service:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set (signals set it): lead, schedule, catch up, serve; stand by when not leading."""
-        while not stop.is_set():
-            if not await self.wait_for_leadership(stop):
-                return
-            await self._lead(stop)
+        companions = [asyncio.ensure_future(task(stop)) for task in self.companion_tasks]
+        try:
+            while not stop.is_set():
+                if not await self.wait_for_leadership(stop):
+                    return
+                await self._lead(stop)
+        finally:
+            stop.set()
+            if companions:
+                await asyncio.gather(*companions, return_exceptions=True)
 
     async def _lead(self, stop: asyncio.Event) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler

@@ -250,3 +250,31 @@ def test_after_downtime_longer_than_the_catch_up_limit_only_the_last_days_are_pl
     pass_at(service_db, datetime(2020, 12, 1, 7, 30, tzinfo=TZ))  # six months later
     days = {r.due_at.astimezone(TZ).date() for r in outbox_rows(service_db)}
     assert days - {date(2020, 6, 1)} <= {date(2020, 11, 30), date(2020, 12, 1)}
+
+
+def test_run_with_web_serves_the_admin_beside_the_scheduler_and_stops_cleanly(service_db) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = service_env({"NHACVIEC_WEB_SECRET": "a-web-secret-of-at-least-32-characters!!"})
+    process = nhacviec("run", "--web", "--port", str(port), env=env)
+    try:
+        assert wait_for(lambda: scheduler_state(env).get("state") == "active"), process.stderr
+
+        def login_page() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        assert wait_for(login_page)
+        assert "Đăng nhập" in httpx.get(f"http://127.0.0.1:{port}/login").text
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
