@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +24,7 @@ from store.db import make_engine, session_scope, upgrade_schema
 from store.ics import IcsTokenError, create_token, revoke_token, verify_token
 from store.models import IcsToken, Unit
 from store.tasks import extend, find_task, mark_done
+from tests.web_support import sample_engine
 from web.app import create_app
 from web.config import WebSettings
 from web.ics import escape_text, fold, task_events
@@ -51,18 +50,7 @@ _template: dict[str, Path] = {}
 
 @pytest.fixture
 def engine(run_cli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    url = Settings().effective_database_url
-    path = Path(url.removeprefix("sqlite:///"))
-    if "db" not in _template:
-        assert run_cli("init").exit_code == 0
-        _template["db"] = tmp_path_factory.mktemp("ics") / "sample.db"
-        with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(_template["db"])) as dst:
-            src.backup(dst)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(_template["db"])) as src, closing(sqlite3.connect(path)) as dst:
-            src.backup(dst)
-    engine = make_engine(url)
+    engine = sample_engine(run_cli, tmp_path_factory, _template)
     yield engine
     engine.dispose()
 

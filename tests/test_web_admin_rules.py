@@ -10,7 +10,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
@@ -21,12 +20,13 @@ from store.db import make_engine, session_scope
 from store.models import RuleEvent
 from store.rules import get_rule
 from store.users import add_user
+from tests.web_support import FAST
 from web.app import create_app
 from web.config import WebSettings
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2020, 11, 5, 9, 0, tzinfo=TZ)
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
 PASSWORD = "mat-khau-thu-nghiem"
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +23,7 @@ from store.db import make_engine, session_scope, upgrade_schema
 from store.models import Unit
 from store.tasks import find_task, history
 from store.users import add_user, get_user, set_password, verify_password
+from tests.web_support import FAST, sample_engine
 from web.app import create_app, routers
 from web.config import WebSettings, session_secret
 from web.permissions import MATRIX, Action, Principal, TaskUnits, allows
@@ -32,7 +31,6 @@ from web.sessions import COOKIE
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2020, 12, 7, 9, 0, tzinfo=TZ)
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # argon2id, cheap enough for tests
 PASSWORD = "mat-khau-thu-nghiem"
 SECRET = SecretStr("web-secret-for-the-tests-0123456789abcdef")
 PLAN = "CCHC-2020"
@@ -45,24 +43,10 @@ ACCOUNTS = {
 _template: dict[str, Path] = {}
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
 @pytest.fixture
 def engine(run_cli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     """The sample plan loaded by ``nhacviec init`` (once; later tests get a copy) with one account per role."""
-    url = Settings().effective_database_url
-    path = Path(url.removeprefix("sqlite:///"))
-    if "db" not in _template:
-        assert run_cli("init").exit_code == 0
-        _template["db"] = tmp_path_factory.mktemp("web-auth") / "sample.db"
-        _copy_sqlite(path, _template["db"])
-    else:
-        _copy_sqlite(_template["db"], path)
-    engine = make_engine(url)
+    engine = sample_engine(run_cli, tmp_path_factory, _template)
     with session_scope(engine) as session:
         for name, (role, unit) in ACCOUNTS.items():
             add_user(session, name, PASSWORD, role, unit, hasher=FAST)

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from completion.links import make_done_token
 from config.settings import Settings
-from store.db import make_engine, session_scope
+from store.db import session_scope
 from store.models import TaskStatus
 from store.tasks import find_task, get_plan, history, mark_done
 from store.users import add_user
+from tests.web_support import FAST, sample_engine
 from web.app import create_app
 from web.config import WebSettings
 from web.timeline import CHART_WIDTH, LABEL_WIDTH
@@ -31,33 +29,21 @@ from web.timeline import CHART_WIDTH, LABEL_WIDTH
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = date(2020, 11, 25)
 NOW = datetime(2020, 11, 25, 9, 0, tzinfo=TZ)
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PASSWORD = "mat-khau-thu-nghiem"
 LINK_SECRET = "link-secret-for-the-web-tests-0123456789"
 PLAN = "CCHC-2020"
 _template: dict[str, Path] = {}
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
 @pytest.fixture
 def engine(run_cli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     """The sample plan with I.1 and IV.4 done (through the CLI), an admin and a TCCB account."""
-    url = Settings().effective_database_url
-    path = Path(url.removeprefix("sqlite:///"))
-    if "db" not in _template:
-        assert run_cli("init").exit_code == 0
+
+    def two_tasks_done() -> None:
         assert run_cli("tasks", "done", "I.1", "--at", "20/11/2020").exit_code == 0
         assert run_cli("tasks", "done", "IV.4", "--at", "24/11/2020", "--note", "QĐ số 12").exit_code == 0
-        _template["db"] = tmp_path_factory.mktemp("web-pages") / "sample.db"
-        _copy_sqlite(path, _template["db"])
-    else:
-        _copy_sqlite(_template["db"], path)
-    engine = make_engine(url)
+
+    engine = sample_engine(run_cli, tmp_path_factory, _template, two_tasks_done)
     with session_scope(engine) as session:
         add_user(session, "chanh.vp", PASSWORD, "admin", hasher=FAST)
         add_user(session, "tccb", PASSWORD, "unit", "TCCB", hasher=FAST)
