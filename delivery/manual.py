@@ -46,9 +46,7 @@ _KIND_WORDS = {
     NotificationKind.DIGEST: "bản tin tuần",
     NotificationKind.REPORT_REQUEST: "đề nghị báo cáo",
 }
-# An overdue task gets the escalation wording (level 1: "quá hạn N ngày làm việc"): the reminder
-# templates only know "còn N ngày làm việc đến hạn".
-OVERDUE_TEMPLATE = "escalation"
+# An overdue task keeps the reminder templates: they say "đã quá hạn N ngày làm việc" when days_left < 0.
 
 
 # -- rules -----------------------------------------------------------------------------------------------
@@ -179,8 +177,8 @@ def reminder_notifications(
     """A reminder at ``moment`` for each task, to the rule's audience on the rule's channels.
 
     Data as the planner's reminders (due, working_days_left, days_left); an overdue task has
-    negative ``days_left`` and ``working_days_left``, and is worded as a first-level escalation
-    (template "escalation", level 1, with working_days_overdue and days_overdue).
+    negative ``days_left`` and ``working_days_left`` and also ``working_days_overdue`` and ``days_overdue``,
+    which the reminder templates word as "đã quá hạn".
     """
     task_list = list(tasks)
     day = moment.date()
@@ -191,7 +189,6 @@ def reminder_notifications(
         if due is None:
             continue
         data: dict[str, Any] = {"day": day, "task": task, "due": due}
-        template, level = rule.template, None
         if due >= day:
             data.update(working_days_left=calendar.working_days_between(day, due), days_left=(due - day).days)
         else:
@@ -203,18 +200,16 @@ def reminder_notifications(
                 days_overdue=(day - due).days,
                 top_level=False,
             )
-            template, level = OVERDUE_TEMPLATE, 1
         notifications.append(
             Notification(
                 key=f"manual/remind/{task.plan}:{task.code}/{day.isoformat()}",
                 at=moment,
                 kind=NotificationKind.REMINDER,
                 rule=MANUAL_RULES[NotificationKind.REMINDER],
-                template=template,
+                template=rule.template,
                 recipients=planner.recipients(rule, rule.audience, task),
                 task=task.code,
                 plan=task.plan,
-                level=level,
                 data=data,
             )
         )

@@ -70,11 +70,11 @@ def test_a_manual_reminder_reaches_whom_the_planners_reminder_reaches_with_the_s
         assert manual.data[name] == planned.data[name], name
 
 
-def test_an_overdue_task_gets_negative_days_left_and_the_first_level_overdue_wording() -> None:
+def test_an_overdue_task_gets_negative_days_left_and_the_reminder_says_it_is_overdue() -> None:
     moment = _at(date(2020, 12, 3))  # IV.4 was due on Monday 30/11/2020
     [notification] = reminder_notifications([_task("IV.4")], REMINDER, directory(), calendar(), moment)
     assert notification.kind == NotificationKind.REMINDER
-    assert (notification.template, notification.level) == ("escalation", 1)
+    assert (notification.template, notification.level) == ("reminder", None)
     data = notification.data
     assert (data["working_days_left"], data["days_left"]) == (-3, -3)
     assert (data["working_days_overdue"], data["days_overdue"]) == (3, 3)
@@ -88,11 +88,11 @@ def test_an_overdue_task_gets_negative_days_left_and_the_first_level_overdue_wor
     ]
     render = renderer_for(PlannerInput(sample_tasks(), directory()), directory(), Renderer())
     email_ = render(notification, notification.recipients[0])
-    assert email_.subject == "[Quá hạn] Nhiệm vụ IV.4 (Phòng Tổ chức cán bộ) quá hạn 3 ngày làm việc"
-    assert "đã quá hạn 3 ngày làm việc (3 ngày, hạn 30/11/2020)" in email_.text
+    assert email_.subject == "[Nhắc việc] Nhiệm vụ IV.4 đã quá hạn 3 ngày làm việc (hạn 30/11/2020)"
+    assert "đã quá hạn 3 ngày làm việc (hạn Thứ Hai, 30/11/2020)" in email_.text
     assert "Còn -" not in email_.text
     telegram = render(notification, notification.recipients[1])
-    assert "Đã quá hạn <b>3 ngày làm việc</b>" in (telegram.html or "")
+    assert "<b>Đã quá hạn 3 ngày làm việc</b>" in (telegram.html or "")
 
 
 def test_a_task_due_today_is_the_last_working_day_before_the_deadline() -> None:
@@ -203,7 +203,7 @@ def test_the_same_reminder_the_same_day_sends_nothing_and_force_sends_it_again(c
     assert "6 tin mới" in first.stdout and "đã gửi 6" in first.stdout
     overdue = [m for m in _sent_emails(tmp_path) if m["To"].addresses[0].addr_spec == "tccb@nhacviec.example"]
     assert [str(m["Subject"]) for m in overdue] == [
-        "[Quá hạn] Nhiệm vụ IV.4 (Phòng Tổ chức cán bộ) quá hạn 1 ngày làm việc"
+        "[Nhắc việc] Nhiệm vụ IV.4 đã quá hạn 1 ngày làm việc (hạn 30/11/2020)"
     ]
     again = cli("remind", "--task", "IV.4", "--at", "2020-12-01 16:00")
     assert again.exit_code == 0, again.stderr
@@ -232,7 +232,7 @@ def test_dry_run_shows_recipients_and_the_first_message_and_writes_nothing(cli, 
     ):
         assert address in out
     assert "Kính gửi: Phòng Tổ chức cán bộ" in out  # the first message, rendered
-    assert "đã quá hạn 1 ngày làm việc (1 ngày, hạn 30/11/2020)" in out
+    assert "đã quá hạn 1 ngày làm việc (hạn Thứ Hai, 30/11/2020)" in out
     assert "Chạy thử: không gửi tin nào" in out
     assert _outbox(cli) == []
     assert not (tmp_path / "var" / "sent").exists() or not any((tmp_path / "var" / "sent").rglob("*.*"))

@@ -525,3 +525,26 @@ def test_cli_preview_renders_the_sample_and_a_real_task(run_cli) -> None:  # typ
     assert "Kính gửi: Đồng chí Trần Thị B, Phó Giám đốc Sở" in real.output
     missing = invoke("preview", "kickoff", "--task", "IV.4")
     assert missing.exit_code == 1 and "Không có thông báo loại 'kickoff'" in str(missing.exception)
+
+
+def test_a_reminder_for_an_overdue_task_says_it_is_overdue_on_every_channel() -> None:
+    from datetime import date
+
+    from delivery.manual import reminder_notifications
+    from planner.calendar import WorkingCalendar  # noqa: F401  (the calendar fixture's type)
+    from templates.context import message_context
+    from templates.render import Renderer
+    from tests.planning_fixtures import calendar, default_rules, directory, sample_tasks
+
+    rule = next(r for r in default_rules() if r.id == "reminder")
+    task = next(t for t in sample_tasks() if t.code == "IV.4")
+    moment = calendar().at_send_time(date(2020, 12, 3))
+    [notification] = reminder_notifications([task], rule, directory(), calendar(), moment)
+    renderer = Renderer()
+    for recipient in notification.recipients[:2]:  # email and telegram to TCCB
+        rendered = renderer.render(
+            "reminder", str(recipient.channel), message_context(notification, recipient, directory())
+        )
+        text = (rendered.subject or "") + (rendered.text or "") + (rendered.html or "")
+        assert "quá hạn 3 ngày làm việc" in text
+        assert "Còn -" not in text and "còn -" not in text

@@ -430,3 +430,57 @@ def test_the_cached_plan_follows_every_change_of_status(engine: Engine) -> None:
         after = {t.code: t for t in plan_tasks(session, get_plan(session, None))}
     assert before["V.1"].done_on(day(2020, 12, 1)) is None
     assert after["V.1"].done_on(day(2020, 12, 1)) == day(2020, 11, 20)
+
+
+# --- paging the task list ------------------------------------------------------------------------
+
+
+def pager_links(page: str) -> dict[str, str]:
+    """The pager's links by their rel (prev/next), entities decoded."""
+    return {rel: html.unescape(href) for rel, href in re.findall(r'<a rel="(\w+)" href="([^"]+)"', page)}
+
+
+def test_task_list_pages_the_rows_after_filtering(engine: Engine) -> None:
+    client = client_for(engine)
+    everything = codes(client.get("/tasks").text)
+    first = client.get("/tasks?per_page=10").text
+    last = client.get("/tasks?per_page=10&page=4").text
+    assert codes(first) == everything[:10]
+    assert codes(last) == everything[30:35] and len(codes(last)) == 5
+    assert "Có 35 nhiệm vụ khớp · Trang 1/4 · Trước · Sau" in text_of(first)
+    assert "Trang 4/4" in text_of(last)
+    assert pager_links(first) == {"next": "/tasks?plan=CCHC-2020&per_page=10&page=2"}
+    assert pager_links(last) == {"prev": "/tasks?plan=CCHC-2020&per_page=10&page=3"}
+
+
+def test_pager_links_keep_the_filters(engine: Engine) -> None:
+    client = client_for(engine)
+    overdue = client.get("/tasks?status=overdue&per_page=2&page=2").text
+    assert codes(overdue) == ["IV.3", "VI.1"]
+    assert "Có 7 nhiệm vụ khớp · Trang 2/4" in text_of(overdue)
+    assert pager_links(overdue) == {
+        "prev": "/tasks?plan=CCHC-2020&status=overdue&per_page=2&page=1",
+        "next": "/tasks?plan=CCHC-2020&status=overdue&per_page=2&page=3",
+    }
+    by_section = client.get("/tasks?section=VII&unit=&status=overdue&per_page=1").text
+    assert codes(by_section) == ["VII.2"]
+    assert pager_links(by_section) == {
+        "next": "/tasks?plan=CCHC-2020&section=VII&status=overdue&per_page=1&page=2"
+    }
+    two_units = client.get("/tasks?unit=TTRA&per_page=1&page=2").text
+    assert codes(two_units) == ["VII.5"]
+    assert pager_links(two_units) == {"prev": "/tasks?plan=CCHC-2020&unit=TTRA&per_page=1&page=1"}
+
+
+def test_a_page_past_the_end_shows_the_last_page(engine: Engine) -> None:
+    client = client_for(engine)
+    page = client.get("/tasks?per_page=10&page=99").text
+    assert codes(page) == codes(client.get("/tasks?per_page=10&page=4").text)
+    assert "Trang 4/4" in text_of(page) and "next" not in pager_links(page)
+
+
+def test_page_size_is_capped_and_one_page_keeps_the_plain_count(engine: Engine) -> None:
+    client = client_for(engine)
+    page = client.get("/tasks?per_page=100000&page=abc").text
+    assert len(codes(page)) == 35
+    assert '<p class="count-line">35 nhiệm vụ</p>' in page and pager_links(page) == {}

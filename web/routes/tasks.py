@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from math import ceil
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -42,6 +44,47 @@ FORM_FLAGS = {
     "ext_requested": "request_extension",
 }
 _UNDATED = {str(kind) for kind in UNDATED_KINDS}
+PER_PAGE = 100
+MAX_PER_PAGE = 500
+
+
+def _positive(text: str, default: int) -> int:
+    """A page number or size typed into the address bar: anything unreadable or below 1 falls back."""
+    try:
+        value = int(text)
+    except ValueError:
+        return default
+    return value if value >= 1 else default
+
+
+def _thousands(n: int) -> str:
+    """10000 -> "10.000", the Vietnamese way of grouping digits."""
+    return f"{n:,}".replace(",", ".")
+
+
+def _pager(total: int, page: int, per_page: int, query: dict[str, str]) -> dict[str, Any]:
+    """Which slice of the filtered rows to show, and links to the pages around it.
+
+    A page past the end is clamped to the last page; the links keep the filters (``query``).
+    """
+    pages = max(1, ceil(total / per_page))
+    page = min(page, pages)
+    keep = {k: v for k, v in query.items() if v}
+    if per_page != PER_PAGE:
+        keep["per_page"] = str(per_page)
+
+    def link(n: int) -> str:
+        return "/tasks?" + urlencode(keep | {"page": str(n)})
+
+    return {
+        "page": page,
+        "pages": pages,
+        "start": (page - 1) * per_page,
+        "stop": page * per_page,
+        "total": _thousands(total),
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < pages else None,
+    }
 
 
 @router.get("/tasks")
@@ -52,6 +95,8 @@ def task_list(
     section: str = "",
     unit: str = "",
     status: str = "",
+    page: str = "1",
+    per_page: str = str(PER_PAGE),
 ) -> Response:
     require(user, Action.VIEW_TASKS)
     ctx = context(request)
@@ -64,7 +109,7 @@ def task_list(
                 raise PageNotFound(str(error)) from None
             return render(request, "empty.html", message=str(error))
     status = status if status in STATUSES else ""
-    rows = []
+    matching = []
     for task in data.tasks:
         state = classify(task, today)
         if section and task.section != section:
@@ -73,13 +118,22 @@ def task_list(
             continue
         if status and state != status:
             continue
-        rows.append({"task": task, "status": state, "due": due_in_force(task, today)})
+        matching.append((task, state))
+    filters = {"section": section, "unit": unit, "status": status}
+    size = min(_positive(per_page, PER_PAGE), MAX_PER_PAGE)
+    query = {"plan": data.plan.code} | filters
+    pager = _pager(len(matching), _positive(page, 1), size, query)
+    rows = [
+        {"task": task, "status": state, "due": due_in_force(task, today)}
+        for task, state in matching[pager["start"] : pager["stop"]]
+    ]
     return render(
         request,
         "tasks.html",
         data=data,
         rows=rows,
-        filters={"section": section, "unit": unit, "status": status},
+        pager=pager,
+        filters=filters,
         statuses=STATUSES,
         status_labels=STATUS_LABELS,
     )
