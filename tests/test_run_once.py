@@ -10,9 +10,21 @@ from pathlib import Path
 import pytest
 import yaml
 
+from config import UNITS_FILE
 from tests.smtp_server import running_smtp_server
 
 AT = "2020-12-01 07:30"  # IV.4 is one working day overdue; VII.9 starts
+
+
+def without_office_telegram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Use a copy of the unit directory in which the Office (VP) has no Telegram chat."""
+    units = yaml.safe_load(UNITS_FILE.read_text(encoding="utf-8"))
+    for unit in units["units"]:
+        if unit["code"] == "VP":
+            unit["contacts"]["telegram_chat_id"] = None
+    changed = tmp_path / "units.yaml"
+    changed.write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("NHACVIEC_UNITS_FILE", str(changed))
 
 
 def test_without_any_channel_configured_messages_go_to_the_file_sink(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -71,15 +83,7 @@ def test_run_once_delivers_real_email_through_smtp(run_cli, monkeypatch: pytest.
 def test_a_unit_without_an_address_is_one_configuration_problem_not_a_retry(
     run_cli, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from config import UNITS_FILE
-
-    units = yaml.safe_load(UNITS_FILE.read_text(encoding="utf-8"))
-    for unit in units["units"]:
-        if unit["code"] == "VP":
-            unit["contacts"]["telegram_chat_id"] = None
-    changed = tmp_path / "units.yaml"
-    changed.write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("NHACVIEC_UNITS_FILE", str(changed))
+    without_office_telegram(tmp_path, monkeypatch)
     run_cli("init")
     first = run_cli("run", "--once", "--at", AT)
     assert "Cần sửa cấu hình" in first.stdout and "Văn phòng Sở chưa có địa chỉ Telegram" in first.stdout
@@ -170,15 +174,7 @@ def test_emails_to_the_lead_carry_a_signed_done_link_that_verifies(
 def test_a_message_skipped_for_want_of_an_address_goes_once_the_address_is_added(
     run_cli, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from config import UNITS_FILE
-
-    units = yaml.safe_load(UNITS_FILE.read_text(encoding="utf-8"))
-    for unit in units["units"]:
-        if unit["code"] == "VP":
-            unit["contacts"]["telegram_chat_id"] = None
-    changed = tmp_path / "units.yaml"
-    changed.write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("NHACVIEC_UNITS_FILE", str(changed))
+    without_office_telegram(tmp_path, monkeypatch)
     run_cli("init")
     run_cli("run", "--once", "--at", AT)
     skipped = json.loads(run_cli("outbox", "list", "--status", "skipped", "--json").stdout)
