@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
@@ -26,6 +26,7 @@ from web.sessions import CSRF_FIELD, Session, SessionCodec, csrf_matches
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 Clock = Callable[[], datetime]
+Text = Annotated[str, Form()]  # a text field of a posted form
 
 
 def vietnam_now() -> datetime:

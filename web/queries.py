@@ -6,12 +6,13 @@ import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from fastapi import Request, Response
 from sqlmodel import Session, col, select
 
 from planner.model import TaskInput
 from store.models import Plan, Section, Task, TaskEvent, TaskUnit, Unit
 from store.planning import load_task_inputs
-from store.tasks import get_plan
+from store.tasks import TaskError, get_plan
 from web.permissions import Principal, TaskUnits, sees
 
 
@@ -46,6 +47,20 @@ def task_units(task: TaskInput) -> TaskUnits:
 
 def unit_names(session: Session) -> dict[str, str]:
     return {unit.code: unit.name for unit in session.exec(select(Unit))}
+
+
+def load_plan_page(
+    request: Request, session: Session, plan_code: str | None, user: Principal
+) -> PlanData | Response:
+    """:func:`load_plan` for a page: a plan named but missing is a 404, no plan at all an explanatory page."""
+    from web.deps import PageNotFound, render
+
+    try:
+        return load_plan(session, plan_code, user)
+    except TaskError as error:
+        if plan_code:
+            raise PageNotFound(str(error)) from None
+        return render(request, "empty.html", message=str(error))
 
 
 def load_plan(session: Session, plan_code: str | None, user: Principal) -> PlanData:

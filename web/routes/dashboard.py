@@ -9,7 +9,6 @@ from fastapi.responses import Response
 
 from planner.model import TaskInput
 from store.db import session_scope
-from store.tasks import TaskError
 from web.dashboard import (
     STATUS_LABELS,
     STATUSES,
@@ -18,9 +17,9 @@ from web.dashboard import (
     progress_by_unit,
     status_counts,
 )
-from web.deps import PageNotFound, SignedIn, context, render
+from web.deps import SignedIn, context, render
 from web.permissions import Action, require
-from web.queries import PlanData, load_plan
+from web.queries import PlanData, load_plan_page
 from web.timeline import TimelineRow, build_timeline
 
 router = APIRouter()
@@ -82,12 +81,9 @@ def dashboard(request: Request, user: SignedIn, plan: str | None = None) -> Resp
     ctx = context(request)
     today = ctx.today()
     with session_scope(ctx.engine) as db:
-        try:
-            data = load_plan(db, plan, user)
-        except TaskError as error:
-            if plan:
-                raise PageNotFound(str(error)) from None
-            return render(request, "empty.html", message=str(error))
+        data = load_plan_page(request, db, plan, user)
+    if not isinstance(data, PlanData):
+        return data
     year = data.plan.year
     rows = timeline_rows(data, today)
     return render(

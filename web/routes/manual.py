@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from delivery.manual import (
@@ -44,14 +44,13 @@ from store.db import session_scope
 from store.planning import load_planner_input, plans_for
 from store.rules import load_rules
 from templates.render import Renderer
-from web.deps import SignedIn, WebContext, context, csrf_protect, render
+from web.deps import SignedIn, Text, WebContext, context, csrf_protect, render
 from web.permissions import Action, require
 from web.routes.outbox import CHANNEL_LABELS
 
 router = APIRouter()
 
 KINDS = {"remind": "Nhắc việc", "digest": "Bản tin tuần", "report": "Đề nghị báo cáo"}
-Text = Annotated[str, Form()]
 
 
 @dataclass
@@ -161,10 +160,7 @@ def manual_page(request: Request, user: SignedIn, kind: str = "remind") -> Respo
     return _form_page(request, _asked(kind, "", "", "", "", "", ""))
 
 
-@router.post("/manual/preview", dependencies=[Depends(csrf_protect)])
-def preview(
-    request: Request,
-    user: SignedIn,
+def asked_in_form(
     kind: Text = "remind",
     task: Text = "",
     unit: Text = "",
@@ -172,9 +168,17 @@ def preview(
     year: Text = "",
     due: Text = "",
     units: Text = "",
-) -> Response:
+) -> ManualAsk:
+    """The manual-send form's fields (the preview posts them, and the confirmation posts them again)."""
+    return _asked(kind, task, unit, period, year, due, units)
+
+
+Asked = Annotated[ManualAsk, Depends(asked_in_form)]
+
+
+@router.post("/manual/preview", dependencies=[Depends(csrf_protect)])
+def preview(request: Request, user: SignedIn, asked: Asked) -> Response:
     require(user, Action.MANUAL_SEND)
-    asked = _asked(kind, task, unit, period, year, due, units)
     ctx = context(request)
     moment = ctx.now()
     try:
@@ -199,19 +203,8 @@ def preview(
 
 
 @router.post("/manual/send", dependencies=[Depends(csrf_protect)])
-def send(
-    request: Request,
-    user: SignedIn,
-    kind: Text = "remind",
-    task: Text = "",
-    unit: Text = "",
-    period: Text = "",
-    year: Text = "",
-    due: Text = "",
-    units: Text = "",
-) -> Response:
+def send(request: Request, user: SignedIn, asked: Asked) -> Response:
     require(user, Action.MANUAL_SEND)
-    asked = _asked(kind, task, unit, period, year, due, units)
     ctx = context(request)
     moment = ctx.now()
     try:

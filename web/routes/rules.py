@@ -24,7 +24,7 @@ from store.models import UserRole
 from store.rules import get_rule, load_rules, save_rule, unit_codes
 from templates.context import WEEKDAYS as VN_WEEKDAYS
 from web import labels
-from web.deps import PageNotFound, SignedIn, context, csrf_protect, render
+from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
 from web.permissions import Action, Principal, require
 from web.routes.upcoming import clamp_days, notification_row, plan_window
 
@@ -217,7 +217,6 @@ def rule_page(request: Request, user: SignedIn, rule_id: str, ok: str = "") -> R
     return _edit_page(request, user, rule, values, flash=flash)
 
 
-Text = Annotated[str, Form()]
 Many = Annotated[list[str], Form()]
 
 

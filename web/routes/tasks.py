@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from math import ceil
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
@@ -28,9 +28,9 @@ from store.reports import pending_request, request_extension
 from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
 from web import labels
 from web.dashboard import STATUS_LABELS, STATUSES, classify, due_in_force
-from web.deps import PageNotFound, SignedIn, context, csrf_protect, render
+from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
 from web.permissions import Action, Principal, TaskUnits, allows, require
-from web.queries import load_plan, unit_names
+from web.queries import PlanData, load_plan_page, unit_names
 
 router = APIRouter()
 
@@ -102,12 +102,9 @@ def task_list(
     ctx = context(request)
     today = ctx.today()
     with session_scope(ctx.engine) as db:
-        try:
-            data = load_plan(db, plan, user)
-        except TaskError as error:
-            if plan:
-                raise PageNotFound(str(error)) from None
-            return render(request, "empty.html", message=str(error))
+        data = load_plan_page(request, db, plan, user)
+    if not isinstance(data, PlanData):
+        return data
     status = status if status in STATUSES else ""
     matching = []
     for task in data.tasks:
@@ -255,9 +252,6 @@ def _date(text: str, what: str) -> date:
 
 def _note(text: str) -> str | None:
     return text.strip() or None
-
-
-Text = Annotated[str, Form()]
 
 
 @router.post("/tasks/{plan_code}/{code}/done", dependencies=[Depends(csrf_protect)])

@@ -14,16 +14,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from plan.units import load_directory
 from planner.model import Notification, Recipient
 from templates.context import CHANNEL_LABELS, TASK_KINDS, message_context, sample_context
 from templates.render import BUILTIN_DIR, CHANNELS, Renderer, TemplateError, TemplateProblem, validate
-from web.deps import PageNotFound, SignedIn, WebContext, context, csrf_protect, render
+from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, render
 from web.permissions import Action, require
 from web.routes.upcoming import plan_window
 
@@ -174,9 +174,6 @@ def _context(ctx: WebContext, kind: str, channel: str, code: str) -> dict[str, A
     context_ = message_context(notification, recipient, load_directory(ctx.settings.units_file))
     context_["channel"] = channel
     return context_
-
-
-Text = Annotated[str, Form()]
 
 
 @router.post("/templates-admin/{channel}/{name}/preview", dependencies=[Depends(csrf_protect)])
