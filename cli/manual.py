@@ -13,6 +13,7 @@ from rich.text import Text
 
 from cli.common import console, load_directory, now, open_store, parse_date, parse_datetime, settings, when
 from plan.errors import UserError
+from vocabulary import CHANNEL_LABELS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from planner.planner import PlannerInput
     from rules.model import Rule
 
-CHANNEL_LABELS = {"email": "Email", "telegram": "Telegram", "zalo": "Zalo"}
 
 AtOpt = Annotated[
     str | None,

@@ -10,18 +10,11 @@ from rich.table import Table
 
 from cli.common import console, now, open_store, when
 from plan.errors import UserError
+from vocabulary import OUTBOX_STATUS as STATUS_LABELS
 
 app = typer.Typer(help="Hộp thư đi: tin đã gửi, tin lỗi, tin hết lượt thử, và gửi lại.", no_args_is_help=True)
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "skipped")
-STATUS_LABELS = {
-    "pending": "chờ gửi",
-    "sending": "đang gửi",
-    "sent": "đã gửi",
-    "failed": "lỗi (không thử lại)",
-    "dead": "hết lượt thử",
-    "skipped": "thiếu địa chỉ",
-}
 
 
 @app.command("list", help="Danh sách tin trong hộp thư đi, lọc theo trạng thái.")

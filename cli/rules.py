@@ -161,10 +161,11 @@ def diff(
         bool, typer.Option("--json", help="In dạng JSON: {added: [...], removed: [...]}.")
     ] = False,
 ) -> None:
-    from cli.simulate import KIND_LABELS, recipients_text, subject_text, timeline
+    from cli.simulate import recipients_text, subject_text, timeline
     from planner.diff import diff_notifications
     from store.db import session_scope
     from store.rules import read_rules_file, unit_codes
+    from vocabulary import KIND_SHORT, label
 
     with session_scope(open_store()) as session:
         candidate = read_rules_file(file, unit_codes(session))
@@ -182,7 +183,7 @@ def diff(
     for sign, style, items in (("+", "green", added), ("-", "red", removed)):
         for n in items:
             console.print(
-                f"[{style}]{sign} {n.at:%d/%m/%Y %H:%M} {KIND_LABELS.get(n.kind, n.kind)} {subject_text(n)} "
+                f"[{style}]{sign} {n.at:%d/%m/%Y %H:%M} {label(KIND_SHORT, n.kind)} {subject_text(n)} "
                 f"[{n.rule}] → {recipients_text(n)}[/]",
                 highlight=False,
             )

@@ -14,22 +14,11 @@ from rich.table import Table
 
 from cli.common import console, load_directory, open_store, parse_date, settings, when
 from plan.errors import UserError
+from vocabulary import KIND_SHORT, label
 
 if TYPE_CHECKING:
     from planner.model import Notification
     from rules.model import Rule
-
-KIND_LABELS = {
-    "kickoff": "bắt đầu",
-    "reminder": "nhắc trước hạn",
-    "checkin": "hỏi tiến độ",
-    "escalation": "quá hạn",
-    "report_request": "đề nghị báo cáo",
-    "report_reminder": "nhắc báo cáo",
-    "report_followup": "đôn đốc báo cáo",
-    "digest": "bản tin tuần",
-    "needs_date": "chưa có hạn",
-}
 
 
 def parse_done(values: Sequence[str]) -> dict[str, date]:
@@ -111,7 +100,7 @@ def print_timeline(notifications: list[Notification], title: str) -> None:
     for n in notifications:
         table.add_row(
             when(n.at),
-            KIND_LABELS.get(n.kind, n.kind),
+            label(KIND_SHORT, n.kind),
             n.rule,
             subject_text(n),
             str(n.level or ""),

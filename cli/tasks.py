@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from cli.common import actor, console, open_store, parse_date, today
+from vocabulary import TASK_STATUS as STATUS_LABELS
 
 if TYPE_CHECKING:
     from store.tasks import TaskView
@@ -23,7 +24,6 @@ AtOpt = Annotated[
     str | None, typer.Option("--at", help="Ngày xét (mặc định: hôm nay), dạng 31/12/2020 hoặc 2020-12-31.")
 ]
 
-STATUS_LABELS = {"open": "đang thực hiện", "done": "hoàn thành", "overdue": "quá hạn", "removed": "đã bỏ"}
 STATUS_STYLES = {"overdue": "bold red", "done": "green", "removed": "dim"}
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cli.common import console, err_console, load_directory, open_store, parse_date, settings
 from plan.errors import UserError
+from vocabulary import TEMPLATE_SOURCES as SOURCE_LABELS
 
 if TYPE_CHECKING:
     from planner.model import Notification, Recipient
@@ -21,8 +22,6 @@ app = typer.Typer(
     help="Mẫu thông báo: xem danh sách, xem trước một thông báo, kiểm tra thư mục mẫu tuỳ chỉnh.",
     no_args_is_help=True,
 )
-
-SOURCE_LABELS = {"builtin": "có sẵn", "override": "tuỳ chỉnh", "config": "cấu hình ZNS"}
 
 
 def _renderer() -> Renderer:
@@ -99,7 +98,8 @@ def _recipient(notification: Notification, channel: str) -> Recipient:
 
 def _task_context(kind: str, code: str, channel: str, at: date | None) -> dict[str, object]:
     from planner.model import Recipient
-    from templates.context import TASK_KINDS, message_context
+    from templates.context import message_context
+    from vocabulary import TASK_KINDS
 
     if kind not in TASK_KINDS:
         raise UserError(

@@ -17,9 +17,9 @@ from plan.units import Contacts, Directory
 from planner.model import Notification, Recipient
 from planner.planner import PlannerInput
 from store.models import OutboxStatus
+from vocabulary import CHANNEL_LABELS
 
 CHANNEL_FIELDS = {"email": "email", "telegram": "telegram_chat_id", "zalo": "zalo_user_id"}
-CHANNEL_LABELS = {"email": "email", "telegram": "Telegram", "zalo": "Zalo"}
 
 
 @dataclass(frozen=True)

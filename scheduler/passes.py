@@ -24,10 +24,10 @@ from plan.units import Directory
 from planner.model import Notification
 from store.outbox import skipped_since
 from store.state import last_pass, set_last_pass
+from vocabulary import TASK_KINDS
 
 log = logging.getLogger("nhacviec.pass")
 
-TASK_KINDS = frozenset({"kickoff", "reminder", "checkin", "escalation"})
 FIRST_PASS_LOOKBACK = timedelta(
     hours=12
 )  # a brand-new installation starts with today's messages, not the year's

@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from plan.deadline import DeadlineKind
 from plan.errors import UserError
 from store.models import AssignmentRole, EventKind, Plan, Section, Task, TaskEvent, TaskStatus, TaskUnit
+from vocabulary import UNDATED_DEADLINE_KINDS
 
 
 class TaskError(UserError):
@@ -215,14 +215,11 @@ def extend(session: Session, task: Task, *, to: date, reason: str, on: date, act
     )
 
 
-_UNDATED_KINDS = {DeadlineKind.UNSCHEDULED.value, DeadlineKind.EVENT.value}
-
-
 def set_due(
     session: Session, task: Task, *, due: date, on: date, actor: str, via: str, note: str | None = None
 ) -> None:
     """Give a task with no date ("Theo Kế hoạch", "Sau khi ...") its due date."""
-    if task.deadline_kind not in _UNDATED_KINDS:
+    if task.deadline_kind not in UNDATED_DEADLINE_KINDS:
         raise TaskError(
             f'Nhiệm vụ {task.code} đã có thời hạn "{task.deadline_text}"; để lùi hạn hãy dùng '
             f"'nhacviec tasks extend {task.code} --to NGÀY --reason ...'."

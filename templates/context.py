@@ -45,24 +45,7 @@ from planner.digest import Digest, DigestTask, build_digest
 from planner.model import Notification, Recipient, ReportingInput, StatusChange, TaskInput
 from planner.periods import fixed_period
 from rules.model import Channel, NotificationKind, Role
-
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-LEVEL_LABELS = {1: "Trưởng đơn vị", 2: "Phó Giám đốc phụ trách", 3: "Giám đốc Sở"}
-KIND_LABELS = {
-    "kickoff": "Bắt đầu thực hiện nhiệm vụ",
-    "reminder": "Nhắc hạn nhiệm vụ",
-    "checkin": "Cập nhật tiến độ nhiệm vụ",
-    "escalation": "Nhiệm vụ quá hạn",
-    "report_request": "Đề nghị gửi báo cáo định kỳ",
-    "report_reminder": "Nhắc gửi báo cáo định kỳ",
-    "report_followup": "Đôn đốc báo cáo chưa gửi",
-    "digest": "Bản tin tuần",
-    "needs_date": "Nhiệm vụ chưa có thời hạn",
-}
-CHANNEL_LABELS = {"email": "Email", "telegram": "Telegram", "zalo": "Zalo", "zns": "Zalo ZNS"}
-TASK_KINDS = ("kickoff", "reminder", "checkin", "escalation")
-REPORT_KINDS = ("report_request", "report_reminder", "report_followup")
-
+from vocabulary import CHANNEL_LABELS, KIND_TITLES, LEVEL_LABELS, REPORT_KINDS, WEEKDAYS
 
 # -- Vietnamese formatting (also the templates' filters) --------------------------------------------------
 
@@ -380,7 +363,7 @@ def message_context(
     tasks = [task_context(t, directory, day) for t in data.get("tasks") or ()]
     return {
         "kind": kind,
-        "kind_label": KIND_LABELS.get(kind, kind),
+        "kind_label": KIND_TITLES.get(kind, kind),
         "channel": str(recipient.channel),
         "rule": notification.rule,
         "key": notification.key,

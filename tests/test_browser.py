@@ -33,7 +33,7 @@ from tests.browser_support import (
 )
 
 SKIP = browser_skip_reason()
-pytestmark = [pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
 
 PASSWORD = "mat-khau-trinh-duyet-2020"
 WEB_SECRET = "web-secret-for-the-browser-tests-0123456789"

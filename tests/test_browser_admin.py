@@ -32,7 +32,7 @@ from tests.test_browser import (
 from tests.test_browser import browser as browser  # the Chromium context (a fixture over ``site``)
 from tests.test_browser import page as page  # a new tab with no session (a fixture)
 
-pytestmark = [pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
 
 TCCB_EMAIL = "tccb@nhacviec.example"  # config/units.yaml: the lead unit of IV.4
 

@@ -186,6 +186,7 @@ def test_plan_import_dry_run_reports_changes_without_writing(run_cli, tmp_path: 
     assert "0 mới, 0 cập nhật, 35 không đổi" in again.stdout
 
 
+@pytest.mark.slow
 def test_cli_works_on_postgresql(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import postgres_schema_url
 

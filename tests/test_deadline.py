@@ -290,12 +290,14 @@ def _check_invariants(text: str, year: int) -> None:
     json.dumps(result.to_json())
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(), year=st.integers(min_value=1900, max_value=2199))
 def test_arbitrary_text_yields_a_consistent_deadline_or_a_deadline_error(text: str, year: int) -> None:
     _check_invariants(text, year)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
 @given(text=_DEADLINE_LIKE, year=st.integers(min_value=1900, max_value=2199))
 def test_text_built_from_deadline_words_yields_a_consistent_deadline_or_a_deadline_error(

@@ -18,6 +18,8 @@ from store.models import OutboxStatus
 from store.outbox import enqueue, list_messages
 from tests.smtp_server import running_smtp_server
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 PAST = datetime(2020, 12, 1, 0, 30, tzinfo=UTC)
 

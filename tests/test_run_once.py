@@ -13,6 +13,8 @@ import yaml
 from config import UNITS_FILE
 from tests.smtp_server import running_smtp_server
 
+pytestmark = pytest.mark.slow
+
 AT = "2020-12-01 07:30"  # IV.4 is one working day overdue; VII.9 starts
 
 

@@ -28,6 +28,8 @@ from templates.render import Renderer
 from tests.conftest import POSTGRES_URL, postgres_schema_url
 from tests.smtp_server import running_smtp_server
 
+pytestmark = pytest.mark.slow
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -477,6 +477,7 @@ def send_all(notifier: TelegramNotifier, outgoing: list[OutgoingMessage]) -> lis
     return with_notifier(notifier, work)
 
 
+@pytest.mark.slow
 def test_messages_to_one_chat_arrive_at_least_the_chat_interval_apart(fake: FakeTelegram) -> None:
     notifier = TelegramNotifier(fake.token, api_url=fake.url, chat_limiter=KeyedLimiter(0.05))
 
@@ -500,6 +501,7 @@ def test_group_chats_use_the_slower_group_interval(fake: FakeTelegram) -> None:
     )  # not held up by the group
 
 
+@pytest.mark.slow
 def test_messages_to_many_chats_respect_the_overall_rate(fake: FakeTelegram) -> None:
     rate, period, count = 5, 0.25, 30  # 20 a second: the real 30 a second, scaled for speed
     notifier = TelegramNotifier(fake.token, api_url=fake.url, overall_limiter=RateLimiter(rate, period))
@@ -515,6 +517,7 @@ def test_messages_to_many_chats_respect_the_overall_rate(fake: FakeTelegram) -> 
     )  # +1: network jitter at the window's edges
 
 
+@pytest.mark.slow
 def test_parts_split_by_the_renderer_are_all_sent_in_order(fake: FakeTelegram) -> None:
     parts = [f"<b>Phần {i}</b>\n" + "nội dung " * 50 for i in range(1, 4)]
     outgoing = OutgoingMessage(

@@ -370,6 +370,7 @@ def test_first_start_stores_the_configured_refresh_token_and_refreshes_once(
     assert fake.valid_refresh_tokens() == {stored.refresh_token}
 
 
+@pytest.mark.slow
 def test_expired_token_under_50_concurrent_sends_is_refreshed_exactly_once(
     engine: Engine, fake: FakeZalo
 ) -> None:
@@ -403,6 +404,7 @@ def test_expired_token_under_50_concurrent_sends_is_refreshed_exactly_once(
     assert reply["error"] == -14014
 
 
+@pytest.mark.slow
 def test_two_processes_sharing_the_database_refresh_only_once(database_url: str, engine: Engine) -> None:
     """Two notifiers, each with its own engine, event loop and thread (as two processes would have)."""
     with running_fake(refresh_delay=0.1) as fake:

@@ -14,15 +14,10 @@ from datetime import date
 
 from planner.digest import SOON_DAYS, build_digest
 from planner.model import TaskInput
+from vocabulary import PROGRESS
 
 STATUSES: tuple[str, ...] = ("done", "on_track", "due_soon", "overdue", "needs_date")
-STATUS_LABELS: dict[str, str] = {
-    "done": "Hoàn thành",
-    "on_track": "Đúng tiến độ",
-    "due_soon": f"Đến hạn trong {SOON_DAYS} ngày",
-    "overdue": "Quá hạn",
-    "needs_date": "Cần đặt hạn",
-}
+STATUS_LABELS = PROGRESS
 
 
 def due_in_force(task: TaskInput, as_of: date) -> date | None:

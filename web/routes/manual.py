@@ -44,9 +44,9 @@ from store.db import session_scope
 from store.planning import load_planner_input, plans_for
 from store.rules import load_rules
 from templates.render import Renderer
+from vocabulary import CHANNEL_LABELS
 from web.deps import SignedIn, Text, WebContext, context, csrf_protect, render
 from web.permissions import Action, require
-from web.routes.outbox import CHANNEL_LABELS
 
 router = APIRouter()
 

@@ -16,20 +16,13 @@ from fastapi.responses import RedirectResponse, Response
 from store import outbox
 from store.db import session_scope
 from store.models import OutboxStatus, UserRole
+from vocabulary import CHANNEL_LABELS, OUTBOX_STATUS, label
 from web.deps import SignedIn, context, csrf_protect, render
 from web.permissions import Action, require
 
 router = APIRouter()
 
-STATUS_LABELS = {
-    OutboxStatus.PENDING: "Chờ gửi",
-    OutboxStatus.SENDING: "Đang gửi",
-    OutboxStatus.SENT: "Đã gửi",
-    OutboxStatus.FAILED: "Lỗi (không thử lại)",
-    OutboxStatus.DEAD: "Hết lượt thử",
-    OutboxStatus.SKIPPED: "Bỏ qua (thiếu địa chỉ)",
-}
-CHANNEL_LABELS = {"email": "Email", "telegram": "Telegram", "zalo": "Zalo"}
+STATUS_LABELS = {status: label(OUTBOX_STATUS, status).capitalize() for status in OutboxStatus}
 FLASH = {
     "one": "Đã đưa tin trở lại hàng chờ gửi.",
     "all": "Đã đưa mọi tin lỗi trở lại hàng chờ gửi.",

@@ -18,12 +18,11 @@ from plan.dates import parse_date
 from plan.deadline import DeadlineKind
 from plan.errors import UserError
 from planner.diff import diff_notifications
-from rules.model import WEEKDAYS, Channel, Rule, RuleProblem, parse_rule
+from rules.model import Channel, Rule, RuleProblem, parse_rule
 from store.db import session_scope
 from store.models import UserRole
 from store.rules import get_rule, load_rules, save_rule, unit_codes
-from templates.context import WEEKDAYS as VN_WEEKDAYS
-from web import labels
+from vocabulary import DEADLINE_KINDS, WEEKDAY_LABELS, label
 from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
 from web.permissions import Action, Principal, require
 from web.routes.upcoming import clamp_days, notification_row, plan_window
@@ -44,7 +43,6 @@ KIND_FIELDS = {
     "report_followup": ("days",),
     "digest": ("weekday",),
 }
-WEEKDAY_LABELS = dict(zip(WEEKDAYS, VN_WEEKDAYS, strict=True))
 
 
 def summary(rule: Rule) -> str:
@@ -200,7 +198,7 @@ def _edit_page(
         can_edit=user.role == UserRole.ADMIN,
         kind_fields=KIND_FIELDS.get(str(rule.kind), ()),
         channels=[str(c) for c in Channel],
-        deadline_kinds=[(str(k), labels.DEADLINE_KINDS.get(str(k), str(k))) for k in DeadlineKind],
+        deadline_kinds=[(str(k), label(DEADLINE_KINDS, k)) for k in DeadlineKind],
         weekdays=WEEKDAY_LABELS,
     )
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+import vocabulary
 from plan.dates import parse_date
 from plan.errors import UserError
 from planner.model import UNDATED_KINDS
@@ -26,11 +27,18 @@ from store.models import AssignmentRole, Section, Task, TaskStatus, TaskUnit
 from store.planning import load_task_inputs
 from store.reports import pending_request, request_extension
 from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
-from web import labels
 from web.dashboard import STATUS_LABELS, STATUSES, classify, due_in_force
 from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
 from web.permissions import Action, Principal, TaskUnits, allows, require
 from web.queries import PlanData, load_plan_page, unit_names
+
+FLASH = {
+    "done": "Đã ghi nhận nhiệm vụ hoàn thành.",
+    "reopened": "Đã mở lại nhiệm vụ.",
+    "extended": "Đã gia hạn nhiệm vụ.",
+    "due_set": "Đã đặt hạn cho nhiệm vụ.",
+    "ext_requested": "Đã gửi đề nghị gia hạn; hạn chỉ thay đổi khi Văn phòng duyệt.",
+}
 
 router = APIRouter()
 
@@ -203,7 +211,7 @@ def _task_page(
         occurrences=[date.fromisoformat(d) for d in task.occurrences],
         events=events,
         pending=pending,
-        labels=labels,
+        labels=vocabulary,
         can=can,
         errors=errors,
         stray_errors=[message for form, message in errors.items() if not can[FORM_FLAGS[form]]],
@@ -214,7 +222,7 @@ def _task_page(
 
 @router.get("/tasks/{plan_code}/{code}")
 def task_page(request: Request, user: SignedIn, plan_code: str, code: str, ok: str = "") -> Response:
-    return _task_page(request, user, plan_code, code, flash=labels.FLASH.get(ok))
+    return _task_page(request, user, plan_code, code, flash=FLASH.get(ok))
 
 
 Apply = Callable[[Session, Task, date], Any]

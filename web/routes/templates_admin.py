@@ -21,8 +21,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from plan.units import load_directory
 from planner.model import Notification, Recipient
-from templates.context import CHANNEL_LABELS, TASK_KINDS, message_context, sample_context
+from templates.context import message_context, sample_context
 from templates.render import BUILTIN_DIR, CHANNELS, Renderer, TemplateError, TemplateProblem, validate
+from vocabulary import CHANNEL_LABELS, TASK_KINDS
+from vocabulary import TEMPLATE_SOURCES as SOURCE_LABELS
 from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, render
 from web.permissions import Action, require
 from web.routes.upcoming import plan_window
@@ -30,7 +32,6 @@ from web.routes.upcoming import plan_window
 router = APIRouter()
 
 PREVIEW_CHANNELS = tuple(c for c in CHANNELS if c != "zns")
-SOURCE_LABELS = {"builtin": "có sẵn", "override": "tuỳ chỉnh", "config": "cấu hình ZNS"}
 
 
 def _builtin(channel: str, name: str) -> Path:

@@ -14,7 +14,7 @@ from itertools import groupby
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cli.simulate import KIND_LABELS, concerns_unit, recipients_text, subject_text
+from cli.simulate import concerns_unit, recipients_text, subject_text
 from plan.units import load_directory
 from planner.model import Notification
 from planner.planner import plan_notifications
@@ -24,6 +24,7 @@ from store.db import session_scope
 from store.models import UserRole
 from store.planning import load_planner_input
 from store.rules import load_rules
+from vocabulary import KIND_SHORT as KIND_LABELS
 from web.deps import SignedIn, WebContext, context, render
 from web.permissions import Action, require
 from web.queries import unit_names

@@ -1,0 +1,157 @@
+"""The words the Office reads for the codes the program stores: one definition for the CLI, the web and messages.
+
+Every code that reaches a person (a notification kind, a task or outbox status, a channel, a rule's
+audience, a weekday, a history event) is shown through one of these tables, never as the code itself.
+This module sits at the bottom of the layers: it imports nothing of the project, so every layer can use
+it. Add a word here, not in a page, a command or a template.
+
+``label(table, code)`` is the one lookup: an unknown code is shown as it is (a new code is a bug to fix
+here, not a crash in front of a user).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# -- what a message is about ---------------------------------------------------------------------------
+
+# Notification kinds (rules.model.NotificationKind): the title of a message, and a short word for tables.
+KIND_TITLES: Mapping[str, str] = {
+    "kickoff": "Bắt đầu thực hiện nhiệm vụ",
+    "reminder": "Nhắc hạn nhiệm vụ",
+    "checkin": "Cập nhật tiến độ nhiệm vụ",
+    "escalation": "Nhiệm vụ quá hạn",
+    "report_request": "Đề nghị gửi báo cáo định kỳ",
+    "report_reminder": "Nhắc gửi báo cáo định kỳ",
+    "report_followup": "Đôn đốc báo cáo chưa gửi",
+    "digest": "Bản tin tuần",
+    "needs_date": "Nhiệm vụ chưa có thời hạn",
+}
+KIND_SHORT: Mapping[str, str] = {
+    "kickoff": "bắt đầu",
+    "reminder": "nhắc trước hạn",
+    "checkin": "hỏi tiến độ",
+    "escalation": "quá hạn",
+    "report_request": "đề nghị báo cáo",
+    "report_reminder": "nhắc báo cáo",
+    "report_followup": "đôn đốc báo cáo",
+    "digest": "bản tin tuần",
+    "needs_date": "chưa có hạn",
+}
+# Kinds about one task, and kinds about a reporting period.
+TASK_KINDS: tuple[str, ...] = ("kickoff", "reminder", "checkin", "escalation")
+REPORT_KINDS: tuple[str, ...] = ("report_request", "report_reminder", "report_followup")
+
+# Escalation levels of the default ladder.
+LEVEL_LABELS: Mapping[int, str] = {1: "Trưởng đơn vị", 2: "Phó Giám đốc phụ trách", 3: "Giám đốc Sở"}
+
+# -- channels ------------------------------------------------------------------------------------------
+
+CHANNEL_LABELS: Mapping[str, str] = {
+    "email": "Email",
+    "telegram": "Telegram",
+    "zalo": "Zalo",
+    "zns": "Zalo ZNS",
+}
+
+# -- tasks ---------------------------------------------------------------------------------------------
+
+# How a deadline phrase was read (plan.deadline.DeadlineKind).
+DEADLINE_KINDS: Mapping[str, str] = {
+    "date": "một ngày cụ thể",
+    "window": "một khoảng thời gian",
+    "recurring": "định kỳ",
+    "continuous": "thường xuyên",
+    "event": "theo sự kiện (chưa có ngày)",
+    "unscheduled": "chưa có thời hạn",
+}
+UNDATED_DEADLINE_KINDS: frozenset[str] = frozenset({"unscheduled", "event"})
+
+# A task's state as a listing shows it (stored statuses plus "overdue", which is derived).
+TASK_STATUS: Mapping[str, str] = {
+    "open": "đang thực hiện",
+    "done": "hoàn thành",
+    "overdue": "quá hạn",
+    "removed": "đã bỏ",
+}
+
+# The dashboard's and digest's classes of a task on a day.
+PROGRESS: Mapping[str, str] = {
+    "done": "Hoàn thành",
+    "on_track": "Đúng tiến độ",
+    "due_soon": "Đến hạn trong 7 ngày",
+    "overdue": "Quá hạn",
+    "needs_date": "Cần đặt hạn",
+}
+
+# Entries of a task's history (store.models.EventKind and the extension requests).
+EVENTS: Mapping[str, str] = {
+    "created": "Tạo từ kế hoạch",
+    "updated": "Cập nhật khi nạp lại kế hoạch",
+    "done": "Hoàn thành",
+    "reopened": "Mở lại",
+    "extended": "Gia hạn",
+    "due_set": "Đặt hạn",
+    "removed": "Bỏ khỏi kế hoạch",
+    "ext_requested": "Đề nghị gia hạn",
+    "ext_rejected": "Không duyệt gia hạn",
+}
+
+# Where a change came from.
+VIA: Mapping[str, str] = {
+    "web": "trang quản trị",
+    "cli": "dòng lệnh",
+    "telegram": "Telegram",
+    "zalo": "Zalo",
+    "email-link": "liên kết trong email",
+    "init": "khởi tạo",
+    "import": "nạp kế hoạch",
+}
+
+# -- the outbox ----------------------------------------------------------------------------------------
+
+OUTBOX_STATUS: Mapping[str, str] = {
+    "pending": "chờ gửi",
+    "sending": "đang gửi",
+    "sent": "đã gửi",
+    "failed": "lỗi (không thử lại)",
+    "dead": "hết lượt thử",
+    "skipped": "thiếu địa chỉ",
+}
+
+# -- rules ---------------------------------------------------------------------------------------------
+
+WEEKDAYS: tuple[str, ...] = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+# Rule weekdays as stored ("monday") to their Vietnamese names.
+WEEKDAY_CODES: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+WEEKDAY_LABELS: Mapping[str, str] = dict(zip(WEEKDAY_CODES, WEEKDAYS, strict=True))
+
+# Who a rule sends to (rules.model.Who) and in which capacity (rules.model.Role).
+AUDIENCES: Mapping[str, str] = {
+    "lead": "đơn vị chủ trì",
+    "coordinating": "đơn vị phối hợp",
+    "office": "Văn phòng Sở",
+    "unit_head": "trưởng đơn vị chủ trì",
+    "supervisor": "Phó Giám đốc phụ trách",
+    "director": "Giám đốc Sở",
+    "deputies": "các Phó Giám đốc",
+    "reporting_units": "các đơn vị phải báo cáo",
+}
+ROLES: Mapping[str, str] = {"to": "gửi", "cc": "đồng gửi"}
+
+# Where a message template comes from.
+TEMPLATE_SOURCES: Mapping[str, str] = {"builtin": "có sẵn", "override": "tuỳ chỉnh", "config": "cấu hình ZNS"}
+
+
+def label(table: Mapping[str, str], code: object) -> str:
+    """The word for ``code`` in ``table``; the code itself when the table does not know it."""
+    text = str(code)
+    return table.get(text, text)
