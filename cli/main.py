@@ -12,8 +12,11 @@ from cli import reports as reports_cli
 from cli import templates as templates_cli  # not `templates`: that name is the package of templates
 from cli import users as users_cli
 from cli import web as web_cli
+from cli.click_words import install as install_vietnamese_click_words
 from cli.common import err_console
 from plan.errors import UserError
+
+install_vietnamese_click_words()
 
 app = typer.Typer(
     name="nhacviec",
@@ -58,7 +61,7 @@ app.command("simulate", help="Xem trước mọi thông báo sẽ gửi trong m�
 def main() -> None:
     """Entry point: a user's mistake prints one clear sentence and exits 1, never a traceback."""
     try:
-        app()
+        app(prog_name="nhacviec")
     except UserError as error:
         err_console.print(f"[bold red]Lỗi:[/] {error}", highlight=False)
         sys.exit(1)
