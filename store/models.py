@@ -301,6 +301,27 @@ class ZaloToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     generation: int = 0  # increases with every refresh; a refresh that lost the race sees it moved
+    # The last refresh attempt, whatever its outcome (``zalo status``); a failed one leaves the pair as it was.
+    last_refresh_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    last_refresh_ok: bool | None = None
+    last_refresh_error: str | None = None
+
+
+class ZaloFollower(SQLModel, table=True):
+    """What the OA webhook told us about a Zalo user (OA-scoped id): when they last interacted, do they follow.
+
+    The OA may send a consultation message only within days of the user's last interaction, so the notifier
+    reads this to choose between an OA message and a ZNS template message.
+    """
+
+    __tablename__ = "zalo_followers"
+
+    user_id: str = Field(primary_key=True, max_length=64)
+    last_interaction_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    following: bool | None = None  # None: no follow or unfollow event seen yet
+    following_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    last_event: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
 class ServiceState(SQLModel, table=True):

@@ -14,6 +14,11 @@ an admin re-authorises the app. So the store offers:
 
 The notifier checks the generation inside the lock: if it moved, someone else
 refreshed and it only reloads.
+
+A refresh token lives about three months from when it was issued (``issued_at``,
+the moment of the refresh or authorisation that gave it), so the store also keeps
+the outcome of the last refresh attempt for ``nhacviec zalo status``: a failed
+refresh changes nothing else (Zalo does not consume the token).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -45,12 +50,25 @@ class StaleGenerationError(Exception):
 
 @dataclass(frozen=True)
 class TokenPair:
-    """An access token, the single-use refresh token that replaces it, and when the access token expires."""
+    """An access token, the single-use refresh token that replaces it, and when the access token expires.
+
+    ``issued_at``: when the refresh token was issued (None when not known: the store then sets it on save).
+    """
 
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
     expires_at: datetime
     generation: int = 0
+    issued_at: datetime | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """The last refresh attempt: when, whether Zalo gave a new pair, and why not (Vietnamese, no secret)."""
+
+    at: datetime
+    ok: bool
+    error: str | None = None
 
 
 class TokenStore(Protocol):
@@ -63,8 +81,17 @@ class TokenStore(Protocol):
     def refresh_lock(self) -> AbstractAsyncContextManager[None]: ...
 
     async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair:
-        """Replace the pair if its generation is still ``expected_generation``; return it with the new one."""
+        """Replace the pair if its generation is still ``expected_generation``; return it with the new one.
+
+        A successful save is also the last refresh outcome (ok, at ``pair.issued_at``).
+        """
         ...
+
+    async def record_refresh_failure(self, at: datetime, error: str) -> None:
+        """A refresh that gave no new pair (the pair stays as it was)."""
+        ...
+
+    async def last_refresh(self) -> RefreshOutcome | None: ...
 
 
 class _LoopLocks:
@@ -89,6 +116,7 @@ class InMemoryTokenStore:
     def __init__(self, pair: TokenPair | None = None) -> None:
         self._pair = pair
         self._locks = _LoopLocks()
+        self._outcome: RefreshOutcome | None = None
 
     def __repr__(self) -> str:
         return f"InMemoryTokenStore(generation={self._pair.generation if self._pair else None})"
@@ -98,7 +126,7 @@ class InMemoryTokenStore:
 
     async def bootstrap(self, refresh_token: str) -> TokenPair:
         if self._pair is None:
-            self._pair = TokenPair("", refresh_token, NEVER, 0)
+            self._pair = TokenPair("", refresh_token, NEVER, 0, datetime.now(UTC))
         return self._pair
 
     @asynccontextmanager
@@ -110,14 +138,28 @@ class InMemoryTokenStore:
         current = self._pair.generation if self._pair else None
         if current != expected_generation:
             raise StaleGenerationError(f"expected generation {expected_generation}, found {current}")
-        self._pair = replace(pair, generation=expected_generation + 1)
+        issued = pair.issued_at or datetime.now(UTC)
+        self._pair = replace(pair, generation=expected_generation + 1, issued_at=issued)
+        self._outcome = RefreshOutcome(issued, True) if pair.access_token else None
         return self._pair
+
+    async def record_refresh_failure(self, at: datetime, error: str) -> None:
+        self._outcome = RefreshOutcome(at, False, error)
+
+    async def last_refresh(self) -> RefreshOutcome | None:
+        return self._outcome
 
     async def reauthorise(self, refresh_token: str) -> TokenPair:
         async with self.refresh_lock():
             if self._pair is None:
                 return await self.bootstrap(refresh_token)
             return await self.save(TokenPair("", refresh_token, NEVER), self._pair.generation)
+
+
+def _outcome(row: Any) -> RefreshOutcome | None:
+    if row["last_refresh_at"] is None:
+        return None
+    return RefreshOutcome(_aware(row["last_refresh_at"]), bool(row["last_refresh_ok"]), row["last_refresh_error"])
 
 
 # The SQLite connection that holds the write lock, for ``save`` called inside ``refresh_lock``:
@@ -154,7 +196,28 @@ class DatabaseTokenStore:
             refresh_token=row["refresh_token"],
             expires_at=_aware(row["expires_at"]),
             generation=row["generation"],
+            issued_at=_aware(row["updated_at"]),
         )
+
+    async def last_refresh(self) -> RefreshOutcome | None:
+        return await asyncio.to_thread(self._last_refresh)
+
+    def _last_refresh(self) -> RefreshOutcome | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)).mappings().first()
+        return None if row is None else _outcome(row)
+
+    async def record_refresh_failure(self, at: datetime, error: str) -> None:
+        """Called outside ``refresh_lock`` (on SQLite the lock is the only writer)."""
+        await asyncio.to_thread(self._record_failure, at, error)
+
+    def _record_failure(self, at: datetime, error: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                _TABLE.update()
+                .where(_TABLE.c.id == ROW_ID)
+                .values(last_refresh_at=at, last_refresh_ok=False, last_refresh_error=error)
+            )
 
     async def bootstrap(self, refresh_token: str) -> TokenPair:
         return await asyncio.to_thread(self._bootstrap, refresh_token)
@@ -197,6 +260,7 @@ class DatabaseTokenStore:
             return await self.save(TokenPair("", refresh_token, NEVER), current.generation)
 
     def _save(self, pair: TokenPair, expected_generation: int, held: Connection | None) -> TokenPair:
+        issued = pair.issued_at or datetime.now(UTC)
         statement = (
             _TABLE.update()
             .where(_TABLE.c.id == ROW_ID, _TABLE.c.generation == expected_generation)
@@ -204,8 +268,12 @@ class DatabaseTokenStore:
                 access_token=pair.access_token,
                 refresh_token=pair.refresh_token,
                 expires_at=pair.expires_at,
-                updated_at=datetime.now(UTC),
+                updated_at=issued,
                 generation=expected_generation + 1,
+                # A refresh brings an access token; an admin's new refresh token has none yet: no outcome to show.
+                last_refresh_at=issued if pair.access_token else None,
+                last_refresh_ok=True if pair.access_token else None,
+                last_refresh_error=None,
             )
         )
         if held is not None:  # SQLite, inside refresh_lock: write and commit on the locking connection
@@ -217,7 +285,7 @@ class DatabaseTokenStore:
                 updated = connection.execute(statement).rowcount
         if updated != 1:
             raise StaleGenerationError(f"generation is no longer {expected_generation}")
-        return replace(pair, generation=expected_generation + 1)
+        return replace(pair, generation=expected_generation + 1, issued_at=issued)
 
     # -- the exclusive section --------------------------------------------------------------------------
 

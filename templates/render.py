@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import traceback
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -66,7 +67,6 @@ TELEGRAM_LIMIT = 4096
 ZALO_LIMIT = 2000
 TELEGRAM_TAGS = frozenset({"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "blockquote"})
 SUBJECT_LIMIT = 200
-ZNS_PARAM_LIMIT = 100  # Zalo's limit for a free-text parameter; a shorter type is set with {path, max}
 _LIST_LIMITS: tuple[int | None, ...] = (None, 20, 10, 5, 3, 1)
 # Parts of a message and their file suffix, per template channel (zns has no template file).
 PARTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -312,15 +312,82 @@ def truncate_text(text: str, limit: int) -> str:
 
 
 @dataclass(frozen=True)
+class ZnsType:
+    """A parameter type ("cài đặt kỹ thuật") registered with a ZNS template: its name, length limit, format.
+
+    ``pattern``: what a value of an exact type (a date, an amount) must look like; such a value is never
+    shortened (a cut date or amount would be a wrong one), and neither is a date or a number of our data
+    whatever the type, so a template whose data could not fit is refused when the file is loaded. Other
+    values are text, shortened at a word boundary.
+    """
+
+    label: str
+    max_length: int
+    pattern: str | None = None
+
+
+_DATE = r"\d{2}/\d{2}/\d{4}"
+_TIME = r"\d{2}:\d{2}(:\d{2})?"
+# Parameter types and their limits. Source: zalo.cloud, "Các định dạng dữ liệu khi truyền vào tham số trên
+# nội dung ZNS" (https://zalo.cloud/zns/guidelines/en/cac-dinh-dang-du-lieu-khi-truyen-vao-tham-so-tren-noi-dung-zns:
+# a value longer than its type's limit is refused; "Tên khách hàng (30)" is its example), with the other types'
+# limits as open-source ZNS clients list them (unconfirmed against Zalo's portal, which could not be read).
+# The formats (dd/mm/yyyy for a date, digits for an amount) are the same page's examples.
+ZNS_PARAM_TYPES: Mapping[str, ZnsType] = {
+    "customer_name": ZnsType("Tên khách hàng", 30),
+    "phone_number": ZnsType("Số điện thoại", 15, r"\+?\d{8,15}"),
+    "address": ZnsType("Địa chỉ", 200),
+    "code": ZnsType("Mã số", 30),
+    "custom_label": ZnsType("Nhãn tùy chỉnh", 30),
+    "transaction_status": ZnsType("Trạng thái giao dịch", 30),
+    "contact": ZnsType("Thông tin liên hệ", 50),
+    "gender": ZnsType("Giới tính / Danh xưng", 5),
+    "product_name": ZnsType("Tên sản phẩm / Thương hiệu", 200),
+    "amount": ZnsType("Số lượng / Số tiền", 20, r"-?\d[\d.,]*"),
+    "time": ZnsType("Thời gian", 20, rf"({_TIME} )?{_DATE}|{_DATE}( {_TIME})?|{_TIME}"),
+    "otp": ZnsType("OTP", 10, r"\w+"),
+    "url": ZnsType("URL", 200, r"https?://\S+"),
+    "currency": ZnsType("Tiền tệ (VNĐ)", 12, r"\d[\d.,]*"),
+    "bank_note": ZnsType("Nội dung chuyển khoản", 90),
+}
+
+
+@dataclass(frozen=True)
 class ZnsParam:
     path: str
-    max_length: int | None = None
+    type: str  # a key of ZNS_PARAM_TYPES
+
+    @property
+    def max_length(self) -> int:
+        return ZNS_PARAM_TYPES[self.type].max_length
 
 
 @dataclass(frozen=True)
 class ZnsTemplate:
     template_id: str
     params: Mapping[str, ZnsParam]
+
+
+def fit_param(value: str, limit: int) -> str:
+    """``value`` within ``limit`` characters (as Zalo counts them): cut at a word boundary, ending with "…".
+
+    Only a single word longer than the limit is cut inside the word, and never between a letter and its
+    accent: the text is NFC-normalised first (a Word document may store "ế" as three code points) and the cut
+    steps back over combining marks.
+    """
+    text = unicodedata.normalize("NFC", " ".join(value.split()))
+    if length(text) <= limit:
+        return text
+    end = 0
+    while end < len(text) and length(text[: end + 1]) <= limit - 1:
+        end += 1
+    while 0 < end < len(text) and unicodedata.combining(text[end]):
+        end -= 1
+    cut = text[:end]
+    if end < len(text) and text[end] != " " and " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    cut = cut.rstrip(" ,;:.-–")
+    return cut + "…" if cut else text[:end] + "…"
 
 
 class _Missing(Exception):
@@ -362,25 +429,28 @@ def _zns_params(
         problems.append(TemplateProblem(file, f"loại '{kind}': 'params' phải là bảng tên_tham_số: đường.dẫn"))
         return None
     params: dict[str, ZnsParam] = {}
+    types = ", ".join(ZNS_PARAM_TYPES)
     for name, spec in raw.items():
-        if isinstance(spec, Mapping):
-            path, max_length = spec.get("path"), spec.get("max")
-        else:
-            path, max_length = spec, None
+        where = f"loại '{kind}', tham số '{name}'"
+        spec = spec if isinstance(spec, Mapping) else {"path": spec}
+        path, type_ = spec.get("path"), spec.get("type")
         if not isinstance(path, str) or not path.strip():
+            problems.append(TemplateProblem(file, f"{where}: thiếu đường dẫn dữ liệu (path)"))
+            continue
+        if type_ not in ZNS_PARAM_TYPES:
             problems.append(
-                TemplateProblem(file, f"loại '{kind}', tham số '{name}': thiếu đường dẫn dữ liệu")
+                TemplateProblem(
+                    file,
+                    f"{where}: cần 'type', loại tham số đã đăng ký với mẫu trên Zalo (một trong: {types})",
+                )
             )
             continue
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
-            problems.append(TemplateProblem(file, f"loại '{kind}', tham số '{name}': 'max' phải là số dương"))
-            continue
-        params[str(name)] = ZnsParam(path.strip(), max_length)
+        params[str(name)] = ZnsParam(path.strip(), str(type_))
     return params
 
 
-def _zns_path_problems(file: Path, kind: str, params: Mapping[str, ZnsParam]) -> list[TemplateProblem]:
-    """Parameters whose path is not a single value of the context of ``kind``."""
+def _zns_param_problems(file: Path, kind: str, params: Mapping[str, ZnsParam]) -> list[TemplateProblem]:
+    """Parameters whose path is not a single value of the context of ``kind``, or whose data cannot fit its type."""
     context = sample_context(kind, "zns")
     problems = []
     for name, param in params.items():
@@ -392,18 +462,41 @@ def _zns_path_problems(file: Path, kind: str, params: Mapping[str, ZnsParam]) ->
                 "xem templates/context.py)"
             )
         else:
-            if not isinstance(value, Mapping):
+            if isinstance(value, Mapping):
+                message = f"'{param.path}' là một nhóm dữ liệu, hãy chỉ tới một giá trị (ví dụ task.code)"
+            elif (unfit := _unfit(param, value)) is not None:
+                message = unfit
+            else:
                 continue
-            message = f"'{param.path}' là một nhóm dữ liệu, hãy chỉ tới một giá trị (ví dụ task.code)"
         problems.append(TemplateProblem(file, f"loại '{kind}', tham số '{name}': {message}"))
     return problems
 
 
+def _unfit(param: ZnsParam, value: Any) -> str | None:
+    """Why values of ``param`` (like the sample ``value``) cannot go in its registered type, or None."""
+    type_ = ZNS_PARAM_TYPES[param.type]
+    text = zns_value(value)
+    widest = {datetime: 16, date: 10}  # every date reads dd/mm/yyyy, a moment "hh:mm dd/mm/yyyy"
+    width = next((w for cls, w in widest.items() if isinstance(value, cls)), length(text))
+    named = f"'{param.path}' (ví dụ \"{text}\")"
+    if type_.pattern is not None and not re.fullmatch(type_.pattern, text):
+        return f"{named} không đúng dạng của loại '{param.type}' ({type_.label}): chọn loại khác cho tham số này"
+    exact = type_.pattern is not None or (isinstance(value, date | int | float) and not isinstance(value, bool))
+    if exact and width > type_.max_length:
+        return (
+            f"{named} dài {width} ký tự, loại '{param.type}' ({type_.label}) chỉ nhận {type_.max_length}: "
+            "giá trị này không rút gọn được, chọn loại dài hơn"
+        )
+    return None
+
+
 def load_zns(file: Path | None) -> tuple[dict[str, ZnsTemplate], list[TemplateProblem]]:
-    """ZNS templates per kind from ``file`` ({kind: {template_id, params: {name: "dotted.path"}}}).
+    """ZNS templates per kind from ``file`` ({kind: {template_id, params: {name: {path, type}}}}).
 
     A missing file means no ZNS template yet (not an error). Every parameter path
-    is checked against the sample context of its kind.
+    is checked against the sample context of its kind, and its sample value against
+    the parameter's registered type: a date or a number that could not fit is refused
+    here, at start, rather than by Zalo at the first send.
     """
     if file is None or not file.is_file():
         return {}, []
@@ -430,7 +523,7 @@ def load_zns(file: Path | None) -> tuple[dict[str, ZnsTemplate], list[TemplatePr
         params = _zns_params(file, kind, entry.get("params"), problems)
         if params is None:
             continue
-        problems.extend(_zns_path_problems(file, str(kind), params))
+        problems.extend(_zns_param_problems(file, str(kind), params))
         templates[str(kind)] = ZnsTemplate(str(entry["template_id"]), params)
     return templates, problems
 
@@ -655,7 +748,7 @@ class Renderer:
                 value = zns_value(resolve_path(context, param.path))
             except _Missing:
                 value = ""
-            data[name] = shorten(value, param.max_length or ZNS_PARAM_LIMIT)
+            data[name] = fit_param(value, param.max_length)
         return {"template_id": template.template_id, "template_data": data}
 
     def templates(self) -> list[TemplateInfo]:

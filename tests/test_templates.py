@@ -4,6 +4,7 @@ limits, ZNS parameters, and admin overrides refused when broken (sandbox, strict
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
@@ -32,6 +33,7 @@ from templates.render import (
     ZALO_LIMIT,
     Renderer,
     TemplateError,
+    fit_param,
     length,
     make_environment,
     split_html,
@@ -317,11 +319,11 @@ def test_zns_parameters_are_strings_named_as_configured(tmp_path: Path) -> None:
         "reminder:\n"
         "  template_id: 246810\n"
         "  params:\n"
-        "    ma_nhiem_vu: task.code\n"
-        "    han: due\n"
-        "    so_ngay: working_days_left\n"
-        "    don_vi: recipient.name\n"
-        "    noi_dung: {path: task.content, max: 30}\n",
+        "    ma_nhiem_vu: {path: task.code, type: code}\n"
+        "    han: {path: due, type: time}\n"
+        "    so_ngay: {path: working_days_left, type: amount}\n"
+        "    don_vi: {path: recipient.name, type: customer_name}\n"
+        "    noi_dung: {path: task.content, type: custom_label}\n",
         encoding="utf-8",
     )
     rendered = Renderer(zns_file=zns).render("reminder", "zns", context_for(first("reminder", "IV.4")))
@@ -332,7 +334,7 @@ def test_zns_parameters_are_strings_named_as_configured(tmp_path: Path) -> None:
             "han": "30/11/2020",
             "so_ngay": "14",
             "don_vi": "Phòng Tổ chức cán bộ",
-            "noi_dung": "Tổ chức thực hiện các lớp…",
+            "noi_dung": "Tổ chức thực hiện các lớp đào…",  # 30 characters, custom_label
         },
     }
     assert "IV.4" in rendered.text  # the Zalo text goes along, for an OA fallback
@@ -342,10 +344,71 @@ def test_zns_parameters_are_strings_named_as_configured(tmp_path: Path) -> None:
 
 def test_a_zns_parameter_pointing_nowhere_is_refused_with_the_file_and_parameter(tmp_path: Path) -> None:
     zns = tmp_path / "zns.yaml"
-    zns.write_text("escalation:\n  template_id: '1'\n  params:\n    han: task.hạn_chót\n", encoding="utf-8")
+    zns.write_text(
+        "escalation:\n  template_id: '1'\n  params:\n    han: {path: task.hạn_chót, type: time}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(TemplateError) as error:
         Renderer(zns_file=zns)
     assert str(zns) in str(error.value) and "tham số 'han'" in str(error.value)
+    assert "hạn_chót" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("task.code", "cần 'type'"),  # every parameter names its registered type (its limit)
+        ("{path: task.code, type: ten_tu_dat}", "cần 'type'"),
+        ("{path: due, type: gender}", "không rút gọn được"),  # a date in a 5-character type is never cut
+        ("{path: task.content, type: time}", "không đúng dạng"),  # text where Zalo wants a date
+        ("{path: days_overdue, type: otp}", None),  # a number fits an OTP's 10 characters
+    ],
+)
+def test_a_zns_parameter_whose_data_cannot_fit_its_type_is_refused_at_start(
+    tmp_path: Path, spec: str, says: str | None
+) -> None:
+    zns = tmp_path / "zns.yaml"
+    zns.write_text(f"escalation:\n  template_id: '1'\n  params:\n    p: {spec}\n", encoding="utf-8")
+    if says is None:
+        Renderer(zns_file=zns)
+        return
+    with pytest.raises(TemplateError) as error:
+        Renderer(zns_file=zns)
+    assert "tham số 'p'" in str(error.value) and says in str(error.value)
+
+
+def test_a_date_in_a_type_of_another_format_is_refused(tmp_path: Path) -> None:
+    zns = tmp_path / "zns.yaml"
+    zns.write_text("escalation:\n  template_id: '1'\n  params:\n    p: {path: due, type: otp}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match="không đúng dạng của loại 'otp'"):
+        Renderer(zns_file=zns)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("Phòng Giáo dục Mầm non và Giáo dục Tiểu học", 30, "Phòng Giáo dục Mầm non và…"),
+        ("Ngắn", 30, "Ngắn"),
+        ("  nhiều   khoảng   trắng  ", 30, "nhiều khoảng trắng"),
+        ("Chuyên-đề-bồi-dưỡng-nghiệp-vụ-quản-lý", 10, "Chuyên-đề…"),  # one long word: cut inside it
+        ("II.4.b, II.4.c và IV.1", 12, "II.4.b…"),  # no dangling comma
+    ],
+)
+def test_zns_values_are_shortened_at_a_word_boundary(text: str, limit: int, expected: str) -> None:
+    assert fit_param(text, limit) == expected
+    assert len(fit_param(text, limit)) <= limit
+
+
+def test_a_decomposed_vietnamese_name_is_never_cut_between_a_letter_and_its_accent() -> None:
+    decomposed = unicodedata.normalize("NFD", "Trường THPT chuyên Hoàng Văn Thụ")  # as some Word files store it
+    assert len(decomposed) > len("Trường THPT chuyên Hoàng Văn Thụ")
+
+    for limit in range(2, 33):
+        fitted = fit_param(decomposed, limit)
+        assert len(fitted) <= limit
+        assert fitted == unicodedata.normalize("NFC", fitted)
+        assert not unicodedata.combining(fitted[0])
+        assert unicodedata.normalize("NFC", "Trường THPT chuyên Hoàng Văn Thụ").startswith(fitted.rstrip("…"))
 
 
 def test_the_shipped_zns_file_uses_only_context_paths() -> None:
