@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config import CONFIG_DIR, SAMPLE_PLAN, UNITS_FILE
@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://openapi.zalo.me"
     zalo_business_api_url: str = "https://business.openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    # Requests per minute to Zalo (no public figure: start conservative).
+    zalo_rate_per_minute: int = Field(default=120, ge=1)
+    # The OA webhook (POST /zalo/webhook): the OA secret key that signs its events (not the app's secret).
+    # With it set, the notifier knows each follower's last interaction and uses ZNS outside the OA's window.
+    zalo_oa_secret_key: SecretStr | None = None
+    zalo_oa_window_days: float = Field(default=7.0, gt=0)  # consultation messages: days after an interaction
 
     # File sink: one .eml / .txt per message, the default when no channel is configured.
     sink_dir: Path | None = None  # default: <data_dir>/sent

@@ -8,6 +8,8 @@ messages without sending anything anywhere.
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
@@ -71,9 +73,24 @@ def _real(settings: Settings, engine: Engine, channel: str) -> Notifier:
 
         return TelegramNotifier.from_settings(settings)
     from notifiers.zalo import ZaloNotifier
+    from store.zalo_followers import DatabaseFollowers
     from store.zalo_tokens import DatabaseTokenStore
 
-    return ZaloNotifier.from_settings(settings, DatabaseTokenStore(engine))
+    return ZaloNotifier.from_settings(
+        settings,
+        DatabaseTokenStore(engine),
+        followers=DatabaseFollowers(engine) if settings.zalo_oa_secret_key is not None else None,
+        alert=lambda key, message: asyncio.to_thread(_record_alert, engine, key, message),
+    )
+
+
+def _record_alert(engine: Engine, key: str, message: str) -> bool:
+    """A channel's alert for the admin, kept with the configuration problems (the key says how often)."""
+    from store.db import session_scope
+    from store.outbox import record_problem
+
+    with session_scope(engine) as session:
+        return record_problem(session, key, message)
 
 
 def _sink(settings: Settings, channel: str, console: bool) -> Notifier:

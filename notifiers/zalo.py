@@ -1,11 +1,31 @@
 """Zalo: OA consultation messages to a unit's Zalo user id, ZNS template messages to its phone.
 
-Contract: docs of the Zalo OA and ZNS APIs as summarised in the project's Zalo
-spec. Every reply is judged by its body's ``error`` (0: sent), whatever the HTTP
-status. The OA access token is refreshed when Zalo refuses it (or shortly
-before it expires); the refresh token works once, so a refresh runs under the
-token store's exclusive lock, only when the stored generation is still the one
-whose token was refused, and the new pair is stored before it is used.
+Contract: the Zalo OA and ZNS APIs as summarised in the project's Zalo spec
+(../shared/specs/zalo-api.md); each rule below names the public page it comes
+from. Every reply is judged by its body's ``error`` (0: sent), whatever the
+HTTP status.
+
+Which route a message takes:
+- The OA may send a consultation message only within days of the user's last
+  interaction with it (free for 48 h, from the OA's paid quota up to 7 days,
+  refused after). When the OA webhook is configured, the notifier knows each
+  user's last interaction (``followers``) and sends straight by ZNS when the
+  window is closed; without the webhook the window is unknown and the OA is tried.
+- An OA refusal that another route can cure (not following, blocked, window
+  closed, OA or user quota, OA tier) falls back to ZNS when the message has a
+  phone and a ZNS template; otherwise it is this recipient's outcome.
+- Refusals on the recipient's side (no Zalo account, ZNS turned off, an outdated
+  app) are per-recipient outcomes, never configuration problems. Quota and
+  billing refusals are one admin alert a day (``alert``), and the message is
+  held until the next morning.
+
+Tokens: the OA access token is refreshed when Zalo refuses it (or shortly
+before it expires), and by ``keep_alive`` at least daily, since a refresh token
+unused for about three months dies. The refresh token works once, so a refresh
+runs under the token store's exclusive lock, only when the stored generation is
+still the one whose token was refused, and the new pair is stored before it is
+used. A refresh answered with HTTP 5xx or 429 (whatever the body), or lost on
+the network, is transient: a failed refresh does not consume the token.
 
 The notifier never logs or raises with a secret (app secret, tokens) in the text.
 """
@@ -16,9 +36,9 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -33,28 +53,63 @@ from notifiers.base import (
     TransientError,
 )
 from notifiers.ratelimit import RateLimiter
+from store.zalo_followers import Follower
 from store.zalo_tokens import StaleGenerationError, TokenPair, TokenStore
 
 logger = logging.getLogger(__name__)
 
 Route = Literal["oa", "zns"]
+Window = Literal["open", "closed", "unknown"]
+Alert = Callable[[str, str], Awaitable[object]]  # (problem key, message) -> recorded for the admin
 
 OA_TEXT_LIMIT = 2000
 TRACKING_ID_LIMIT = 48
 DEFAULT_EXPIRES_IN = 90_000  # seconds (25 h), when a refresh reply has no usable expires_in
 REFRESH_MARGIN = timedelta(minutes=10)  # refresh proactively this long before the access token expires
-RATE = 4000  # requests per period per OA (the spec: about 4,000 a minute)
-RATE_PERIOD = 60.0
+# Spec §3 (oauth v4 refresh; "refresh token about 3 months", corrected 2026-11-29 from partner docs): a refresh
+# token unused for that long expires, so keep_alive refreshes once the current one is this old, and the digest
+# warns this long before it would expire.
+REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+KEEPALIVE_AGE = timedelta(hours=20)
+EXPIRY_WARNING = timedelta(days=14)
+# Spec §1: no public rate limit (a third-party guide says about 20 a second); -32 means rate limited. Start
+# conservative; NHACVIEC_ZALO_RATE_PER_MINUTE raises it.
+DEFAULT_RATE_PER_MINUTE = 120
+# Spec §1 (partner docs of Zalo Cloud resellers): consultation messages are free within 48 h of the user's last
+# interaction, paid up to 7 days after it, refused after (-230/-232). NHACVIEC_ZALO_OA_WINDOW_DAYS changes it.
+DEFAULT_OA_WINDOW = timedelta(days=7)
 MORNING_HOUR = 6  # Zalo refuses some messages between 22:00 and 06:00 local time
 NIGHT_HOURS = 8
+HOLD_UNTIL_HOUR = 7  # a message held for a quota goes the next morning, at this local hour
 
+# -- the error codes (spec §4), and where each rule comes from --------------------------------------------
+
+RATE_LIMITED = -32  # spec §1/§4: rate limit, wait for the next minute
+SERVER_ERROR = -100  # spec §4: unknown server error, transient
 TOKEN_ERRORS: Mapping[Route, frozenset[int]] = {"oa": frozenset({-216, -220}), "zns": frozenset({-124})}
-UNREACHABLE = frozenset({-213, -217, -227, -230, -232, -244})
-QUOTA = frozenset({-144, -211, -218, -320, -321})
-RATE_LIMITED = -32
-NIGHT = -234
-NO_ZALO_ACCOUNT = -118
-SERVER_ERROR = -100
+# OA (spec §1 and §4, from partner docs and open-source OA clients): refusals another route can cure.
+OA_UNREACHABLE = frozenset({-213, -217, -227, -244})  # not following, blocked the OA, ...
+OA_WINDOW_CLOSED = frozenset({-230, -232})  # no interaction within the window
+OA_OUT_OF_QUOTA = -211  # the OA's consultation quota is spent: admin alert, held when no ZNS
+OA_USER_QUOTA = -218  # this user has received as many as Zalo allows for now
+OA_TIER = -224  # the OA's tier does not allow consultation messages: admin alert
+OA_FALLBACK = OA_UNREACHABLE | OA_WINDOW_CLOSED | {OA_OUT_OF_QUOTA, OA_USER_QUOTA, OA_TIER}
+OA_NIGHT = -234  # spec §4: broadcasts at night (not /cs); deferred to the morning should it ever come
+BILLING = frozenset({-320, -321})  # spec §4: billing; admin alert, held
+# ZNS: zalo.cloud, "Cách xử lý mã lỗi" (https://zalo.cloud/zns/guidelines/handle-error-code).
+ZNS_NO_ACCOUNT = -118  # "Zalo account not existed": the recipient's side
+# "Zalo version unsupported" (-110); "User is inactive, or reject the message, or using an outdated Zalo version"
+# (-114); "Account can not receive ZNS" (-119). -114 and -119 are read from the table's order (unconfirmed).
+ZNS_USER_SIDE = frozenset({-110, -114, -119})
+# "Out of quota" (-115, the ZNS balance; unconfirmed number) and the OA's daily ZNS quota (-144, spec §4).
+ZNS_QUOTA = frozenset({-115, -144})
+ZNS_NIGHT = -133  # a template not allowed between 22:00 and 06:00 (unconfirmed number): deferred
+DAILY_ALERTS: Mapping[int, str] = {
+    OA_OUT_OF_QUOTA: "oa-quota",
+    OA_TIER: "oa-tier",
+    **{code: "zns-quota" for code in ZNS_QUOTA},
+    **{code: "billing" for code in BILLING},
+}
 
 REFRESH_REFUSED = "Zalo từ chối làm mới token: quản trị viên cần cấp quyền lại cho ứng dụng"
 TOKEN_NOT_SAVED = (
@@ -66,6 +121,12 @@ SAVE_BACKOFF = 0.5  # seconds, times the attempt number
 NO_TOKEN = (
     "Chưa có token Zalo: đặt NHACVIEC_ZALO_REFRESH_TOKEN (lần chạy đầu tiên) hoặc cấp quyền lại cho ứng dụng"
 )
+
+
+class FollowerLookup(Protocol):
+    """Where the notifier reads a user's last interaction with the OA (store.zalo_followers)."""
+
+    async def get(self, user_id: str) -> Follower | None: ...
 
 
 # -- pure helpers ---------------------------------------------------------------------------------------
@@ -100,6 +161,34 @@ def fit_text(text: str, limit: int = OA_TEXT_LIMIT) -> str:
     return cut.rstrip() + "…"
 
 
+def oa_window(follower: Follower | None, now: datetime, window: timedelta = DEFAULT_OA_WINDOW) -> Window:
+    """Whether the OA may send a consultation message to a user the webhook knows (or has never heard from)."""
+    if follower is None or follower.following is False or follower.last_interaction_at is None:
+        return "closed"
+    return "open" if now - follower.last_interaction_at <= window else "closed"
+
+
+def refresh_token_expiry(pair: TokenPair) -> datetime | None:
+    """When the stored refresh token would expire unused (about three months after it was issued)."""
+    return pair.issued_at + REFRESH_TOKEN_LIFETIME if pair.issued_at is not None else None
+
+
+def expiry_warning(pair: TokenPair | None, now: datetime, tz: ZoneInfo) -> str | None:
+    """A sentence for the admin when the refresh token expires within two weeks (refreshes keep failing)."""
+    expiry = refresh_token_expiry(pair) if pair is not None else None
+    if expiry is None or expiry - now > EXPIRY_WARNING:
+        return None
+    if expiry <= now:
+        return (
+            f"Token Zalo đã hết hạn từ {expiry.astimezone(tz):%d/%m/%Y}: tin Zalo không gửi được cho đến khi "
+            "quản trị viên cấp quyền lại ('nhacviec zalo reauthorise')."
+        )
+    return (
+        f"Token Zalo sẽ hết hạn ngày {expiry.astimezone(tz):%d/%m/%Y} vì chưa làm mới được: quản trị viên xem "
+        "'nhacviec zalo status' và cấp quyền lại nếu cần ('nhacviec zalo reauthorise')."
+    )
+
+
 def seconds_to_next_minute(now: datetime) -> float:
     """Zalo counts its rate limit per minute: wait for the next one to start."""
     start = now.replace(second=0, microsecond=0)
@@ -118,6 +207,13 @@ def seconds_to_morning(now: datetime, tz: ZoneInfo) -> float:
     return wait
 
 
+def seconds_to_tomorrow(now: datetime, tz: ZoneInfo) -> float:
+    """Seconds until HOLD_UNTIL_HOUR tomorrow, local time (a daily quota is spent: try again then)."""
+    local = now.astimezone(tz)
+    tomorrow = (local + timedelta(days=1)).replace(hour=HOLD_UNTIL_HOUR, minute=0, second=0, microsecond=0)
+    return (tomorrow - local).total_seconds()
+
+
 def error_for(route: Route, code: int, detail: str, now: datetime, tz: ZoneInfo) -> DeliveryError:
     """What a (non-zero) Zalo error code means for this message, per the spec's table."""
     where = f"mã {code}" + (f": {detail}" if detail else "")
@@ -126,9 +222,9 @@ def error_for(route: Route, code: int, detail: str, now: datetime, tz: ZoneInfo)
             "Zalo: vượt giới hạn số tin mỗi phút (mã -32), gửi lại phút sau",
             retry_after=seconds_to_next_minute(now),
         )
-    if code == NIGHT:
+    if code == OA_NIGHT or (route == "zns" and code == ZNS_NIGHT):
         return TransientError(
-            "Zalo không cho gửi tin này vào ban đêm (mã -234): gửi lại lúc 06:00",
+            f"Zalo không cho gửi tin này vào ban đêm (mã {code}): gửi lại lúc 06:00",
             retry_after=seconds_to_morning(now, tz),
         )
     if code == SERVER_ERROR:
@@ -139,18 +235,37 @@ def error_for(route: Route, code: int, detail: str, now: datetime, tz: ZoneInfo)
             "quản trị viên cần kiểm tra ứng dụng Zalo và cấp quyền lại",
             config_problem=True,
         )
-    if code in UNREACHABLE:
+    if route == "oa" and code in OA_UNREACHABLE:
         return PermanentError(
-            f"Zalo: người nhận không nhận được tin nhắn OA ({where}; chưa quan tâm OA, đã chặn "
-            "hoặc quá lâu không tương tác) và không có số điện thoại + mẫu ZNS để gửi thay"
+            f"Zalo: người nhận không nhận được tin nhắn OA ({where}; chưa quan tâm OA hoặc đã chặn OA) "
+            "và không có số điện thoại + mẫu ZNS để gửi thay"
         )
-    if code == NO_ZALO_ACCOUNT:
-        return PermanentError(f"Zalo: số điện thoại chưa đăng ký tài khoản Zalo ({where})")
-    if code in QUOTA:
+    if route == "oa" and code in OA_WINDOW_CLOSED:
         return PermanentError(
-            f"Zalo: hết hạn mức gửi tin hoặc lỗi thanh toán ({where}): quản trị viên cần kiểm tra "
-            "tài khoản OA/ZNS; các tin hôm nay không gửi được",
-            config_problem=True,
+            f"Zalo: người nhận đã quá 7 ngày không tương tác với OA nên OA không được gửi tin ({where}), "
+            "và không có số điện thoại + mẫu ZNS để gửi thay"
+        )
+    if route == "oa" and code == OA_USER_QUOTA:
+        return TransientError(
+            f"Zalo: người nhận đã nhận đủ số tin OA được phép ({where}); gửi lại sáng mai",
+            retry_after=seconds_to_tomorrow(now, tz),
+        )
+    if route == "oa" and code == OA_TIER:
+        return PermanentError(
+            f"Zalo: gói OA hiện tại không cho gửi tin tư vấn ({where}) và không có số điện thoại + mẫu ZNS "
+            "để gửi thay"
+        )
+    if code in DAILY_ALERTS:
+        return TransientError(
+            f"Zalo: hết hạn mức gửi tin hoặc lỗi thanh toán ({where}); tin được giữ lại, gửi lại sáng mai",
+            retry_after=seconds_to_tomorrow(now, tz),
+        )
+    if route == "zns" and code == ZNS_NO_ACCOUNT:
+        return PermanentError(f"Zalo: số điện thoại chưa đăng ký tài khoản Zalo ({where})")
+    if route == "zns" and code in ZNS_USER_SIDE:
+        return PermanentError(
+            f"Zalo: người nhận không nhận tin ZNS ({where}; tài khoản không hoạt động, đã tắt nhận tin ZNS "
+            "hoặc dùng Zalo phiên bản cũ)"
         )
     if route == "zns" and -199 <= code <= -100:
         return PermanentError(
@@ -160,8 +275,31 @@ def error_for(route: Route, code: int, detail: str, now: datetime, tz: ZoneInfo)
     return PermanentError(f"Zalo từ chối tin ({where})", config_problem=True)
 
 
-class _UnreachableError(PermanentError):
-    """The OA cannot reach this user: the message may still go by ZNS."""
+def alert_text(code: int) -> str:
+    """The admin's daily alert for a quota, tier or billing refusal."""
+    if code == OA_TIER:
+        return (
+            "Zalo: gói Official Account hiện tại không cho gửi tin tư vấn (mã -224): tin Zalo đi bằng ZNS nếu "
+            "có số điện thoại và mẫu ZNS; nâng gói OA để gửi tin OA."
+        )
+    if code == OA_OUT_OF_QUOTA:
+        return (
+            "Zalo: Official Account đã hết hạn mức tin tư vấn (mã -211): tin Zalo đi bằng ZNS nếu có số điện "
+            "thoại và mẫu ZNS, các tin khác được giữ lại đến sáng mai; kiểm tra hạn mức OA."
+        )
+    return (
+        f"Zalo: hết hạn mức gửi tin, hết số dư hoặc lỗi thanh toán (mã {code}): các tin Zalo hôm nay được giữ "
+        "lại và gửi lại sáng mai; nạp tiền hoặc kiểm tra tài khoản ZNS/OA trên zalo.cloud."
+    )
+
+
+class _Fallback(Exception):
+    """The OA refused in a way ZNS can cure: ``error`` is what to report when there is no ZNS to fall back to."""
+
+    def __init__(self, code: int, error: DeliveryError) -> None:
+        super().__init__(error.reason)
+        self.code = code
+        self.error = error
 
 
 def _utcnow() -> datetime:
@@ -181,8 +319,8 @@ class ZaloNotifier(Notifier):
     """Zalo OA message to ``message.address`` (the OA-scoped user id), ZNS by phone when there is none.
 
     ``message.extra`` may carry ``{"phone": "...", "zns": {"template_id": "...", "template_data": {...}}}``:
-    then the message goes by ZNS when the unit has no Zalo user id, or when the OA
-    cannot reach the user (not following, blocked, no recent interaction).
+    then the message goes by ZNS when the unit has no Zalo user id, when the OA's window is closed for the
+    user, or when the OA refuses it in a way ZNS can cure.
     """
 
     channel = "zalo"
@@ -199,9 +337,12 @@ class ZaloNotifier(Notifier):
         business_api_url: str = "https://business.openapi.zalo.me",
         oauth_url: str = "https://oauth.zaloapp.com",
         timeout: float = 30.0,
-        rate: int = RATE,
-        rate_period: float = RATE_PERIOD,
+        rate: int = DEFAULT_RATE_PER_MINUTE,
+        rate_period: float = 60.0,
         limiter: RateLimiter | None = None,
+        followers: FollowerLookup | None = None,
+        oa_window: timedelta = DEFAULT_OA_WINDOW,
+        alert: Alert | None = None,
         zns_development_mode: bool = False,
         timezone: str = "Asia/Ho_Chi_Minh",
         clock: Callable[[], datetime] = _utcnow,
@@ -215,6 +356,10 @@ class ZaloNotifier(Notifier):
         self.oauth_url = oauth_url.rstrip("/")
         self.timeout = timeout
         self.zns_development_mode = zns_development_mode
+        self._followers = followers  # None: the OA webhook is not configured, the window is unknown
+        self._window = oa_window
+        self._alert = alert
+        self._alerted: set[str] = set()
         self._tz = ZoneInfo(timezone)
         self._now = clock
         self._limiter = limiter or RateLimiter(rate, rate_period)  # every OA/ZNS request, retries too
@@ -236,6 +381,8 @@ class ZaloNotifier(Notifier):
             api_url=settings.zalo_api_url,
             business_api_url=settings.zalo_business_api_url,
             oauth_url=settings.zalo_oauth_url,
+            rate=settings.zalo_rate_per_minute,
+            oa_window=timedelta(days=settings.zalo_oa_window_days),
             timezone=settings.timezone,
             **options,
         )
@@ -266,22 +413,36 @@ class ZaloNotifier(Notifier):
     # -- sending ----------------------------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> SendResult:
-        if message.address:
-            try:
-                return await self._send_oa(message)
-            except _UnreachableError:
-                if not _has_zns(message):
-                    raise
-                logger.info(
-                    "Zalo OA cannot reach %s: sending %s by ZNS instead", message.address, message.key
+        zns = _has_zns(message)
+        if not message.address:
+            if not zns:
+                raise PermanentError(
+                    f"Không gửi được Zalo cho {message.recipient_name or 'người nhận'}: chưa có Zalo user id, "
+                    "cũng chưa có số điện thoại và mẫu ZNS",
+                    config_problem=True,
                 )
-        elif not _has_zns(message):
-            raise PermanentError(
-                f"Không gửi được Zalo cho {message.recipient_name or 'người nhận'}: chưa có Zalo user id, "
-                "cũng chưa có số điện thoại và mẫu ZNS",
-                config_problem=True,
-            )
-        return await self._send_zns(message)
+            return await self._send_zns(message)
+        if zns and await self.window_of(message.address) == "closed":
+            logger.info("Zalo OA window closed for %s: sending %s by ZNS", message.address, message.key)
+            return await self._send_zns(message, after="Người nhận quá lâu không tương tác với OA;")
+        try:
+            return await self._send_oa(message)
+        except _Fallback as refused:
+            if not zns:
+                raise refused.error from None
+            logger.info("Zalo OA refused %s (error %d): sending it by ZNS", message.key, refused.code)
+            return await self._send_zns(message, after=f"Tin OA bị từ chối (mã {refused.code});")
+
+    async def window_of(self, user_id: str) -> Window:
+        """The OA window for ``user_id``: unknown without the webhook, or when the followers cannot be read."""
+        if self._followers is None:
+            return "unknown"
+        try:
+            follower = await self._followers.get(user_id)
+        except Exception as exc:  # the database, not Zalo: try the OA, which says itself if it may not send
+            logger.warning("Zalo followers could not be read (%s): OA window unknown", type(exc).__name__)
+            return "unknown"
+        return oa_window(follower, self._now(), self._window)
 
     async def _send_oa(self, message: OutgoingMessage) -> SendResult:
         text = fit_text(message.text)
@@ -289,9 +450,14 @@ class ZaloNotifier(Notifier):
             raise PermanentError("Tin nhắn Zalo rỗng: kiểm tra mẫu tin", config_problem=True)
         body = {"recipient": {"user_id": message.address}, "message": {"text": text}}
         reply = await self._authorised_post("oa", f"{self.api_url}/v3.0/oa/message/cs", body)
-        return SendResult(provider_id=_provider_id(reply, "message_id"))
+        if reply["error"] == 0:
+            return SendResult(provider_id=_provider_id(reply, "message_id"))
+        error = await self._refusal("oa", reply)
+        if reply["error"] in OA_FALLBACK:
+            raise _Fallback(reply["error"], error)
+        raise error
 
-    async def _send_zns(self, message: OutgoingMessage) -> SendResult:
+    async def _send_zns(self, message: OutgoingMessage, after: str = "") -> SendResult:
         zns = message.extra["zns"]
         raw_phone = str(message.extra["phone"])
         phone = normalise_phone(raw_phone)
@@ -309,7 +475,35 @@ class ZaloNotifier(Notifier):
         if self.zns_development_mode:
             body["mode"] = "development"
         reply = await self._authorised_post("zns", f"{self.business_api_url}/message/template", body)
-        return SendResult(provider_id=_provider_id(reply, "msg_id"))
+        if reply["error"] == 0:
+            return SendResult(provider_id=_provider_id(reply, "msg_id"))
+        error = await self._refusal("zns", reply)
+        if after:  # the reason the OA was not used comes first: "OA từ chối (...); Zalo: ..."
+            error.reason = f"{after} ZNS: {error.reason}"
+            error.args = (error.reason,)
+        raise error
+
+    async def _refusal(self, route: Route, reply: Mapping[str, Any]) -> DeliveryError:
+        """The error for a refused send; quota, tier and billing refusals also alert the admin (once a day)."""
+        code = reply["error"]
+        detail = self._scrub(str(reply.get("message") or ""))[:200]
+        logger.warning("Zalo %s send refused: error %d (%s)", route, code, detail)
+        if code in DAILY_ALERTS:
+            await self._alert_daily(DAILY_ALERTS[code], alert_text(code))
+        return error_for(route, code, detail, self._now(), self._tz)
+
+    async def _alert_daily(self, topic: str, text: str) -> None:
+        key = f"zalo:{topic}:{self._now().astimezone(self._tz):%Y-%m-%d}"
+        if key in self._alerted:
+            return
+        self._alerted.add(key)
+        if self._alert is None:
+            logger.warning("Zalo alert for the admin: %s", text)
+            return
+        try:
+            await self._alert(key, text)
+        except Exception as exc:  # the alert is a courtesy: the message's own outcome is recorded anyway
+            logger.error("Zalo alert could not be recorded (%s): %s", type(exc).__name__, text)
 
     async def _authorised_post(self, route: Route, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST with the access token; on a token error, refresh once (single flight) and retry once."""
@@ -323,15 +517,7 @@ class ZaloNotifier(Notifier):
             )
             pair = await self._refresh(seen_generation=pair.generation)
             reply = await self._post(url, body, pair.access_token)
-        code = reply["error"]
-        if code == 0:
-            return reply
-        detail = self._scrub(str(reply.get("message") or ""))[:200]
-        error = error_for(route, code, detail, self._now(), self._tz)
-        logger.warning("Zalo %s send refused: error %d (%s)", route, code, detail)
-        if route == "oa" and code in UNREACHABLE:
-            raise _UnreachableError(error.reason)
-        raise error
+        return reply
 
     async def _post(self, url: str, body: Mapping[str, Any], access_token: str) -> dict[str, Any]:
         """One request; the reply as a dict whose ``error`` is an int, or a DeliveryError."""
@@ -350,6 +536,20 @@ class ZaloNotifier(Notifier):
         return reply
 
     # -- tokens -----------------------------------------------------------------------------------------
+
+    async def keep_alive(self) -> bool:
+        """Refresh when the refresh token is KEEPALIVE_AGE old (or the access token expires soon).
+
+        Run at least daily whether or not anything is sent: a refresh token unused for about three months
+        expires. Returns whether a refresh was made; raises DeliveryError when it failed.
+        """
+        pair = await self._load_pair()
+        now = self._now()
+        young = pair.issued_at is not None and now - pair.issued_at < KEEPALIVE_AGE
+        if young and _fresh_enough(pair, now):
+            return False
+        await self._refresh(seen_generation=pair.generation)
+        return True
 
     async def _usable_pair(self) -> TokenPair:
         """The access token to send with, refreshed first when it expires within REFRESH_MARGIN."""
@@ -394,6 +594,7 @@ class ZaloNotifier(Notifier):
         async with self._token_lock():
             if self._pair is not None and self._pair.generation != seen_generation:
                 return self._pair  # another task of this process refreshed meanwhile
+            asked = False  # whether Zalo was asked: only then is there an outcome to record
             try:
                 async with self._store.refresh_lock():
                     stored = await self._store.load()
@@ -405,9 +606,12 @@ class ZaloNotifier(Notifier):
                         return stored
                     if stored.generation == self._refused_generation:
                         raise PermanentError(REFRESH_REFUSED, config_problem=True)
+                    asked = True
                     fresh = await self._request_refresh(stored)
                     saved = await self._store_fresh(fresh, stored.generation)
-            except DeliveryError:
+            except DeliveryError as error:
+                if asked:
+                    await self._record_refresh_failure(error.reason)
                 raise
             except Exception as exc:  # the database, not Zalo: nothing was rotated (or _store_fresh said so)
                 raise _store_unavailable(exc) from None
@@ -418,6 +622,12 @@ class ZaloNotifier(Notifier):
                 saved.expires_at.isoformat(timespec="seconds"),
             )
             return saved
+
+    async def _record_refresh_failure(self, reason: str) -> None:
+        try:
+            await self._store.record_refresh_failure(self._now(), reason)
+        except Exception as exc:
+            logger.error("The failed Zalo refresh could not be recorded (%s)", type(exc).__name__)
 
     async def _store_fresh(self, fresh: TokenPair, expected_generation: int) -> TokenPair:
         """Store the pair Zalo just issued; the old refresh token is dead, so try hard before giving up."""
@@ -439,7 +649,12 @@ class ZaloNotifier(Notifier):
         raise PermanentError(TOKEN_NOT_SAVED, config_problem=True)
 
     async def _request_refresh(self, stored: TokenPair) -> TokenPair:
-        """Trade the stored refresh token for a new pair (not yet stored: the caller stores it)."""
+        """Trade the stored refresh token for a new pair (not yet stored: the caller stores it).
+
+        Spec §3 (oauth v4): a form-encoded POST with the app secret in a ``secret_key`` header; a failed
+        refresh does not consume the token, so HTTP 5xx, 408 and 429 are transient whatever the body says,
+        and only another answer without both tokens (an invalid or expired refresh token) is final.
+        """
         secret = self._secret_key.get_secret_value() if self._secret_key else ""
         try:
             response = await self._http().post(
@@ -457,8 +672,12 @@ class ZaloNotifier(Notifier):
                 f"Không kết nối được máy chủ xác thực Zalo ({type(exc).__name__}), sẽ thử lại"
             ) from None
         reply = _json_object(response)
-        if reply is None and (response.status_code >= 500 or response.status_code in (408, 429)):
-            logger.warning("Zalo token refresh answered HTTP %d without JSON", response.status_code)
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            logger.warning(
+                "Zalo token refresh answered HTTP %d (%s): the token is kept, retrying later",
+                response.status_code,
+                self._scrub(_describe_refusal(reply))[:300],
+            )
             raise TransientError(f"Máy chủ xác thực Zalo trả lời HTTP {response.status_code}, sẽ thử lại")
         access = (reply or {}).get("access_token")
         refresh = (reply or {}).get("refresh_token")
@@ -470,8 +689,9 @@ class ZaloNotifier(Notifier):
                 self._scrub(_describe_refusal(reply))[:300],
             )
             raise PermanentError(REFRESH_REFUSED, config_problem=True)
-        expires_at = self._now() + timedelta(seconds=_seconds(reply.get("expires_in") if reply else None))
-        return TokenPair(access, refresh, expires_at, stored.generation)
+        now = self._now()
+        expires_at = now + timedelta(seconds=_seconds(reply.get("expires_in") if reply else None))
+        return TokenPair(access, refresh, expires_at, stored.generation, issued_at=now)
 
     def _scrub(self, text: str) -> str:
         """``text`` with every secret we know replaced (Zalo's own messages may quote what it was sent)."""

@@ -55,12 +55,16 @@ def record_event(
     updates: dict[str, object] = {"last_event": new.last_event, "updated_at": new.updated_at}
     if interaction:
         updates["last_interaction_at"] = sa.case(
-            (sa.or_(old.last_interaction_at.is_(None), old.last_interaction_at < new.last_interaction_at),
-             new.last_interaction_at),
+            (
+                sa.or_(old.last_interaction_at.is_(None), old.last_interaction_at < new.last_interaction_at),
+                new.last_interaction_at,
+            ),
             else_=old.last_interaction_at,
         )
     if following is not None:
-        newer = sa.or_(old.following_changed_at.is_(None), old.following_changed_at <= new.following_changed_at)
+        newer = sa.or_(
+            old.following_changed_at.is_(None), old.following_changed_at <= new.following_changed_at
+        )
         updates["following"] = sa.case((newer, new.following), else_=old.following)
         updates["following_changed_at"] = sa.case(
             (newer, new.following_changed_at), else_=old.following_changed_at

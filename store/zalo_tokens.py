@@ -159,7 +159,9 @@ class InMemoryTokenStore:
 def _outcome(row: Any) -> RefreshOutcome | None:
     if row["last_refresh_at"] is None:
         return None
-    return RefreshOutcome(_aware(row["last_refresh_at"]), bool(row["last_refresh_ok"]), row["last_refresh_error"])
+    return RefreshOutcome(
+        _aware(row["last_refresh_at"]), bool(row["last_refresh_ok"]), row["last_refresh_error"]
+    )
 
 
 # The SQLite connection that holds the write lock, for ``save`` called inside ``refresh_lock``:

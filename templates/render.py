@@ -480,8 +480,12 @@ def _unfit(param: ZnsParam, value: Any) -> str | None:
     width = next((w for cls, w in widest.items() if isinstance(value, cls)), length(text))
     named = f"'{param.path}' (ví dụ \"{text}\")"
     if type_.pattern is not None and not re.fullmatch(type_.pattern, text):
-        return f"{named} không đúng dạng của loại '{param.type}' ({type_.label}): chọn loại khác cho tham số này"
-    exact = type_.pattern is not None or (isinstance(value, date | int | float) and not isinstance(value, bool))
+        return (
+            f"{named} không đúng dạng của loại '{param.type}' ({type_.label}): chọn loại khác cho tham số này"
+        )
+    exact = type_.pattern is not None or (
+        isinstance(value, date | int | float) and not isinstance(value, bool)
+    )
     if exact and width > type_.max_length:
         return (
             f"{named} dài {width} ký tự, loại '{param.type}' ({type_.label}) chỉ nhận {type_.max_length}: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,8 @@ def test_one_pass_reaches_every_real_channel(run_cli, monkeypatch: pytest.Monkey
     run_cli("init")
     assert run_cli("rules", "set", "escalation", "channels=[email, telegram, zalo]").exit_code == 0
     zalo = FakeZalo().start()
+    units = UNITS_FILE.read_text(encoding="utf-8")
+    zalo.interact(*re.findall(r'zalo_user_id: "([^"]+)"', units))  # every unit follows the OA and wrote lately
     try:
         with FakeTelegram() as telegram, running_smtp_server() as smtp:
             monkeypatch.setenv("NHACVIEC_SMTP_HOST", smtp.host)

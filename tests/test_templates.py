@@ -379,7 +379,9 @@ def test_a_zns_parameter_whose_data_cannot_fit_its_type_is_refused_at_start(
 
 def test_a_date_in_a_type_of_another_format_is_refused(tmp_path: Path) -> None:
     zns = tmp_path / "zns.yaml"
-    zns.write_text("escalation:\n  template_id: '1'\n  params:\n    p: {path: due, type: otp}\n", encoding="utf-8")
+    zns.write_text(
+        "escalation:\n  template_id: '1'\n  params:\n    p: {path: due, type: otp}\n", encoding="utf-8"
+    )
     with pytest.raises(TemplateError, match="không đúng dạng của loại 'otp'"):
         Renderer(zns_file=zns)
 
@@ -400,7 +402,9 @@ def test_zns_values_are_shortened_at_a_word_boundary(text: str, limit: int, expe
 
 
 def test_a_decomposed_vietnamese_name_is_never_cut_between_a_letter_and_its_accent() -> None:
-    decomposed = unicodedata.normalize("NFD", "Trường THPT chuyên Hoàng Văn Thụ")  # as some Word files store it
+    decomposed = unicodedata.normalize(
+        "NFD", "Trường THPT chuyên Hoàng Văn Thụ"
+    )  # as some Word files store it
     assert len(decomposed) > len("Trường THPT chuyên Hoàng Văn Thụ")
 
     for limit in range(2, 33):

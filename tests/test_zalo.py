@@ -35,13 +35,26 @@ from tests.fake_zalo import FakeZalo, Reply, error_reply, html_reply, running_fa
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 LONG_KEY = "reminder-3-days/KH-CCHC-2020:II.4.b/2020-06-30/d3|PHONG-TAI-CHINH-KE-HOACH|zalo"
-ZNS = {"template_id": "000002", "template_data": {"task_code": "II.4.b", "due_date": "30/06/2020"}}
+ZNS_FILE = Path(__file__).resolve().parents[1] / "config" / "zns.yaml"
+ZNS = {
+    "template_id": "000002",  # the reminder of config/zns.yaml
+    "template_data": {
+        "task_code": "II.4.b",
+        "task_name": "Rà soát thủ tục hành chính",
+        "due_date": "30/06/2020",
+        "days_left": "3",
+        "unit_name": "Phòng Tài chính",
+    },
+}
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeZalo]:
+    """The fake Zalo with config/zns.yaml's templates approved; it must see no malformed request."""
     with running_fake() as fake:
+        fake.register_zns_file(ZNS_FILE)
         yield fake
+        assert fake.bad_requests == []
 
 
 def message(
@@ -69,9 +82,7 @@ def seeded_store(fake: FakeZalo) -> InMemoryTokenStore:
 
 def notifier(fake: FakeZalo, store: Any, **options: Any) -> ZaloNotifier:
     options.setdefault("bootstrap_refresh_token", None)
-    options.setdefault(
-        "rate", 1_000_000
-    )  # the real 4,000 a minute spaces requests 15 ms apart: too slow here
+    options.setdefault("rate", 1_000_000)  # no pacing in tests (the default spaces requests 0.5 s apart)
     return ZaloNotifier(
         app_id=fake.app_id,
         secret_key=fake.secret_key,
@@ -102,16 +113,25 @@ def fixed_clock(moment: datetime):  # type: ignore[no-untyped-def]
 
 
 def test_oa_message_goes_to_the_user_id_and_returns_zalo_message_id(fake: FakeZalo) -> None:
+    fake.interact("user-42")
+
     result = send_one(notifier(fake, seeded_store(fake)), message("user-42", text="Hạn nộp báo cáo: 30/06"))
 
     assert fake.oa_messages == [
-        {"user_id": "user-42", "text": "Hạn nộp báo cáo: 30/06", "message_id": result.provider_id}
+        {
+            "user_id": "user-42",
+            "text": "Hạn nộp báo cáo: 30/06",
+            "message_id": result.provider_id,
+            "quota_type": "reply",  # within 48 h of the interaction: free
+        }
     ]
     assert result.provider_id.startswith("oa")
     assert fake.counts["refresh"] == 0
 
 
 def test_oa_text_longer_than_2000_characters_is_cut_and_ends_with_an_ellipsis(fake: FakeZalo) -> None:
+    fake.interact("user-1")
+
     send_one(notifier(fake, seeded_store(fake)), message(text="việc " * 500))
 
     sent = fake.oa_messages[0]["text"]
@@ -186,6 +206,7 @@ def test_every_request_waits_for_the_rate_limiter(fake: FakeZalo) -> None:
 
     limiter = RateLimiter(4000, 60.0, clock=lambda: now[0], sleep=sleep)
     zalo = notifier(fake, seeded_store(fake), limiter=limiter)
+    fake.interact(*(f"user-{i}" for i in range(4)))
 
     asyncio.run(send(zalo, *(message(f"user-{i}", key=f"k{i}") for i in range(4))))
 
@@ -197,11 +218,12 @@ def test_every_request_waits_for_the_rate_limiter(fake: FakeZalo) -> None:
 # -- errors ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", [-213, -217, -227, -230, -232, -244])
-def test_unreachable_user_falls_back_to_zns_when_phone_and_template_are_there(
+@pytest.mark.parametrize("code", [-211, -213, -217, -218, -224, -227, -230, -232, -244])
+def test_an_oa_refusal_zns_can_cure_falls_back_to_zns_when_phone_and_template_are_there(
     fake: FakeZalo, code: int
 ) -> None:
-    fake.script_oa("user-1", error_reply(code, "User has not interacted with the OA"))
+    """Not following, blocked, out of the window, OA or user quota, OA tier: the reminder still goes (spec §4)."""
+    fake.script_oa("user-1", error_reply(code, "OA cannot send this message"))
 
     result = send_one(notifier(fake, seeded_store(fake)), zns_message("user-1", phone="+84912345678"))
 
@@ -211,19 +233,19 @@ def test_unreachable_user_falls_back_to_zns_when_phone_and_template_are_there(
     assert fake.counts == {"oa": 1, "zns": 1}
 
 
-def test_unreachable_user_without_zns_data_is_permanent(fake: FakeZalo) -> None:
-    fake.script_oa("user-1", error_reply(-230, "User has not interacted in 7 days"))
+def test_a_user_out_of_the_window_without_zns_data_is_this_recipients_outcome(fake: FakeZalo) -> None:
+    fake.interact("user-1", at=datetime.now(UTC) - timedelta(days=8))
 
     error = send_one(notifier(fake, seeded_store(fake)), message("user-1", phone="0912345678"))
 
     assert isinstance(error, PermanentError)
     assert not error.config_problem
-    assert "-230" in error.reason
+    assert "-230" in error.reason and "7 ngày" in error.reason
     assert fake.counts == {"oa": 1}
 
 
 def test_phone_without_a_zalo_account_is_permanent(fake: FakeZalo) -> None:
-    fake.script_zns("84912345678", error_reply(-118, "Zalo account does not exist"))
+    fake.refuse_zns("84912345678", -118)
 
     error = send_one(notifier(fake, seeded_store(fake)), zns_message())
 
@@ -244,21 +266,27 @@ def test_bad_zns_phone_template_or_data_is_a_config_problem(fake: FakeZalo, code
 
 
 @pytest.mark.parametrize(
-    ("route", "code"), [("zns", -144), ("oa", -211), ("zns", -218), ("oa", -320), ("oa", -321)]
+    ("route", "code"), [("zns", -144), ("zns", -115), ("oa", -211), ("oa", -320), ("oa", -321)]
 )
-def test_quota_and_billing_codes_are_config_problems(fake: FakeZalo, route: str, code: int) -> None:
+def test_quota_and_billing_refusals_hold_the_message_until_the_morning(
+    fake: FakeZalo, route: str, code: int
+) -> None:
     if route == "oa":
         fake.script_oa("user-1", error_reply(code, "Out of quota"))
         outgoing = message("user-1")
     else:
         fake.script_zns("84912345678", error_reply(code, "Out of quota"))
         outgoing = zns_message()
+    at = datetime(2024, 5, 6, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 
-    error = send_one(notifier(fake, seeded_store(fake)), outgoing)
+    error = send_one(notifier(fake, seeded_store(fake), clock=fixed_clock(at)), outgoing)
 
-    assert isinstance(error, PermanentError)
-    assert error.config_problem
-    assert "hạn mức" in error.reason
+    assert isinstance(error, TransientError)
+    assert not error.config_problem  # the admin hears of it once a day, not once per message
+    assert f"mã {code}" in error.reason
+    assert (at + timedelta(seconds=error.retry_after)).astimezone(VIETNAM) == datetime(
+        2024, 5, 7, 7, 0, tzinfo=VIETNAM
+    )
 
 
 def test_rate_limit_is_transient_until_the_next_minute(fake: FakeZalo) -> None:
@@ -340,6 +368,7 @@ def test_a_network_error_is_transient(fake: FakeZalo) -> None:
 
 
 def test_a_token_expiring_soon_is_refreshed_before_sending(fake: FakeZalo) -> None:
+    fake.interact("user-1")
     access, refresh = fake.issue_pair()
     store = InMemoryTokenStore(TokenPair(access, refresh, datetime.now(UTC) + timedelta(minutes=2)))
 
@@ -358,6 +387,7 @@ def test_first_start_stores_the_configured_refresh_token_and_refreshes_once(
     store = DatabaseTokenStore(engine)
     bootstrap = fake.issue_refresh_token()
     messages = [message(f"user-{i}", key=f"k{i}") for i in range(50)]
+    fake.interact(*(m.address for m in messages))
 
     results = asyncio.run(send(notifier(fake, store, bootstrap_refresh_token=bootstrap), *messages))
 
@@ -380,6 +410,7 @@ def test_expired_token_under_50_concurrent_sends_is_refreshed_exactly_once(
     # OA messages meet -216 and ZNS messages -124 once the token has expired.
     messages = [message(f"user-{i}", key=f"oa{i}") for i in range(25)]
     messages += [zns_message(phone=f"09120000{i:02d}", key=f"zns{i}") for i in range(25)]
+    fake.interact("warm-up", *(m.address for m in messages if m.address))
 
     async def scenario() -> list[Any]:
         async with zalo:
@@ -408,6 +439,7 @@ def test_expired_token_under_50_concurrent_sends_is_refreshed_exactly_once(
 def test_two_processes_sharing_the_database_refresh_only_once(database_url: str, engine: Engine) -> None:
     """Two notifiers, each with its own engine, event loop and thread (as two processes would have)."""
     with running_fake(refresh_delay=0.1) as fake:
+        fake.interact("warm-up", "warm-up-2", *(f"p{n}-user-{i}" for n in (0, 1) for i in range(25)))
         asyncio.run(DatabaseTokenStore(engine).bootstrap(fake.issue_refresh_token()))
         engines = [make_engine(database_url), make_engine(database_url)]
         start = threading.Barrier(2)
@@ -482,6 +514,7 @@ def test_after_a_refused_refresh_an_admins_new_refresh_token_brings_the_channel_
     store = DatabaseTokenStore(engine)
     asyncio.run(store.bootstrap("rt-revoked-by-zalo"))
     zalo = notifier(fake, store)
+    fake.interact("user-1", "user-2")
 
     async def scenario() -> list[Any]:
         async with zalo:
@@ -503,6 +536,7 @@ def test_a_sender_cancelled_during_a_refresh_does_not_lose_the_new_pair(fake: Fa
     fake.expire_access_tokens()
     fake.refresh_delay = 0.3
     zalo = notifier(fake, store)
+    fake.interact("user-1", "user-2")
 
     async def scenario() -> Any:
         async with zalo:
@@ -556,6 +590,7 @@ def test_secrets_never_appear_in_errors_logs_or_reprs(
     fake: FakeZalo, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    fake.interact("user-1")
     bootstrap = fake.issue_refresh_token()
     store = InMemoryTokenStore()
     zalo = notifier(fake, store, bootstrap_refresh_token=bootstrap)
@@ -707,11 +742,11 @@ def test_zns_templates_file_names_a_template_and_its_parameters_for_every_kind()
         assert isinstance(entry["template_id"], str) and entry["template_id"], kind
         assert entry["params"], kind
     assert data["reminder"]["params"] == {
-        "task_code": "task.code",
-        "task_name": "task.content",
-        "due_date": "due",
-        "days_left": "days_left",
-        "unit_name": "recipient.name",
+        "task_code": {"path": "task.code", "type": "code"},
+        "task_name": {"path": "task.content", "type": "product_name"},
+        "due_date": {"path": "due", "type": "time"},
+        "days_left": {"path": "days_left", "type": "amount"},
+        "unit_name": {"path": "recipient.name", "type": "customer_name"},
     }
     templates, problems = load_zns(path)  # the renderer's reading: every path exists in its context
     assert problems == []

@@ -33,7 +33,9 @@ def upgrade() -> None:
     with op.batch_alter_table("zalo_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_refresh_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_refresh_ok", sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column("last_refresh_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(
+            sa.Column("last_refresh_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+        )
 
 
 def downgrade() -> None:
