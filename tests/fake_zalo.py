@@ -203,7 +203,9 @@ class FakeZalo:
         )
         return response.status_code, response.json()
 
-    def signed_event(self, event: Mapping[str, Any], *, secret: str | None = None) -> tuple[bytes, dict[str, str]]:
+    def signed_event(
+        self, event: Mapping[str, Any], *, secret: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         """An OA webhook call: the JSON body and its headers, signed as Zalo signs them.
 
         ``X-ZEvent-Signature: mac=sha256(app_id + body + timestamp + OA secret key)`` (see the route's doc).
@@ -266,7 +268,9 @@ class FakeZalo:
         with self._lock:
             self.counts["oa"] += 1
             if content_type != JSON or not isinstance(body, dict):
-                return self._bad(f"OA message sent as {content_type!r}", error_reply(-201, "Body is not JSON"))
+                return self._bad(
+                    f"OA message sent as {content_type!r}", error_reply(-201, "Body is not JSON")
+                )
             if not self._token_ok(token):
                 return error_reply(-216, "Access token is invalid")
             user_id = (body.get("recipient") or {}).get("user_id")
@@ -275,7 +279,9 @@ class FakeZalo:
             if scripted is not None:
                 return scripted
             if not isinstance(user_id, str) or not user_id or not isinstance(text, str):
-                return self._bad("OA message without user_id or text", error_reply(-201, "Parameters invalid"))
+                return self._bad(
+                    "OA message without user_id or text", error_reply(-201, "Parameters invalid")
+                )
             if not 1 <= len(text) <= 2000:
                 return self._bad(f"OA text of {len(text)} characters", error_reply(-201, "Text is too long"))
             return self._consult(user_id, text)
@@ -315,7 +321,9 @@ class FakeZalo:
         with self._lock:
             self.counts["zns"] += 1
             if content_type != JSON or not isinstance(body, dict):
-                return self._bad(f"ZNS message sent as {content_type!r}", error_reply(-121, "Body is not JSON"))
+                return self._bad(
+                    f"ZNS message sent as {content_type!r}", error_reply(-121, "Body is not JSON")
+                )
             if not self._token_ok(token):
                 return error_reply(-124, "Access token is invalid")
             phone = str(body.get("phone") or "")
@@ -326,7 +334,9 @@ class FakeZalo:
                 return self._bad(f"ZNS phone {phone!r}", error_reply(-108, "Phone number is invalid"))
             template = self._templates.get(str(body.get("template_id")))
             if template is None:
-                return self._bad(f"ZNS template {body.get('template_id')!r}", error_reply(-109, "Template invalid"))
+                return self._bad(
+                    f"ZNS template {body.get('template_id')!r}", error_reply(-109, "Template invalid")
+                )
             data = body.get("template_data")
             if not isinstance(data, dict) or not data:
                 return self._bad("ZNS without template_data", error_reply(-111, "Template data empty"))
@@ -402,7 +412,9 @@ class FakeZalo:
             if self.revoke_old_access_on_refresh:
                 self._access.clear()
             access, refresh = self._new_pair()
-            return Reply(200, {"access_token": access, "refresh_token": refresh, "expires_in": self.expires_in})
+            return Reply(
+                200, {"access_token": access, "refresh_token": refresh, "expires_in": self.expires_in}
+            )
 
 
 def _template_data_problem(template: Mapping[str, str], data: Mapping[str, Any]) -> str | None:

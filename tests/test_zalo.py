@@ -8,11 +8,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import yaml
 from sqlalchemy.engine import Engine
@@ -20,8 +22,11 @@ from sqlalchemy.engine import Engine
 from notifiers.base import DeliveryError, OutgoingMessage, PermanentError, TransientError
 from notifiers.ratelimit import RateLimiter
 from notifiers.zalo import (
+    DEFAULT_RATE_PER_MINUTE,
     REFRESH_REFUSED,
     ZaloNotifier,
+    alert_text,
+    expiry_warning,
     fit_text,
     normalise_phone,
     seconds_to_morning,
@@ -29,8 +34,10 @@ from notifiers.zalo import (
 )
 from rules.model import NotificationKind
 from store.db import make_engine
+from store.zalo_followers import DatabaseFollowers, record_event
 from store.zalo_tokens import DatabaseTokenStore, InMemoryTokenStore, StaleGenerationError, TokenPair
-from templates.render import load_zns
+from templates.context import sample_context
+from templates.render import Renderer, load_zns
 from tests.fake_zalo import FakeZalo, Reply, error_reply, html_reply, running_fake
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -767,3 +774,413 @@ def test_admin_reauthorises_zalo_from_the_cli_without_echoing_the_token(run_cli,
     assert "refresh-token-BI-MAT-123" not in result.stdout + result.stderr
     status = run_cli("zalo", "status")
     assert "đã làm mới" in status.stdout and "refresh-token-BI-MAT-123" not in status.stdout
+
+
+# -- issue 16: Zalo as it really behaves -------------------------------------------------------------------
+
+LONG_UNIT = "Phòng Giáo dục Mầm non và Giáo dục Tiểu học, Giáo dục thường xuyên"
+
+
+def reminder_zns_payload(unit_name: str) -> dict[str, Any]:
+    """The ZNS payload config/zns.yaml gives a reminder to a unit called ``unit_name``."""
+    context = sample_context("reminder", "zns")
+    context["recipient"] = {**context["recipient"], "name": unit_name}
+    return Renderer(zns_file=ZNS_FILE).zns_payload("reminder", context)
+
+
+def test_a_long_unit_name_fits_its_zns_parameter(fake: FakeZalo) -> None:
+    payload = reminder_zns_payload(LONG_UNIT)
+
+    result = send_one(notifier(fake, seeded_store(fake)), message(None, phone="0912345678", zns=payload))
+
+    [sent] = fake.zns_messages
+    assert result.provider_id == sent["msg_id"]
+    unit = sent["template_data"]["unit_name"]
+    assert unit == "Phòng Giáo dục Mầm non và…"  # customer_name: 30 characters, cut between words
+    assert len(unit) <= 30 and LONG_UNIT.startswith(unit.removesuffix("…"))
+
+
+def test_the_fake_refuses_a_value_longer_than_its_registered_type(fake: FakeZalo) -> None:
+    payload = reminder_zns_payload("Phòng Tài chính")
+    payload["template_data"]["unit_name"] = LONG_UNIT  # what was sent before: every value cut at 100
+
+    error = send_one(notifier(fake, seeded_store(fake)), message(None, phone="0912345678", zns=payload))
+
+    assert isinstance(error, PermanentError) and error.config_problem and "mã -112" in error.reason
+    assert fake.bad_requests == [
+        f"ZNS template data: unit_name has {len(LONG_UNIT)} characters, its type customer_name takes 30"
+    ]
+    fake.bad_requests.clear()
+
+
+def followers_with(
+    engine: Engine, user_id: str, at: datetime, *, following: bool | None = None
+) -> DatabaseFollowers:
+    with engine.begin() as connection:
+        record_event(connection, user_id, at, "user_send_text", interaction=True, following=following)
+    return DatabaseFollowers(engine)
+
+
+def test_a_user_outside_the_7_day_window_gets_the_zns_message(engine: Engine, fake: FakeZalo) -> None:
+    eight_days_ago = datetime.now(UTC) - timedelta(days=8)
+    fake.interact("user-1", at=eight_days_ago)  # Zalo would refuse the OA message (-230)
+    followers = followers_with(engine, "user-1", eight_days_ago)  # and the webhook told us so
+
+    result = send_one(notifier(fake, seeded_store(fake), followers=followers), zns_message("user-1"))
+
+    assert fake.counts == {"zns": 1}  # straight to ZNS: no OA request refused first
+    assert result.provider_id == fake.zns_messages[0]["msg_id"]
+
+
+def test_a_user_inside_the_window_gets_the_oa_message(engine: Engine, fake: FakeZalo) -> None:
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    fake.interact("user-1", at=three_days_ago)
+    followers = followers_with(engine, "user-1", three_days_ago)
+
+    send_one(notifier(fake, seeded_store(fake), followers=followers), zns_message("user-1"))
+
+    assert fake.counts == {"oa": 1}
+    assert fake.oa_messages[0]["quota_type"] == "purchase_quota"  # 48 h to 7 days: the OA's paid quota
+
+
+def test_an_unfollower_or_a_user_never_heard_of_gets_the_zns_message(engine: Engine, fake: FakeZalo) -> None:
+    followers = followers_with(engine, "user-gone", datetime.now(UTC) - timedelta(hours=1), following=False)
+    zalo = notifier(fake, seeded_store(fake), followers=followers)
+
+    asyncio.run(send(zalo, zns_message("user-gone", key="a"), zns_message("user-unknown", key="b")))
+
+    assert fake.counts == {"zns": 2}
+
+
+def test_without_the_webhook_the_window_is_unknown_and_the_oa_is_tried_first(fake: FakeZalo) -> None:
+    fake.interact("user-1", at=datetime.now(UTC) - timedelta(days=8))
+
+    result = send_one(notifier(fake, seeded_store(fake)), zns_message("user-1"))
+
+    assert fake.counts == {"oa": 1, "zns": 1}  # -230, then ZNS
+    assert result.provider_id == fake.zns_messages[0]["msg_id"]
+
+
+def test_a_closed_window_without_zns_data_still_tries_the_oa(engine: Engine, fake: FakeZalo) -> None:
+    """Our record may be incomplete (the webhook set up later than the user wrote): Zalo decides."""
+    fake.interact("user-1")
+    followers = followers_with(engine, "user-1", datetime.now(UTC) - timedelta(days=30))
+
+    result = send_one(notifier(fake, seeded_store(fake), followers=followers), message("user-1"))
+
+    assert result.provider_id == fake.oa_messages[0]["message_id"]
+
+
+@pytest.mark.parametrize(
+    "setting", [{"oa_tier_allows_cs": False}, {"oa_paid_quota": 0}, {"oa_user_daily_cap": 0}]
+)
+def test_the_fakes_tier_and_quotas_send_the_reminder_by_zns(fake: FakeZalo, setting: dict[str, Any]) -> None:
+    for name, value in setting.items():
+        setattr(fake, name, value)
+    fake.interact("user-1", at=datetime.now(UTC) - timedelta(days=3))  # past the free 48 h
+    alerts: list[tuple[str, str]] = []
+
+    async def alert(key: str, text: str) -> None:
+        alerts.append((key, text))
+
+    result = send_one(notifier(fake, seeded_store(fake), alert=alert), zns_message("user-1"))
+
+    assert fake.counts == {"oa": 1, "zns": 1}
+    assert result.provider_id == fake.zns_messages[0]["msg_id"]
+    code = {"oa_tier_allows_cs": -224, "oa_paid_quota": -211, "oa_user_daily_cap": -218}[next(iter(setting))]
+    assert [text for _, text in alerts] == (
+        [] if code == -218 else [alert_text(code)]
+    )  # -218: this user only
+
+
+@pytest.mark.parametrize("code", [-114, -110, -119, -118])
+def test_user_side_zns_refusals_are_the_recipients_outcome_not_a_config_problem(
+    fake: FakeZalo, code: int
+) -> None:
+    fake.refuse_zns("84912345678", code)
+
+    error = send_one(notifier(fake, seeded_store(fake)), zns_message())
+
+    assert isinstance(error, PermanentError)
+    assert not error.config_problem
+    assert f"mã {code}" in error.reason
+
+
+def test_a_zns_fallback_refused_too_says_both_why(fake: FakeZalo) -> None:
+    fake.interact("user-1", at=datetime.now(UTC) - timedelta(days=9))
+    fake.refuse_zns("84912345678", -114)
+
+    error = send_one(notifier(fake, seeded_store(fake)), zns_message("user-1"))
+
+    assert isinstance(error, PermanentError) and not error.config_problem
+    assert error.reason.startswith("Tin OA bị từ chối (mã -230); ZNS: ")
+    assert "mã -114" in error.reason
+
+
+def test_a_quota_refusal_alerts_the_admin_once_a_day(fake: FakeZalo) -> None:
+    fake.zns_daily_quota = 0
+    alerts: list[str] = []
+    moment = [datetime(2024, 5, 6, 3, 0, tzinfo=UTC)]
+
+    async def alert(key: str, text: str) -> None:
+        alerts.append(key)
+
+    zalo = notifier(fake, seeded_store(fake), alert=alert, clock=lambda: moment[0])
+    first = asyncio.run(send(zalo, *(zns_message(key=f"k{i}") for i in range(3))))
+    moment[0] += timedelta(days=1)
+    second = asyncio.run(send(zalo, zns_message(key="k9")))
+
+    assert all(isinstance(e, TransientError) and "mã -144" in e.reason for e in first + second)
+    assert alerts == ["zalo:zns-quota:2024-05-06", "zalo:zns-quota:2024-05-07"]
+
+
+def test_zns_at_night_waits_for_the_morning(fake: FakeZalo) -> None:
+    fake.script_zns("84912345678", error_reply(-133, "Template cannot be sent at night"))
+    at = datetime(2024, 5, 6, 16, 30, tzinfo=UTC)  # 23:30 in Hà Nội
+
+    error = send_one(notifier(fake, seeded_store(fake), clock=fixed_clock(at)), zns_message())
+
+    assert isinstance(error, TransientError)
+    assert (at + timedelta(seconds=error.retry_after)).astimezone(VIETNAM).hour == 6
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(429, {"error": -32, "message": "Too many requests"}),
+        Reply(503, {"error": -14014, "error_name": "Invalid refresh token"}),  # whatever the body says
+        Reply(500, {"access_token": "", "message": "Internal error"}),
+    ],
+    ids=["429-json", "503-invalid-token-body", "500-json"],
+)
+def test_a_429_or_5xx_during_refresh_keeps_the_token(engine: Engine, fake: FakeZalo, reply: Reply) -> None:
+    store = DatabaseTokenStore(engine)
+    asyncio.run(store.bootstrap(fake.issue_refresh_token()))
+    before = asyncio.run(store.load())
+    fake.script_refresh(reply)
+    fake.interact("user-1")
+    zalo = notifier(fake, store)
+
+    error = send_one(zalo, message("user-1"))
+
+    assert isinstance(error, TransientError)
+    assert asyncio.run(store.load()) == before
+    assert before.refresh_token in fake.valid_refresh_tokens()  # Zalo did not consume it
+    outcome = asyncio.run(store.last_refresh())
+    assert outcome is not None and not outcome.ok and f"HTTP {reply.status}" in (outcome.error or "")
+    result = send_one(zalo, message("user-1", key="k2"))  # the next attempt uses the same token
+    assert result.provider_id == fake.oa_messages[0]["message_id"]
+    assert fake.used_refresh_tokens == [before.refresh_token]
+    assert asyncio.run(store.last_refresh()).ok
+
+
+@pytest.mark.slow
+def test_a_quiet_80_days_still_leaves_a_valid_token(engine: Engine) -> None:
+    moment = [datetime(2024, 6, 1, 1, 0, tzinfo=UTC)]
+    with running_fake(clock=lambda: moment[0]) as fake:
+        store = DatabaseTokenStore(engine)
+        asyncio.run(store.bootstrap(fake.issue_refresh_token()))
+        for _day in range(80):  # nothing to send all summer; the service's daily keep-alive job runs
+            moment[0] += timedelta(days=1)
+            asyncio.run(notifier(fake, store, clock=lambda: moment[0]).keep_alive())
+        stored = asyncio.run(store.load())
+        assert fake.valid_refresh_tokens() == {stored.refresh_token}
+        assert stored.issued_at == moment[0]
+        assert fake.counts["refresh"] == 80
+        fake.interact("user-1")
+        result = send_one(notifier(fake, store, clock=lambda: moment[0]), message("user-1"))
+        assert result.provider_id == fake.oa_messages[0]["message_id"]
+
+
+def test_without_the_keep_alive_a_quiet_summer_ends_the_channel() -> None:
+    moment = [datetime(2024, 6, 1, 1, 0, tzinfo=UTC)]
+    with running_fake(clock=lambda: moment[0]) as fake:
+        store = InMemoryTokenStore()
+        asyncio.run(store.bootstrap(fake.issue_refresh_token()))
+        moment[0] += timedelta(days=91)
+        fake.interact("user-1")
+
+        error = send_one(notifier(fake, store, clock=lambda: moment[0]), message("user-1"))
+
+        assert isinstance(error, PermanentError) and error.reason == REFRESH_REFUSED
+
+
+def test_keep_alive_leaves_a_token_refreshed_today_alone(fake: FakeZalo) -> None:
+    store = seeded_store(fake)
+    asyncio.run(store.save(replace(asyncio.run(store.load()), issued_at=datetime.now(UTC)), 0))
+    zalo = notifier(fake, store)
+
+    assert asyncio.run(zalo.keep_alive()) is False
+    assert fake.counts["refresh"] == 0
+    later = notifier(fake, store, clock=lambda: datetime.now(UTC) + timedelta(hours=21))
+    assert asyncio.run(later.keep_alive()) is True
+    assert fake.counts["refresh"] == 1
+
+
+@pytest.mark.parametrize(("age_days", "warns"), [(70, False), (77, True), (95, True)])
+def test_the_refresh_token_expiry_warning_starts_two_weeks_before(age_days: int, warns: bool) -> None:
+    issued = datetime(2024, 6, 1, tzinfo=UTC)
+    pair = TokenPair("at", "rt", issued, 3, issued_at=issued)
+
+    warning = expiry_warning(pair, issued + timedelta(days=age_days), VIETNAM)
+
+    assert (warning is not None) == warns
+    if warns:
+        assert "30/08/2024" in warning and "nhacviec zalo" in warning  # 90 days after 01/06/2024
+
+
+def test_the_fake_refuses_what_the_real_zalo_would_not_parse(fake: FakeZalo) -> None:
+    access, _refresh = fake.issue_pair()
+    body = {"recipient": {"user_id": "user-1"}, "message": {"text": "x"}}
+
+    as_form = httpx.post(
+        fake.url + "/v3.0/oa/message/cs", data=body["message"], headers={"access_token": access}
+    )
+    refresh_as_json = httpx.post(
+        fake.url + "/v4/oa/access_token",
+        json={"app_id": fake.app_id, "grant_type": "refresh_token", "refresh_token": _refresh},
+        headers={"secret_key": fake.secret_key},
+    )
+
+    assert as_form.json()["error"] != 0 and "access_token" not in refresh_as_json.json()
+    assert fake.bad_requests == [
+        "OA message sent as 'application/x-www-form-urlencoded'",
+        "token refresh sent as 'application/json'",
+    ]
+    fake.bad_requests.clear()
+
+
+def test_the_rate_per_minute_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import Settings
+
+    monkeypatch.setenv("NHACVIEC_ZALO_APP_ID", "app-9")
+    monkeypatch.setenv("NHACVIEC_ZALO_SECRET_KEY", "s3cr3t")
+    default = ZaloNotifier.from_settings(Settings(), InMemoryTokenStore())
+    monkeypatch.setenv("NHACVIEC_ZALO_RATE_PER_MINUTE", "30")
+    configured = ZaloNotifier.from_settings(Settings(), InMemoryTokenStore())
+
+    assert (default._limiter.rate, default._limiter.period) == (DEFAULT_RATE_PER_MINUTE, 60.0)
+    assert DEFAULT_RATE_PER_MINUTE <= 300  # conservative: Zalo publishes no figure
+    assert configured._limiter.interval == 2.0
+
+
+def zalo_settings(fake: FakeZalo, monkeypatch: pytest.MonkeyPatch, **extra: str) -> Any:
+    from config.settings import Settings
+
+    monkeypatch.setenv("NHACVIEC_ZALO_APP_ID", fake.app_id)
+    monkeypatch.setenv("NHACVIEC_ZALO_SECRET_KEY", fake.secret_key)
+    monkeypatch.setenv("NHACVIEC_ZALO_RATE_PER_MINUTE", "600000")
+    for name in ("API_URL", "BUSINESS_API_URL", "OAUTH_URL"):
+        monkeypatch.setenv(f"NHACVIEC_ZALO_{name}", fake.url)
+    for name, value in extra.items():
+        monkeypatch.setenv(f"NHACVIEC_ZALO_{name}", value)
+    return Settings()
+
+
+def outbox_row(key: str, recipient: str, name: str, phone: str, address: str | None = None) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "key": f"reminder/CCHC-2020:IV.4/d3|{recipient}|zalo|{key}",
+        "notification_key": "reminder/CCHC-2020:IV.4/d3",
+        "kind": "reminder",
+        "rule": "reminder",
+        "plan": "CCHC-2020",
+        "task": "IV.4",
+        "channel": "zalo",
+        "recipient": recipient,
+        "role": "to",
+        "recipient_name": name,
+        "address": address,
+        "subject": "Nhắc việc",
+        "body_text": "Nhắc hạn nhiệm vụ IV.4",
+        "extra": {"phone": phone, "zns": ZNS},
+        "status": "pending",
+        "due_at": now,
+        "next_attempt_at": now,
+        "created_at": now,
+        "attempts": 0,
+    }
+
+
+def dispatch_zalo(engine: Engine, settings: Any, *rows: dict[str, Any]) -> None:
+    from delivery.channels import build_notifiers
+    from delivery.dispatcher import dispatch
+    from store import outbox
+    from store.db import session_scope
+
+    with session_scope(engine) as session:
+        outbox.enqueue(session, list(rows))
+    notifiers = {"zalo": build_notifiers(settings, engine)["zalo"]}
+    asyncio.run(dispatch(engine, notifiers))
+
+
+def test_user_side_refusals_appear_per_recipient_not_as_config_alerts(
+    engine: Engine, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from delivery.service import failed_deliveries
+    from planner.digest import build_digest
+    from store.db import session_scope
+    from store.outbox import config_problems, list_messages
+    from templates.context import digest_context, sample_directory, sample_tasks
+
+    asyncio.run(DatabaseTokenStore(engine).bootstrap(fake.issue_refresh_token()))
+    fake.refuse_zns("84900000102", -114)
+    dispatch_zalo(
+        engine,
+        zalo_settings(fake, monkeypatch),
+        outbox_row("a", "TCCB", "Phòng Tổ chức cán bộ", "0900000101"),
+        outbox_row("b", "PGD1", "Phòng GD&ĐT huyện Lương Sơn", "0900000102"),
+    )
+
+    with session_scope(engine) as session:
+        rows = {m.recipient: m for m in list_messages(session)}
+        problems = config_problems(session)
+    assert (rows["TCCB"].status, rows["PGD1"].status) == ("sent", "failed")
+    assert "không nhận tin ZNS" in rows["PGD1"].last_error and "mã -114" in rows["PGD1"].last_error
+    assert problems == []  # the recipient's choice, not the Office's configuration
+    failed = failed_deliveries(engine)
+    assert [(f["recipient"], f["channel"]) for f in failed] == [("Phòng GD&ĐT huyện Lương Sơn", "zalo")]
+    digest = build_digest(sample_tasks(), date(2020, 12, 7), units=None, failed_deliveries=failed)
+    section = digest_context(digest, sample_directory())["failed_deliveries"]
+    assert [(f["recipient"], f["channel"]) for f in section] == [("Phòng GD&ĐT huyện Lương Sơn", "Zalo")]
+    assert "không nhận tin ZNS" in section[0]["error"]
+
+
+def test_a_quota_refusal_is_one_admin_alert_a_day_however_many_messages(
+    engine: Engine, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from store.db import session_scope
+    from store.outbox import config_problems, list_messages
+
+    asyncio.run(DatabaseTokenStore(engine).bootstrap(fake.issue_refresh_token()))
+    fake.zns_balance = 0
+    settings = zalo_settings(fake, monkeypatch)
+
+    dispatch_zalo(
+        engine, settings, *(outbox_row(str(i), f"U{i}", f"Đơn vị {i}", "0900000101") for i in range(5))
+    )
+
+    with session_scope(engine) as session:
+        problems = config_problems(session)
+        rows = list_messages(session)
+    today = datetime.now(VIETNAM).date().isoformat()
+    assert [(p.key, p.occurrences) for p in problems] == [(f"zalo:zns-quota:{today}", 1)]
+    assert "nạp tiền" in problems[0].message
+    assert {m.status for m in rows} == {"pending"}  # held: they go tomorrow morning
+    assert all(m.next_attempt_at.astimezone(VIETNAM).hour == 7 for m in rows)
+
+
+def test_the_webhooks_interactions_steer_the_real_delivery_path(
+    engine: Engine, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the OA secret key set, channels.build_notifiers gives the notifier the followers table."""
+    asyncio.run(DatabaseTokenStore(engine).bootstrap(fake.issue_refresh_token()))
+    fake.interact("zalo-tccb", at=datetime.now(UTC) - timedelta(days=10))
+    followers_with(engine, "zalo-tccb", datetime.now(UTC) - timedelta(days=10))
+    settings = zalo_settings(fake, monkeypatch, OA_SECRET_KEY=fake.oa_secret_key)
+
+    dispatch_zalo(
+        engine, settings, outbox_row("a", "TCCB", "Phòng Tổ chức cán bộ", "0900000101", "zalo-tccb")
+    )
+
+    assert fake.counts == {"refresh": 1, "zns": 1}
