@@ -26,6 +26,7 @@ def run(
     host: Annotated[str, typer.Option("--host", help="Với --web: địa chỉ lắng nghe.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Với --web: cổng.")] = 8000,
 ) -> None:
+    from delivery.channels import is_configured
     from scheduler.logs import configure_logging
     from templates.render import Renderer
 
@@ -50,6 +51,10 @@ def run(
         labels = {"sent": "đã gửi", "pending": "sẽ thử lại", "failed": "lỗi", "dead": "hết lượt thử"}
         sent = ", ".join(f"{labels.get(k, k)} {v}" for k, v in sorted(summary.sent.items()))
         console.print(f"Gửi: {sent or 'không có tin nào đến hạn'}.")
+        if is_configured(config, "zalo"):  # a daily cron run keeps the Zalo token alive too (real time)
+            from scheduler.keepalive import keep_zalo_alive
+
+            console.print(asyncio.run(keep_zalo_alive(engine, config)))
         return
 
     from scheduler.service import Service, install_signal_handlers

@@ -80,12 +80,12 @@ def _real(settings: Settings, engine: Engine, channel: str) -> Notifier:
         settings,
         DatabaseTokenStore(engine),
         followers=DatabaseFollowers(engine) if settings.zalo_oa_secret_key is not None else None,
-        alert=lambda key, message: asyncio.to_thread(_record_alert, engine, key, message),
+        alert=lambda key, message: asyncio.to_thread(record_alert, engine, key, message),
     )
 
 
-def _record_alert(engine: Engine, key: str, message: str) -> bool:
-    """A channel's alert for the admin, kept with the configuration problems (the key says how often)."""
+def record_alert(engine: Engine, key: str, message: str) -> bool:
+    """An alert for the admin, kept with the configuration problems; True the first time ``key`` is seen."""
     from store.db import session_scope
     from store.outbox import record_problem
 

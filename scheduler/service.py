@@ -5,7 +5,10 @@ Jobs (AsyncIOScheduler, Asia/Ho_Chi_Minh):
   planner yields nothing on a day off), and once at start-up to catch up;
   the digest and the reporting requests are notifications the pass plans;
 - ``retry``: every minute, sends outbox rows whose next attempt is due;
-- ``leadership``: on PostgreSQL, checks the advisory lock is still held.
+- ``leadership``: on PostgreSQL, checks the advisory lock is still held;
+- ``zalo-keepalive``: when Zalo is configured, every 6 hours and at start, refreshes
+  the OA token once it is a day old (scheduler.keepalive), so a quiet season does
+  not let the refresh token expire.
 Plan and rule edits take effect at the next pass: every pass reads them afresh.
 
 Stopping (SIGTERM, Ctrl-C) lets a running pass or send finish: APScheduler's
@@ -28,10 +31,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
+from delivery.channels import is_configured
 from delivery.dispatcher import default_worker_id
 from delivery.service import send_due
 from plan.errors import UserError
 from plan.units import Directory
+from scheduler.keepalive import KEEPALIVE_EVERY, keep_zalo_alive
 from scheduler.leader import Leadership, leadership_for
 from scheduler.passes import run_pass
 from store.state import SCHEDULER, set_state
@@ -86,6 +91,15 @@ class Service:
 
     async def retry_job(self) -> None:
         await self._guard(self._retry())
+
+    async def keepalive_job(self) -> None:
+        await self._guard(self._keepalive())
+
+    async def _keepalive(self) -> None:
+        try:
+            await keep_zalo_alive(self.engine, self.settings)
+        except Exception:
+            log.exception("zalo keep-alive failed; the next run tries again")
 
     async def _pass(self) -> None:
         async with self._work_lock:  # a pass and a retry never run at the same time in one process
@@ -162,10 +176,16 @@ class Service:
         scheduler.add_job(self.retry_job, IntervalTrigger(seconds=self.retry_seconds), id="retry", **common)
         if self.engine.dialect.name == "postgresql":
             scheduler.add_job(check_leadership, IntervalTrigger(seconds=5), id="leadership", **common)
+        zalo = is_configured(self.settings, "zalo")
+        if zalo:
+            every = IntervalTrigger(seconds=KEEPALIVE_EVERY.total_seconds(), timezone=self.tz)
+            scheduler.add_job(self.keepalive_job, every, id="zalo-keepalive", **common)
         scheduler.start()
         extras = [asyncio.ensure_future(task(stop)) for task in self.extra_tasks]
         try:
             await self.pass_job()  # catch up on what happened while nobody was running
+            if zalo:
+                await self.keepalive_job()  # the interval starts now: a service restarted daily still refreshes
             self._record(scheduler, "active")
             waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())}
             _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -1184,3 +1185,48 @@ def test_the_webhooks_interactions_steer_the_real_delivery_path(
     )
 
     assert fake.counts == {"refresh": 1, "zns": 1}
+
+
+def test_the_service_clock_runs_the_keep_alive_at_start_and_every_six_hours(
+    engine: Engine, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plan.units import load_directory
+    from scheduler.service import Service
+    from store.state import SCHEDULER, get_state
+    from templates.render import Renderer
+
+    store = DatabaseTokenStore(engine)
+    asyncio.run(store.bootstrap(fake.issue_refresh_token()))
+    asyncio.run(
+        store.save(replace(asyncio.run(store.load()), issued_at=datetime.now(UTC) - timedelta(days=2)), 0)
+    )
+    settings = zalo_settings(fake, monkeypatch)
+    service = Service(
+        engine,
+        settings,
+        load_directory(settings.units_file),
+        Renderer(),
+        send_time=clock_time(7, 30),
+        retry_seconds=3600,
+    )
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(service.run(stop))
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            state = get_state(engine, SCHEDULER) or {}
+            if state.get("state") == "active":
+                seen.update(state)
+                break
+        stop.set()
+        await running
+
+    asyncio.run(scenario())
+
+    assert "zalo-keepalive" in seen["next_runs"]
+    next_run = datetime.fromisoformat(seen["next_runs"]["zalo-keepalive"])
+    assert timedelta(hours=5, minutes=59) < next_run - datetime.now(UTC) <= timedelta(hours=6)
+    assert fake.counts["refresh"] == 1  # at start: the token was two days old
+    assert asyncio.run(store.load()).generation == 2
