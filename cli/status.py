@@ -34,11 +34,15 @@ def collect() -> dict[str, Any]:
         channels[channel] = {"configured": configured, "sink": not configured}
     pair = asyncio.run(DatabaseTokenStore(engine).load())
     if pair is not None:
-        expires = pair.expires_at
+        from notifiers.zalo import expiry_warning, refresh_token_expiry
+
+        expires, refresh_expires = pair.expires_at, refresh_token_expiry(pair)
         channels["zalo"].update(
             token_expires_at=expires.isoformat(),
             token_valid=expires > datetime.now(TZ),
             token_generation=pair.generation,
+            refresh_token_expires_at=refresh_expires.isoformat() if refresh_expires else None,
+            warning=expiry_warning(pair, datetime.now(TZ), TZ),
         )
     return {
         "last_pass": get_state(engine, LAST_PASS) or None,
@@ -72,8 +76,10 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
     for channel, info in data["channels"].items():
         state = "đã cấu hình" if info["configured"] else "chưa cấu hình (ghi ra tệp)"
         if "token_expires_at" in info:
-            state += f"; token hết hạn {info['token_expires_at']}"
+            state += f"; token hết hạn {info['token_expires_at']} ('nhacviec zalo status' để xem thêm)"
         console.print(f"Kênh {channel}: {state}")
+        if info.get("warning"):
+            console.print(f"[yellow]{info['warning']}[/]", highlight=False)
     for problem in data["config_problems"]:
         console.print(
             f"[yellow]Cần sửa cấu hình:[/] {problem['message']} ({problem['occurrences']} lần)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import threading
@@ -1230,3 +1231,28 @@ def test_the_service_clock_runs_the_keep_alive_at_start_and_every_six_hours(
     assert timedelta(hours=5, minutes=59) < next_run - datetime.now(UTC) <= timedelta(hours=6)
     assert fake.counts["refresh"] == 1  # at start: the token was two days old
     assert asyncio.run(store.load()).generation == 2
+
+
+def test_zalo_status_shows_the_tokens_age_expiry_and_last_refresh_outcome(run_cli) -> None:  # type: ignore[no-untyped-def]
+    from cli.common import open_store
+
+    run_cli("init", "--no-sample")
+    store = DatabaseTokenStore(open_store())
+    issued = datetime.now(UTC) - timedelta(days=80)
+    asyncio.run(store.bootstrap("rt-bi-mat-0"))
+    asyncio.run(
+        store.save(TokenPair("at-bi-mat", "rt-bi-mat-1", issued + timedelta(hours=25), issued_at=issued), 0)
+    )
+    asyncio.run(
+        store.record_refresh_failure(datetime.now(UTC), "Máy chủ xác thực Zalo trả lời HTTP 503, sẽ thử lại")
+    )
+
+    text = run_cli("zalo", "status").stdout
+    state = json.loads(run_cli("zalo", "status", "--json").stdout)
+
+    assert "(80 ngày trước)" in text and f"{(issued + timedelta(days=90)).astimezone(VIETNAM):%d/%m/%Y}" in text
+    assert "không thành công: Máy chủ xác thực Zalo trả lời HTTP 503" in text
+    assert "Token Zalo sẽ hết hạn ngày" in text  # within two weeks of expiring
+    assert "bi-mat" not in text + json.dumps(state)
+    assert state["refresh_token_age_days"] == 80 and state["generation"] == 1
+    assert state["last_refresh"]["ok"] is False and state["warning"]
