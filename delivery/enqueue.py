@@ -129,9 +129,11 @@ def renderer_for(
     renderer: Any,
     *,
     failed_deliveries: Sequence[Mapping[str, Any]] = (),
+    notices: Sequence[str] = (),
     links: Callable[[Notification, Recipient], Mapping[str, Any] | None] | None = None,
 ) -> Render:
-    """A render function with what templates need beyond the notification: the digest content, links."""
+    """A render function with what templates need beyond the notification: the digest content (and the
+    ``notices`` about the channels it carries), links."""
     from planner.digest import build_digest
     from templates.context import message_context
 
@@ -156,6 +158,7 @@ def renderer_for(
             recipient,
             directory,
             digest=digest,
+            notices=notices if digest is not None else (),
             links=links(notification, recipient) if links else None,
         )
         return renderer.render(notification.template, str(recipient.channel), context)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from delivery.enqueue import build_rows, renderer_for
-from delivery.service import failed_deliveries
+from delivery.service import digest_notices, failed_deliveries
 from plan.errors import UserError
 from plan.text import fold
 from plan.units import Directory, UnknownUnitError
@@ -381,6 +381,7 @@ def prepare(
         directory,
         renderer,
         failed_deliveries=failed_deliveries(engine) if needs_failures else (),
+        notices=digest_notices(engine, now) if needs_failures else (),
         links=links,
     )
     batch = build_rows(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -63,6 +63,15 @@ def failed_deliveries(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
         ]
 
 
+def digest_notices(engine: Engine, now: datetime) -> list[str]:
+    """Warnings the digest carries about the channels: a Zalo token that will expire within two weeks."""
+    from notifiers.zalo import expiry_warning
+    from store.zalo_tokens import stored_pair
+
+    warning = expiry_warning(stored_pair(engine), now, now.tzinfo or UTC)
+    return [warning] if warning else []
+
+
 def completion_links(settings: Settings, now: datetime) -> Callable[[Notification, Recipient], Any] | None:
     """Signed "Đã hoàn thành" links for task messages, when a link secret and a base URL are configured."""
     if settings.link_secret is None or not settings.base_url:
@@ -108,6 +117,7 @@ def enqueue_interval(
         directory,
         renderer,
         failed_deliveries=failed_deliveries(engine),
+        notices=digest_notices(engine, now),
         links=completion_links(settings, now),
     )
     batch = build_rows(notifications, directory, render, aliases=aliases, now=now, skip_keys=known)

@@ -37,7 +37,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -173,7 +173,7 @@ def refresh_token_expiry(pair: TokenPair) -> datetime | None:
     return pair.issued_at + REFRESH_TOKEN_LIFETIME if pair.issued_at is not None else None
 
 
-def expiry_warning(pair: TokenPair | None, now: datetime, tz: ZoneInfo) -> str | None:
+def expiry_warning(pair: TokenPair | None, now: datetime, tz: tzinfo) -> str | None:
     """A sentence for the admin when the refresh token expires within two weeks (refreshes keep failing)."""
     expiry = refresh_token_expiry(pair) if pair is not None else None
     if expiry is None or expiry - now > EXPIRY_WARNING:

@@ -156,6 +156,21 @@ class InMemoryTokenStore:
             return await self.save(TokenPair("", refresh_token, NEVER), self._pair.generation)
 
 
+def stored_pair(engine: Engine) -> TokenPair | None:
+    """The stored pair, read synchronously (the digest's warning, the CLI)."""
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)).mappings().first()
+    if row is None:
+        return None
+    return TokenPair(
+        access_token=row["access_token"],
+        refresh_token=row["refresh_token"],
+        expires_at=_aware(row["expires_at"]),
+        generation=row["generation"],
+        issued_at=_aware(row["updated_at"]),
+    )
+
+
 def _outcome(row: Any) -> RefreshOutcome | None:
     if row["last_refresh_at"] is None:
         return None
@@ -189,17 +204,7 @@ class DatabaseTokenStore:
         return await asyncio.to_thread(self._load)
 
     def _load(self) -> TokenPair | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(sa.select(_TABLE).where(_TABLE.c.id == ROW_ID)).mappings().first()
-        if row is None:
-            return None
-        return TokenPair(
-            access_token=row["access_token"],
-            refresh_token=row["refresh_token"],
-            expires_at=_aware(row["expires_at"]),
-            generation=row["generation"],
-            issued_at=_aware(row["updated_at"]),
-        )
+        return stored_pair(self.engine)
 
     async def last_refresh(self) -> RefreshOutcome | None:
         return await asyncio.to_thread(self._last_refresh)

@@ -348,9 +348,14 @@ def message_context(
     directory: Directory,
     *,
     digest: Digest | None = None,
+    notices: Sequence[str] = (),
     links: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the templates of ``notification.kind`` may use, for ``recipient`` (see the module doc)."""
+    """Everything the templates of ``notification.kind`` may use, for ``recipient`` (see the module doc).
+
+    ``notices``: warnings about the channels the digest carries for the admin's readers (a Zalo token
+    about to expire).
+    """
     data = notification.data
     kind = str(notification.kind)
     day: date = data.get("day") or notification.at.date()
@@ -387,6 +392,7 @@ def message_context(
         "office": office_context(directory),
         "tasks": tasks,
         "digest": digest_context(digest, directory) if digest is not None else None,
+        "notices": list(notices),
         "summary": _summary(digest, tasks if kind == NotificationKind.NEEDS_DATE else None),
         "links": {"done_url": None, **(links or {})},
         "done_command": f"/xong {task_input.code}" if task_input is not None else None,
@@ -632,6 +638,13 @@ def sample_notification(
     return notification, recipient
 
 
+# A warning like the digest carries when the Zalo token will soon expire (notifiers.zalo.expiry_warning).
+_SAMPLE_NOTICES = (
+    "Token Zalo sẽ hết hạn ngày 21/12/2020 vì chưa làm mới được: quản trị viên xem 'nhacviec zalo status' "
+    "và cấp quyền lại nếu cần ('nhacviec zalo reauthorise').",
+)
+
+
 def sample_context(
     kind: str, channel: str = "email", *, level: int = 1, done_url: str | None = None
 ) -> dict[str, Any]:
@@ -639,7 +652,12 @@ def sample_context(
     notification, recipient = sample_notification(kind, channel, level=level)
     digest = sample_digest() if kind == NotificationKind.DIGEST else None
     context = message_context(
-        notification, recipient, sample_directory(), digest=digest, links={"done_url": done_url}
+        notification,
+        recipient,
+        sample_directory(),
+        digest=digest,
+        notices=_SAMPLE_NOTICES if digest is not None else (),
+        links={"done_url": done_url},
     )
     context["channel"] = channel
     return context

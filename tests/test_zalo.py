@@ -1250,9 +1250,43 @@ def test_zalo_status_shows_the_tokens_age_expiry_and_last_refresh_outcome(run_cl
     text = run_cli("zalo", "status").stdout
     state = json.loads(run_cli("zalo", "status", "--json").stdout)
 
-    assert "(80 ngày trước)" in text and f"{(issued + timedelta(days=90)).astimezone(VIETNAM):%d/%m/%Y}" in text
+    assert (
+        "(80 ngày trước)" in text and f"{(issued + timedelta(days=90)).astimezone(VIETNAM):%d/%m/%Y}" in text
+    )
     assert "không thành công: Máy chủ xác thực Zalo trả lời HTTP 503" in text
     assert "Token Zalo sẽ hết hạn ngày" in text  # within two weeks of expiring
     assert "bi-mat" not in text + json.dumps(state)
     assert state["refresh_token_age_days"] == 80 and state["generation"] == 1
     assert state["last_refresh"]["ok"] is False and state["warning"]
+
+
+@pytest.mark.slow
+def test_the_weekly_digest_warns_two_weeks_before_the_refresh_token_would_expire(run_cli) -> None:  # type: ignore[no-untyped-def]
+    from cli.common import open_store
+
+    run_cli("init")
+    issued = datetime(2020, 9, 18, 2, 0, tzinfo=UTC)  # unrefreshed since: expires 17/12/2020
+    store = DatabaseTokenStore(open_store())
+    asyncio.run(store.bootstrap("rt-0"))
+    asyncio.run(store.save(TokenPair("at-1", "rt-1", issued + timedelta(hours=25), issued_at=issued), 0))
+
+    assert run_cli("run", "--once", "--at", "2020-11-30 07:30").exit_code == 0  # Monday, 17 days before
+    assert run_cli("run", "--once", "--at", "2020-12-07 07:30").exit_code == 0  # Monday, 10 days before
+
+    digests = list_messages_of_kind(open_store(), "digest")
+    early = [m for m in digests if m.due_at.astimezone(VIETNAM).day == 30]
+    late = [m for m in digests if m.due_at.astimezone(VIETNAM).day == 7]
+    assert early and late
+    assert not any("Token Zalo" in m.body_text for m in early)
+    assert all("Token Zalo sẽ hết hạn ngày 17/12/2020" in m.body_text for m in late)
+    assert all(
+        "Token Zalo sẽ hết hạn" not in m.body_text for m in list_messages_of_kind(open_store(), "reminder")
+    )
+
+
+def list_messages_of_kind(engine: Engine, kind: str) -> list[Any]:
+    from store.db import session_scope
+    from store.outbox import list_messages
+
+    with session_scope(engine) as session:
+        return [m for m in list_messages(session) if m.kind == kind]
