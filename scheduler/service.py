@@ -185,7 +185,9 @@ class Service:
         try:
             await self.pass_job()  # catch up on what happened while nobody was running
             if zalo:
-                await self.keepalive_job()  # the interval starts now: a service restarted daily still refreshes
+                await (
+                    self.keepalive_job()
+                )  # the interval starts now: a service restarted daily still refreshes
             self._record(scheduler, "active")
             waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())}
             _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

@@ -120,7 +120,9 @@ def test_one_pass_reaches_every_real_channel(run_cli, monkeypatch: pytest.Monkey
     assert run_cli("rules", "set", "escalation", "channels=[email, telegram, zalo]").exit_code == 0
     zalo = FakeZalo().start()
     units = UNITS_FILE.read_text(encoding="utf-8")
-    zalo.interact(*re.findall(r'zalo_user_id: "([^"]+)"', units))  # every unit follows the OA and wrote lately
+    zalo.interact(
+        *re.findall(r'zalo_user_id: "([^"]+)"', units)
+    )  # every unit follows the OA and wrote lately
     try:
         with FakeTelegram() as telegram, running_smtp_server() as smtp:
             monkeypatch.setenv("NHACVIEC_SMTP_HOST", smtp.host)
