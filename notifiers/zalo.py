@@ -242,7 +242,7 @@ def error_for(route: Route, code: int, detail: str, now: datetime, tz: ZoneInfo)
         )
     if route == "oa" and code in OA_WINDOW_CLOSED:
         return PermanentError(
-            f"Zalo: người nhận đã quá 7 ngày không tương tác với OA nên OA không được gửi tin ({where}), "
+            f"Zalo: người nhận đã lâu không tương tác với OA nên OA không được gửi tin ({where}), "
             "và không có số điện thoại + mẫu ZNS để gửi thay"
         )
     if route == "oa" and code == OA_USER_QUOTA:
@@ -424,7 +424,7 @@ class ZaloNotifier(Notifier):
             return await self._send_zns(message)
         if zns and await self.window_of(message.address) == "closed":
             logger.info("Zalo OA window closed for %s: sending %s by ZNS", message.address, message.key)
-            return await self._send_zns(message, after="Người nhận quá lâu không tương tác với OA;")
+            return await self._send_zns(message, after="Người nhận không tương tác với OA gần đây;")
         try:
             return await self._send_oa(message)
         except _Fallback as refused:

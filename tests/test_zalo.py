@@ -249,7 +249,7 @@ def test_a_user_out_of_the_window_without_zns_data_is_this_recipients_outcome(fa
 
     assert isinstance(error, PermanentError)
     assert not error.config_problem
-    assert "-230" in error.reason and "7 ngày" in error.reason
+    assert "-230" in error.reason and "lâu không tương tác" in error.reason
     assert fake.counts == {"oa": 1}
 
 
