@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import pickle
 import unicodedata
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from plan.deadline import Deadline, DeadlineError, DeadlineKind, parse_deadline
-from tests.deadline_cases import ERROR_CASES, SEED_CASES, TABLE_CASES, Case
+from tests.deadline_cases import (
+    ERROR_CASES,
+    LANGUAGE_CASES,
+    REFUSED_CASES,
+    SEED_CASES,
+    TABLE_CASES,
+    Case,
+)
+from vocabulary import WEEKDAYS
 
 
 def _iso(value: date | None) -> str | None:
@@ -23,6 +33,8 @@ def _assert_parses_as(case: Case, phrase: str | None = None) -> Deadline:
     result = parse_deadline(case.phrase if phrase is None else phrase, case.year)
     assert (result.kind.value, _iso(result.start), _iso(result.due)) == (case.kind, case.start, case.due)
     assert tuple(d.isoformat() for d in result.occurrences) == case.expected_occurrences()
+    offset = (result.offset.amount, result.offset.unit) if result.offset else None
+    assert offset == case.offset
     return result
 
 
@@ -149,6 +161,23 @@ def test_unreadable_or_impossible_phrase_raises_a_vietnamese_deadline_error(phra
     assert error.text == " ".join(phrase.split())
     assert error.reason.endswith(".")
     assert str(error) == error.reason
+
+
+@pytest.mark.parametrize(("phrase", "words"), REFUSED_CASES, ids=[repr(p) for p, _ in REFUSED_CASES])
+def test_uncertain_reading_is_refused_with_a_reason_never_guessed(phrase: str, words: str) -> None:
+    with pytest.raises(DeadlineError) as caught:
+        parse_deadline(phrase, 2025)
+    assert words in caught.value.reason
+    assert caught.value.reason.endswith(".")
+
+
+def test_the_language_of_real_documents_has_cases_in_every_category() -> None:
+    from tests import deadline_cases
+
+    for name in ("TIME", "DAY_LIST", "SENTENCE_WINDOW", "RELATIVE", "CUTOFF", "WRAPPER"):
+        assert len(getattr(deadline_cases, f"{name}_CASES")) >= 15, name
+    assert len(REFUSED_CASES) >= 20
+    assert set(LANGUAGE_CASES) <= set(TABLE_CASES)
 
 
 def test_unreadable_phrase_reason_quotes_the_phrase_and_gives_examples() -> None:
@@ -304,3 +333,180 @@ def test_text_built_from_deadline_words_yields_a_consistent_deadline_or_a_deadli
     text: str, year: int
 ) -> None:
     _check_invariants(text, year)
+
+
+# --------------------------------------------------------------------------- never a wrong date
+# Phrases composed from parts whose meaning is known (a day, month, quarter, year or part of one; an operator;
+# a range; a time of day; a weekday; words around them that change nothing): the parser either reads exactly
+# that meaning or refuses the phrase. A wrong date, or dates read as an event, fails the test.
+
+_ROMANS = ("I", "II", "III", "IV")
+_ONE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class _Named:
+    """A period as written, with the first and last day it names."""
+
+    text: str
+    start: date
+    end: date
+    is_day: bool = False
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@st.composite
+def _periods(draw: st.DrawFn, year: int, yearless: bool = False) -> _Named:
+    """A period of ``year``; written without its year when ``yearless`` (the year then comes from elsewhere)."""
+    kind = draw(st.sampled_from(("day", "day", "month", "quarter", "year", "half", "part")))
+    if kind == "day":
+        month = draw(st.integers(1, 12))
+        day = draw(st.integers(1, calendar.monthrange(year, month)[1]))
+        forms = ("{d}/{m}", "ngày {d}/{m}", "ngày {d} tháng {m}", "{d:02d}/{m:02d}")
+        if not yearless:
+            forms = (
+                "{d}/{m}/{y}", "{d:02d}/{m:02d}/{y}", "ngày {d}/{m}/{y}", "ngày {d} tháng {m} năm {y}",
+                "{d}-{m}-{y}", "{d}.{m}.{y}", "ngày {d:02d}/{m:02d}/{y}",
+            )  # fmt: skip
+        text = draw(st.sampled_from(forms)).format(d=day, m=month, y=year)
+        return _Named(text, date(year, month, day), date(year, month, day), is_day=True)
+    if kind == "month":
+        month = draw(st.integers(1, 12))
+        forms = (
+            ("tháng {m}",)
+            if yearless
+            else ("tháng {m}/{y}", "Tháng {m:02d}/{y}", "tháng {m} năm {y}", "T{m}/{y}")
+        )
+        text = draw(st.sampled_from(forms)).format(m=month, y=year)
+        return _Named(text, date(year, month, 1), _month_end(year, month))
+    if kind == "quarter":
+        q = draw(st.integers(1, 4))
+        forms = (
+            ("quý {r}",) if yearless else ("Quý {r}/{y}", "quý {q} năm {y}", "Quý {r} năm {y}", "Qúy {r}/{y}")
+        )
+        text = draw(st.sampled_from(forms)).format(r=_ROMANS[q - 1], q=q, y=year)
+        return _Named(text, date(year, 3 * q - 2, 1), _month_end(year, 3 * q))
+    if kind == "year" or yearless:
+        return _Named(f"năm {year}", date(year, 1, 1), date(year, 12, 31))
+    if kind == "half":
+        months, first = draw(st.sampled_from(((6, True), (6, False), (9, True), (3, False))))
+        text = f"{months} tháng {'đầu' if first else 'cuối'} năm {year}"
+        if first:
+            return _Named(text, date(year, 1, 1), _month_end(year, months))
+        return _Named(text, date(year, 13 - months, 1), date(year, 12, 31))
+    month = draw(st.integers(1, 12))
+    part = draw(st.integers(0, 2))
+    word = ("đầu", "giữa", "cuối")[part]
+    start = date(year, month, (1, 11, 21)[part])
+    end = (
+        date(year, month, 10)
+        if part == 0
+        else date(year, month, 20)
+        if part == 1
+        else _month_end(year, month)
+    )
+    return _Named(f"{word} tháng {month}/{year}", start, end)
+
+
+# (written operator, what it does); an empty operator reads the period itself.
+_OPERATORS = (
+    ("", "within"), ("Trong ", "within"), ("Trước ", "before"), ("Chậm nhất ", "by"), ("Đến hết ", "by"),
+    ("Muộn nhất là ", "by"), ("Từ ", "start"), ("Bắt đầu từ ", "start"), ("Sớm nhất từ ", "start"),
+    ("Sau ", "after"), ("Hoàn thành trước ", "before"),
+)  # fmt: skip
+_LEADING_WORDS = (
+    "",
+    "Trình UBND tỉnh ",
+    "Dự kiến tổ chức ",
+    "Báo cáo kết quả về Sở ",
+    "Thời hạn: ",
+    "Tổ chức ",
+)
+_TRAILING_WORDS = ("", " (theo dấu bưu điện)", " để tổng hợp", " (dự kiến)", ", tính theo dấu bưu điện", ".")
+Reading = tuple[str, date | None, date | None]
+
+
+def _reading(op: str, named: _Named, timed: bool) -> Reading:
+    if op == "before":
+        return ("date", None, named.start if timed and named.is_day else named.start - _ONE)
+    if op == "by":
+        return ("date", None, named.end)
+    if op == "start":
+        return ("window", named.start, None)
+    if op == "after":
+        return ("window", named.end + _ONE, None)
+    return ("date", None, named.start) if named.is_day else ("window", named.start, named.end)
+
+
+@st.composite
+def _single_phrases(draw: st.DrawFn) -> tuple[str, int, Reading]:
+    plan_year = draw(st.integers(2000, 2040))
+    yearless = draw(st.booleans())
+    named = draw(_periods(plan_year if yearless else plan_year + draw(st.integers(-1, 1)), yearless))
+    written, op = draw(st.sampled_from(_OPERATORS))
+    text, timed = named.text, False
+    if named.is_day and draw(st.booleans()):
+        weekday = WEEKDAYS[named.start.weekday()]
+        text = draw(st.sampled_from((f"{weekday}, {text}", f"{text} ({weekday})")))
+    if named.is_day and op in ("within", "before", "by") and draw(st.booleans()):
+        clock = draw(st.sampled_from(("17h00", "16 giờ 30", "8h30'", "17:00", "10 giờ")))
+        text, timed = f"{clock} {text}", True
+    phrase = draw(st.sampled_from(_LEADING_WORDS)) + written + text + draw(st.sampled_from(_TRAILING_WORDS))
+    return phrase, plan_year, _reading(op, named, timed)
+
+
+@st.composite
+def _range_phrases(draw: st.DrawFn) -> tuple[str, int, Reading]:
+    plan_year = draw(st.integers(2000, 2040))
+    left = draw(_periods(plan_year + draw(st.integers(-1, 1))))
+    right = draw(_periods(left.start.year + draw(st.integers(0, 2))))
+    assume(left.start <= right.end)
+    form = draw(st.sampled_from(("Từ {a} đến {b}", "từ {a} đến hết {b}", "Bắt đầu từ {a} và kết thúc vào {b}",
+                                  "Bắt đầu từ {a}, kết thúc {b}", "từ {a} đến trước {b}",
+                                  "Bắt đầu từ {a} và kết thúc trước {b}")))  # fmt: skip
+    end = right.start - _ONE if "trước" in form else right.end
+    assume(left.start <= end)
+    phrase = draw(st.sampled_from(_LEADING_WORDS)) + form.format(a=left.text, b=right.text)
+    return phrase + draw(st.sampled_from(_TRAILING_WORDS)), plan_year, ("window", left.start, end)
+
+
+def _assert_read_exactly_or_refused(phrase: str, plan_year: int, expected: Reading) -> None:
+    try:
+        result = parse_deadline(phrase, plan_year)
+    except DeadlineError as error:
+        assert error.reason.endswith(".")
+        return
+    assert (result.kind.value, result.start, result.due) == expected, phrase
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None)
+@given(case=_single_phrases())
+def test_a_period_with_an_operator_and_words_around_it_is_read_exactly_or_refused(
+    case: tuple[str, int, Reading],
+) -> None:
+    _assert_read_exactly_or_refused(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None)
+@given(case=_range_phrases())
+def test_a_window_between_two_periods_is_read_exactly_or_refused(case: tuple[str, int, Reading]) -> None:
+    _assert_read_exactly_or_refused(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(
+    day=st.dates(date(2000, 1, 1), date(2040, 12, 31)),
+    shift=st.integers(1, 6),
+    form=st.sampled_from(("Trước 17h00 {w}, ngày {d}", "Ngày {d} ({w})", "{w}, ngày {d}", "Từ {w} ({d})")),
+)
+def test_a_weekday_that_is_not_the_dates_weekday_is_refused(day: date, shift: int, form: str) -> None:
+    wrong = WEEKDAYS[(day.weekday() + shift) % 7]
+    with pytest.raises(DeadlineError) as caught:
+        parse_deadline(form.format(w=wrong, d=f"{day.day}/{day.month}/{day.year}"), day.year)
+    assert f"ghi {wrong[0].lower()}{wrong[1:]}" in caught.value.reason

@@ -66,6 +66,13 @@ DEADLINE_KINDS: Mapping[str, str] = {
     "unscheduled": "chưa có thời hạn",
 }
 UNDATED_DEADLINE_KINDS: frozenset[str] = frozenset({"unscheduled", "event"})
+# The unit of a duration counted from an event ("trong vòng 15 ngày làm việc kể từ ...").
+OFFSET_UNITS: Mapping[str, str] = {
+    "day": "ngày",
+    "working_day": "ngày làm việc",
+    "week": "tuần",
+    "month": "tháng",
+}
 
 # A task's state as a listing shows it (stored statuses plus "overdue", which is derived).
 TASK_STATUS: Mapping[str, str] = {
