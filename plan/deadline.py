@@ -380,16 +380,16 @@ def _strip_time(s: str) -> tuple[str, bool]:
     return _trim(_SPACES.sub(" ", stripped)), True
 
 
-_NEXT_YEAR = _rx(r"(?<!cac )(?<!nhung )\bnam\s(?:sau|ke tiep|tiep theo|toi)\b(?!\s(?:khi|do|nua))")
-_THIS_YEAR = _rx(r"\bnam\s(?:nay|ke hoach)\b")
+_RELATIVE_YEAR = _rx(
+    r"(?<!cac )(?<!nhung )\bnam\s(?:(?P<next>sau|ke tiep|tiep theo|toi)\b(?!\s(?:khi|do|nua))|nay\b|ke hoach\b)"
+)
 
 
 def _relative_years(s: str, year: int) -> str:
     """ "năm sau" is the year after the plan year, "năm nay" the plan year (not in recurring phrases)."""
     if "nam " not in s:
         return s
-    s = _NEXT_YEAR.sub(f"nam {year + 1}", s)
-    return _THIS_YEAR.sub(f"nam {year}", s)
+    return _RELATIVE_YEAR.sub(lambda m: f"nam {year + 1 if m['next'] else year}", s)
 
 
 # --------------------------------------------------------------------------- phrase level
@@ -736,7 +736,7 @@ class _Term:
         end_year = self.year + self.span
         if self.d2 is None:
             _check_month(self.m2)
-            end = date(end_year, self.m2, calendar.monthrange(end_year, self.m2)[1])
+            end = date(end_year, self.m2, _days_in(end_year, self.m2))
         else:
             end = _date(end_year, self.m2, self.d2)
         if self.weekday is not None and start.weekday() != self.weekday:
@@ -747,6 +747,14 @@ class _Term:
         if self.before:
             return start - _ONE_DAY, start - _ONE_DAY
         return start, end
+
+
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in(year: int, month: int) -> int:
+    """Days in the month (``calendar.monthrange`` also computes a weekday, which is not needed here)."""
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
 
 
 def _weekday_name(weekday: int) -> str:
@@ -770,7 +778,7 @@ def _check_month(month: int) -> None:
 
 def _date(year: int, month: int, day: int) -> date:
     _check_month(month)
-    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+    if not 1 <= day <= _days_in(year, month):
         raise _Invalid(f"có ngày không tồn tại ({day}/{month}/{year})")
     return date(year, month, day)
 
@@ -1016,7 +1024,7 @@ def _rule(s: str) -> _Rule | None:
     for m in _R_DM.finditer(s):
         day, month = int(m[1]), int(m[2])
         _check_month(month)
-        if not 1 <= day <= calendar.monthrange(2000, month)[1]:
+        if not 1 <= day <= _days_in(2000, month):
             raise _Invalid(f"có ngày không tồn tại ({day}/{month})")
         month_days.append((day, month))
     s = _R_DM.sub(" ", s)
@@ -1075,10 +1083,10 @@ def _rule_months(s: str, quarter_offset: int | None) -> tuple[set[int], bool]:
 
 def _rule_dates(rule: _Rule, year: int) -> list[date]:
     if rule.month_days:
-        return [date(year, m, min(d, calendar.monthrange(year, m)[1])) for d, m in rule.month_days]
+        return [date(year, m, min(d, _days_in(year, m))) for d, m in rule.month_days]
     dates = []
     for month in rule.months:
-        last = calendar.monthrange(year, month)[1]
+        last = _days_in(year, month)
         dates.extend(date(year, month, min(d, last)) for d in rule.days or [last])
     if rule.weekly:
         first = date(year, 1, 1)
