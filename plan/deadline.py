@@ -4,8 +4,8 @@
 year: it returns a :class:`Deadline` or raises :class:`DeadlineError`, nothing
 else. Matching is done on the folded phrase (``plan.text.fold``: lower case, no
 diacritics), so case, NFD input, odd spacing and text typed without diacritics
-("Quy III/2020", "truoc 31/12/2020") give the same result. docs/deadlines.md
-has the same conventions with examples.
+("Quy III/2020", "truoc 31/12/2020") give the same result. The README's
+"Deadlines" section has the same conventions with examples.
 
 Kinds and their fields:
 
@@ -17,7 +17,13 @@ Kinds and their fields:
 * ``continuous``: start Jan 1, due Dec 31 of the year named (else the plan
   year), occurrences (due,).
 * ``event`` (waits for something outside the plan) and ``unscheduled`` (an
-  admin must set a date): no dates, occurrences ().
+  admin must set a date): no dates, occurrences (). An event may carry an
+  ``offset`` ("trong vòng 15 ngày làm việc kể từ ..." = +15 working days), kept
+  for when the event gets a date.
+
+Above all, never a wrong date: a reading that is not certain raises
+:class:`DeadlineError` with a reason, and a phrase that names a date is never
+read as an event, unscheduled or continuous by a keyword alone.
 
 Conventions:
 
@@ -31,10 +37,14 @@ Conventions:
   M" (days 1-10 / 11-20 / 21-end); "đầu/giữa/cuối quý Q" (its first / second /
   last month); "đầu/giữa/cuối năm" (quarter I / quarters II-III / quarter IV).
   A single day on its own, or after "trong"/"vào", is a ``date``.
-* Ranges and lists ("từ X đến Y", "X - Y", "X và Y", "X, Y", "X; Y", X and Y on
-  separate lines of the cell: "Quý II-III/2021",
-  "tháng 3 và tháng 4 năm 2021", "2021-2025", "15-20/12/2020") are one window
-  from the earliest start to the latest end. An endpoint without a year (or,
+* Ranges ("từ X đến (hết) Y", "X - Y", "bắt đầu từ X và kết thúc (trước) Y",
+  "Quý II-III/2021", "2021-2025", "15-20/12/2020") are one window from the
+  start of X to the end of Y (the day before Y after "trước"); lists ("X và Y",
+  "X, Y", "X; Y", X and Y on separate lines of the cell: "tháng 3 và tháng 4
+  năm 2021") from the earliest start to the latest end. Days of one month may
+  share it ("từ 12 đến hết 20/8", "các ngày 3, 4 và 5/9", "hai ngày 8 và 9/10":
+  a count must match); a list of days that do not follow each other is a
+  ``recurring`` deadline with each day (all in the plan year). "hoặc" is refused. An endpoint without a year (or,
   for a day, a month) takes it from its right neighbour, else its left one,
   else the plan year ("từ 15/3 đến 30/6/2020"). If a range then runs backwards,
   the endpoint whose year was not written moves by a year ("từ tháng 11 đến
@@ -42,14 +52,17 @@ Conventions:
 * "trước X" is a ``date`` due the day before X starts ("trước 31/12" = Dec 30,
   "trước tháng 12" = Nov 30, "trước quý III" = Jun 30, "trước năm 2021" =
   Dec 31 2020, "trước cuối tháng 6" = Jun 20), except that with a time of day
-  ("trước 16h30 ngày 5/8"; 16h30, 16h, 16 giờ 30, 16:30) it is due that day.
-  With several X, the earliest counts. "trước" wins over other prefixes
-  ("chậm nhất trước ngày 20/12" = Dec 19).
-* "chậm nhất / muộn nhất / đến (hết) / hết / từ nay đến X" is a ``date`` due the
-  last day of X ("đến hết quý I" = Mar 31).
-* "từ / bắt đầu (từ) / kể từ X" alone, or "X trở đi" / "X và các năm tiếp
-  theo", opens a window from the start of X with no due date; "sau X" opens one
-  from the day after X ends.
+  ("trước 16h30 ngày 5/8"; 16h30, 16h, 16 giờ 30, 16:30, 17h00', 17g00, "sáng/
+  chiều/trưa" before the date) it is due that day. With several X, the
+  earliest counts. "trước" wins over other prefixes ("chậm nhất trước ngày
+  20/12" = Dec 19). A weekday written with a day must be that day's.
+* "chậm nhất / muộn nhất / không muộn hơn / không quá / đến (hết) / hết / từ nay
+  đến X" is a ``date`` due the last day of X ("đến hết quý I" = Mar 31).
+* "từ / bắt đầu (từ) / kể từ / sớm nhất / không sớm hơn X" alone, or "X trở đi" /
+  "X và các năm tiếp theo", opens a window from the start of X with no due date;
+  "sau X" opens one from the day after X ends.
+* "năm sau / năm kế tiếp / năm tiếp theo / năm tới" is the year after the plan
+  year, "năm nay / năm kế hoạch" the plan year (not in recurring phrases).
 * Recurring ("hằng/hàng/mỗi tuần|tháng|quý|năm", "định kỳ ...", "tháng
   đầu/giữa/cuối quý", "N tháng/lần"): "hằng tháng" = last day of each month,
   "hằng quý" = last day of each quarter, "hằng năm" = Dec 31, "định kỳ N
@@ -64,6 +77,12 @@ Conventions:
   end of that month or quarter each year. "trước" moves every occurrence one
   day earlier ("trước ngày 20 hằng tháng" = the 19th; "trước ngày 1 hằng
   tháng" = the last day of each month). "định kỳ" without a period is an error.
+  "năm/tháng/quý/kỳ báo cáo" and "ngày D (của) tháng sau" are recurring;
+  "tháng cuối kỳ báo cáo" is the due month of the period named. A recurring
+  phrase naming years without the plan year, or mixing fixed dates with
+  periodic days, is refused.
+* One date per report: "X đối với báo cáo A, Y đối với báo cáo B" and "Báo cáo
+  A: X; báo cáo B: Y" are recurring with every due date of X and Y.
 * Continuous: "Thường xuyên", "liên tục", "hằng ngày", "mỗi ngày", optionally
   followed by a period that then gives start and due ("Thường xuyên trong năm
   2021", "... trong quý III/2020"); anything else after them is ignored.
@@ -77,13 +96,20 @@ Conventions:
   whatever follows. Inside an event phrase they win ("Sau khi có yêu cầu");
   elsewhere they count only when nothing else was understood ("Định kỳ và đột
   xuất" is unscheduled, "Định kỳ hằng quý và đột xuất" recurring).
-* Order of precedence: unscheduled start, continuous start, event start,
-  recurring, dates and periods, then the keyword fallbacks above.
+* Order of precedence: unscheduled start, continuous start, event start, one
+  date per report, recurring, dates and periods, then the keyword fallbacks
+  above (only for phrases that name no date).
 * Ignored: leading words ("hoàn thành", "dự kiến", "vào", "thời hạn:", "thời
-  gian", "hạn chót", "thực hiện", "triển khai", "báo cáo", "gửi", "nộp", ...),
-  leading bullets and trailing punctuation, a parenthesis that keeps the phrase
-  from parsing ("Tháng 6/2020 (tùy tình hình)"), "sáng/chiều/trưa" before
-  "ngày", "lúc" before a time. "–", "—" and "~" count as "-".
+  gian", "hạn chót", "thực hiện", "triển khai", "báo cáo", "gửi", "nộp", ...)
+  and a report label ("Báo cáo năm:"); plain words before the date ("trình UBND
+  tỉnh") holding no number, period, operator or condition; qualifiers after
+  it ("đối với ...", "tính theo dấu bưu điện", "để ...") naming no date;
+  leading bullets and trailing punctuation; "lúc/hồi" before a time. "–", "—"
+  and "~" count as "-".
+* Parentheses: one naming no date is ignored ("(tùy tình hình)"); one naming a
+  date inside the other reading narrows it ("Quý III/2020 (trước 30/9)" = due
+  Sep 29); one that disagrees is refused; one after plain words is the
+  deadline ("Báo cáo kết quả (trước 15/12)").
 """
 
 from __future__ import annotations
