@@ -41,6 +41,7 @@ class CheckedTask:
             "lead": list(self.lead),
             "coordinating": list(self.coordinating),
             "deadline": deadline,
+            "note": self.raw.note,
         }
 
 
@@ -95,6 +96,14 @@ def _resolve_units(
     return tuple(codes)
 
 
+def _group_units(heading: str, directory: Directory) -> tuple[str, ...]:
+    """The units a heading names, when all of it names units; () for a heading that is a title."""
+    try:
+        return tuple(directory.resolve(heading))
+    except UnknownUnitError:
+        return ()
+
+
 def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
     """Resolve units and parse deadlines of every task; collect every problem with its row."""
     problems = list(raw.problems)
@@ -114,7 +123,9 @@ def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
             )
         seen.setdefault(task.code, task.row)
         lead = _resolve_units(task.lead, "lead", task, directory, problems, raw.file)
-        if not task.lead and (task.row, "lead") not in reported:
+        if not task.lead and task.group:  # under a heading that names its unit ("PHÒNG TỔ CHỨC CÁN BỘ")
+            lead = _group_units(task.group, directory)
+        if not task.lead and not lead and (task.row, "lead") not in reported:
             problems.append(
                 Problem(raw.file, task.row, "lead", f"Nhiệm vụ {task.code} chưa có đơn vị chủ trì.")
             )

@@ -8,6 +8,7 @@ that any later problem can be reported as ``FILE:ROW: message``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from plan.errors import UserError
 
@@ -53,6 +54,8 @@ class RawTask:
     coordinating: tuple[str, ...]
     deadline: str  # the phrase exactly as written ("Qúy III/2020")
     row: int | None = None
+    note: str = ""  # the "Ghi chú" cell, lines kept
+    group: str = ""  # the heading the task sits under, if any ("PHÒNG TỔ CHỨC CÁN BỘ", a numbered heading)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class RawPlan:
     code: str | None = None
     title: str | None = None
     year: int | None = None
+    number: str | None = None  # the document's number as printed: "15/KH-SGDĐT" (from "Số: 15/KH-SGDĐT")
+    issued_on: date | None = None  # the document's date ("Hòa Bình, ngày 10 tháng 01 năm 2026")
     sections: list[RawSection] = field(default_factory=list)
     tasks: list[RawTask] = field(default_factory=list)
     reporting: ReportingRegime | None = None

@@ -85,13 +85,38 @@ AliasKey = tuple[str, ...]
 _Token = tuple[str, int, int]  # folded key, start, end in the NFC text
 
 
+# The usual abbreviations, read as one way of writing: "P. TCCB" is "Phòng TCCB" (never two units split
+# at the dot), "GD&ĐT", "GDĐT", "GD-ĐT" and "Giáo dục và Đào tạo" are the same words.
+_ABBREVIATIONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("giao", "duc", "va", "dao", "tao"), "gddt"),
+    (("giao", "duc", "dao", "tao"), "gddt"),
+    (("gd", "dt"), "gddt"),
+)
+_PHONG = "phong"
+
+
 def _tokens(text: str) -> list[_Token]:
-    """Folded words (and stray symbols) of ``text``, separators dropped, with their positions."""
-    return [
+    """Folded words (and stray symbols) of ``text``, separators dropped, abbreviations spelt one way."""
+    raw = [
         (fold(match.group()), match.start(), match.end())
         for match in _TOKEN.finditer(text)
         if match.group() not in _SEPARATORS
     ]
+    tokens: list[_Token] = []
+    index = 0
+    while index < len(raw):
+        key, start, end = raw[index]
+        for words, short in _ABBREVIATIONS:
+            if tuple(token[0] for token in raw[index : index + len(words)]) == words:
+                tokens.append((short, start, raw[index + len(words) - 1][2]))
+                index += len(words)
+                break
+        else:
+            if key == "p" and index + 1 < len(raw):  # "P. TCCB", "P.KHTC"
+                key = _PHONG
+            tokens.append((key, start, end))
+            index += 1
+    return tokens
 
 
 def alias_key(text: str) -> AliasKey:
@@ -174,6 +199,10 @@ class Directory:
         position = 0
         while position < len(keys):
             match = self._match(keys, position)
+            if match is None and keys[position] == _PHONG and position + 1 < len(keys):
+                match = self._match(keys, position + 1)  # "Phòng Thanh tra" for the unit "Thanh tra"
+                if match is not None:
+                    match = (match[0], match[1] + 1)
             if match is not None:
                 code, length = match
                 if code not in codes:

@@ -187,7 +187,7 @@ def test_document_without_a_plan_table_is_an_error_naming_the_file(tmp_path: Pat
     assert str(error.value).startswith(str(path))
 
 
-def test_largest_table_with_the_plan_header_is_the_appendix(tmp_path: Path) -> None:
+def test_every_table_with_the_plan_header_is_read_in_order_with_codes_kept_unique(tmp_path: Path) -> None:
     small = write_docx_table(tmp_path / "small.docx", [HEADER, ["1", "Một", "", "VP", "", "2020"]])
     from docx import Document
 
@@ -200,7 +200,8 @@ def test_largest_table_with_the_plan_header_is_the_appendix(tmp_path: Path) -> N
 
     plan = read_plan(tmp_path / "two.docx")
 
-    assert [t.content for t in plan.tasks] == ["Hai", "Ba"]
+    # the second table numbers from 1 again: each run of numbers gets its own derived codes
+    assert [(t.code, t.content) for t in plan.tasks] == [("1.1", "Một"), ("2.1", "Hai"), ("2.2", "Ba")]
 
 
 # --- rows ------------------------------------------------------------------------------------------

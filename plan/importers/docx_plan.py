@@ -1,4 +1,5 @@
-"""Read the plan from a Word document: its appendix table (the largest table with the plan's header).
+"""Read the plan from a Word document: its tables with the plan's header, in order, and the document's
+number and date from the lines above them.
 
 The table is read from the XML on the table's grid rather than through python-docx's cells, which
 repeat a merged cell once per grid column and once per merged row: here a horizontally merged
@@ -11,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from plan.importers.table import Row, find_header, find_title, no_plan_table, read_table
+from plan.importers.header import document_header
+from plan.importers.table import Row, find_title, no_plan_table, plan_tables, read_tables
 from plan.model import PlanFileError, RawPlan
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -53,6 +55,7 @@ def table_rows(tbl: Any) -> list[Row]:
     for number, tr in enumerate(tbl.xpath("./w:tr"), start=1):
         before = tr.grid_before
         cells, above = [""] * before, [""] * before
+        spans = []  # grid span of each cell with text
         for tc in tr.xpath("./w:tc | ./w:sdt/w:sdtContent/w:tc"):
             column = len(cells)
             if tc.vMerge == "continue":
@@ -62,13 +65,16 @@ def table_rows(tbl: Any) -> list[Row]:
                 text = cell_text(tc)
                 cells.append(text)
                 above.append("")
+                if text.strip():
+                    spans.append(tc.grid_span)
                 if tc.vMerge == "restart":
                     merging[column] = text
                 else:
                     merging.pop(column, None)
             cells.extend([""] * (tc.grid_span - 1))
             above.extend([""] * (tc.grid_span - 1))
-        rows.append(Row(number=number, cells=tuple(cells), above=tuple(above)))
+        wide = len(spans) == 1 and spans[0] > 1
+        rows.append(Row(number=number, cells=tuple(cells), above=tuple(above), wide=wide))
     return rows
 
 
@@ -85,10 +91,25 @@ def read_docx_plan(path: Path) -> RawPlan:
             "(tệp .doc cũ cần lưu lại dưới dạng .docx).",
         ) from error
     body = document.element.body
-    tables = [table_rows(tbl) for tbl in body.iter(f"{_W}tbl")]
-    matches = [(rows, header) for rows in tables if (header := find_header(rows)) is not None]
-    if not matches:
+    elements = [tbl for tbl in body.iter(f"{_W}tbl")]
+    tables = [table_rows(tbl) for tbl in elements]
+    found = plan_tables(tables)
+    if not found:
         raise no_plan_table(file)
-    rows, header = max(matches, key=lambda match: len(match[0]))
     title = find_title([paragraph_text(p) for p in body.xpath("./w:p")])
-    return read_table(rows, file, header=header, title=title)
+    plan = read_tables(found, file, title=title)
+    plan.number, plan.issued_on = document_header(_lines_above(body, elements[tables.index(found[0][0])]))
+    return plan
+
+
+def _lines_above(body: Any, first_table: Any) -> list[str]:
+    """The text above the plan's first table: paragraphs, and the cells of the header block table."""
+    lines: list[str] = []
+    for element in body.iterchildren():
+        if element is first_table:
+            break
+        if element.tag == f"{_W}p":
+            lines.append(paragraph_text(element))
+        elif element.tag == f"{_W}tbl":
+            lines.extend(paragraph_text(p) for p in element.iter(f"{_W}p"))
+    return lines

@@ -7,9 +7,20 @@ covers are empty. Everything else is decided here, without I/O:
 * the header row is found by the wording of its cells, not by position ("TT", "Nội dung nhiệm vụ",
   "Phòng chủ trì", ...), also when it is split over two rows ("Đơn vị thực hiện" above
   "Chủ trì" | "Phối hợp");
-* a row numbered with a Roman numeral opens a section, an Arabic number is a task ("I" + "3" ->
-  "I.3"), and a row with an empty number cell continues the task above it (a row cut by a page
-  break, a Word continuation row).
+* a row numbered with a Roman numeral (or a capital letter, "A.") opens a section, an Arabic number
+  is a task ("I" + "3" -> "I.3"), and a row with an empty number cell continues the task above it
+  (a row cut by a page break, a Word continuation row);
+* a row lettered "a)", "b." that has its own lead or deadline is a task under the numbered row above
+  ("II.1.a"); the numbered row is then a heading when it has neither;
+* a row whose only text spans several columns (:attr:`Row.wide`) and is not a section is a heading
+  (often a unit: "PHÒNG TỔ CHỨC CÁN BỘ"); the tasks under it keep it as their ``group``, which the
+  checker takes as their lead when they name none;
+* cells merged vertically over several rows give every task row their text (a unit column merged over
+  the unit's tasks);
+* numbering that restarts inside a section (tasks numbered per unit) gets derived codes, unique and
+  the same at every reading: the n-th run of numbers in section II gives "II.n.1", "II.n.2", ...;
+* several tables are read in order as one plan (the section and numbering go on); a table without a
+  header right after a plan table of the same width continues it (a table over several PDF pages).
 """
 
 from __future__ import annotations
@@ -21,13 +32,14 @@ from dataclasses import dataclass, field
 from plan.model import PlanFileError, Problem, RawPlan, RawSection, RawTask
 from plan.text import clean, fold, nfc
 
-NUMBER, CONTENT, PRODUCTS, LEAD, COORDINATING, DEADLINE = (
+NUMBER, CONTENT, PRODUCTS, LEAD, COORDINATING, DEADLINE, NOTE = (
     "number",
     "content",
     "products",
     "lead",
     "coordinating",
     "deadline",
+    "note",
 )
 REQUIRED = (CONTENT, LEAD, DEADLINE)
 LABELS = {
@@ -37,16 +49,21 @@ LABELS = {
     LEAD: "Phòng chủ trì",
     COORDINATING: "Phòng phối hợp",
     DEADLINE: "Thời gian hoàn thành",
+    NOTE: "Ghi chú",
 }
 HEADER_SCAN_ROWS = 25
 _MAX_HEADER_LEN = 60
 
 _NUMBER_HEADERS = {"tt", "stt", "so tt", "so thu tu", "thu tu"}
+_UNIT_HEADER = re.compile(r"^(?:(?:co quan|don vi|phong|bo phan)[ ,/]*)+(?:thuc hien|dau moi|phu trach)?$")
 _ROMAN = re.compile(r"^(?=[IVXLC])(L?X{0,3})(IX|IV|V?I{0,3})\.?$")
+_LETTER_SECTION = re.compile(r"^([A-H])\s*[.:)]\s*(\S.*)$|^([A-H])$", re.DOTALL)
+_NUMBERED_TITLE = re.compile(r"^(\d+)\s*[.)]\s*(\S.*)$", re.DOTALL)
 _ROMAN_WITH_TITLE = re.compile(r"^([IVXLC]+)\s*[.:)\-–]\s*(\S.*)$|^([IVXLC]+)\s+(\S.*)$", re.DOTALL)
 _ARABIC = re.compile(r"^(\d+(?:\.\d+)*)\.?$")
 _FULL_CODE = re.compile(r"^([IVXLC]+)\.(\d+(?:\.\d+)*)\.?$")  # "II.3" written in the TT cell
 _SUB_ITEM = re.compile(r"^(?:[a-zđ][.)]?|[-+•–*])$", re.IGNORECASE)
+_LETTER = re.compile(r"^([a-zđ])[.)]?$")
 _COLUMN_NUMBER = re.compile(r"^\(?\d+\)?$")
 _BULLET = re.compile(r"^\s*[-+•–·*]\s*")
 _TITLE_START = ("ke hoach", "phu luc")
@@ -65,6 +82,7 @@ class Row:
     number: int
     cells: tuple[str, ...]
     above: tuple[str, ...] = ()
+    wide: bool = False  # its only text sits in one cell merged across several columns
 
     def cell(self, column: int | None) -> str:
         if column is None or column >= len(self.cells):
@@ -99,17 +117,21 @@ def classify_header(text: str) -> str | None:
         return NUMBER
     if "bat dau" in key:  # "Thời gian bắt đầu": a start date is not the deadline
         return None
+    if key.startswith("ghi chu"):
+        return NOTE
     if "chu tri" in key:
         return LEAD
     if "phoi hop" in key:
         return COORDINATING
-    if "san pham" in key or key.startswith("ket qua"):
+    if "san pham" in key or key.startswith(("ket qua", "hinh thuc van ban")):
         return PRODUCTS
-    if key.startswith(("thoi gian", "thoi han", "tien do", "han hoan thanh")) or key == "hoan thanh":
+    if key.startswith(("thoi gian", "thoi han", "tien do", "han hoan thanh", "moc thoi gian", "thoi diem")):
         return DEADLINE
-    if "noi dung" in key or "nhiem vu" in key or "cong viec" in key:
+    if key in {"hoan thanh", "han", "han chot"}:
+        return DEADLINE
+    if "noi dung" in key or "nhiem vu" in key or "cong viec" in key or key.startswith("hoat dong"):
         return CONTENT
-    if key in {"don vi thuc hien", "co quan thuc hien", "phong thuc hien"}:
+    if _UNIT_HEADER.match(key):  # "Đơn vị", "Cơ quan, đơn vị thực hiện", "Phòng thực hiện"
         return LEAD
     return None
 
@@ -188,22 +210,67 @@ def read_table(
     header = header or find_header(rows)
     if header is None:
         raise no_plan_table(file)
+    return read_tables([(rows, header)], file, title=title)
+
+
+def plan_tables(
+    tables: Sequence[Sequence[Row]], *, continuations: bool = True
+) -> list[tuple[Sequence[Row], Header]]:
+    """The tables of a document that hold the plan, each with its header.
+
+    Tables whose header names every required column are the plan, in order; with ``continuations``, a
+    table without a header right after one of them, with as many columns, continues it (a table over
+    several PDF pages, or split by the author). When no table names every required column, the best
+    partial one is returned (its missing columns are reported).
+    """
+    found: list[tuple[Sequence[Row], Header]] = []
+    partial: tuple[Sequence[Row], Header] | None = None
+    previous: tuple[int, Header] | None = None  # width and header of the last plan table
+    for rows in tables:
+        if not rows:
+            continue
+        width = max(len(row.cells) for row in rows)
+        header = find_header(rows)
+        if header is not None and not header.missing:
+            found.append((rows, header))
+            previous = (width, header)
+        elif continuations and header is None and previous is not None and width == previous[0]:
+            found.append((rows, Header(index=0, row=rows[0].number, data_start=0, columns=previous[1].columns)))
+        else:
+            previous = None
+            if header is not None and (partial is None or len(header.columns) > len(partial[1].columns)):
+                partial = (rows, header)
+    if not found and partial is not None:
+        found.append(partial)
+    return found
+
+
+def read_tables(
+    tables: Sequence[tuple[Sequence[Row], Header]], file: str, *, title: str | None = None
+) -> RawPlan:
+    """Read the plan from its tables (see :func:`plan_tables`), in order, as one table."""
+    if not tables:
+        raise no_plan_table(file)
+    first_rows, first_header = tables[0]
     if title is None:
-        title = find_title([cell for row in rows[: header.index] for cell in row.cells])
+        title = find_title([cell for row in first_rows[: first_header.index] for cell in row.cells])
     plan = RawPlan(file=file, title=title)
-    if header.missing:
+    if first_header.missing:
         plan.problems.extend(
             Problem(
                 file,
-                header.row,
+                first_header.row,
                 kind,
                 f"Thiếu cột '{LABELS[kind]}' trong dòng tiêu đề của bảng kế hoạch; "
                 "không đọc được nhiệm vụ nào.",
             )
-            for kind in header.missing
+            for kind in first_header.missing
         )
         return plan
-    _Reader(plan, header).read(_skip_column_numbers(rows[header.data_start :]))
+    reader = _Reader(plan)
+    for rows, header in tables:
+        reader.read(header, _skip_column_numbers(rows[header.data_start :]))
+    reader.finish()
     return plan
 
 
@@ -220,14 +287,20 @@ def _skip_column_numbers(rows: Sequence[Row]) -> Sequence[Row]:
 class _Draft:
     """A task being assembled from its row and any continuation rows."""
 
-    code: str
+    number: str  # as printed: "3", "1.2"; "" when written as a full code or lettered
     section: str
     row: int
+    code: str = ""  # decided when the whole table is read
+    letter: str = ""  # "a" for a lettered task under ``parent``
+    parent: _Draft | None = None
+    group: str = ""
     content: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
     lead: list[str] = field(default_factory=list)
     coordinating: list[str] = field(default_factory=list)
     deadline: list[str] = field(default_factory=list)
+    note: list[str] = field(default_factory=list)
+    heading: bool = False  # a numbered row with lettered tasks and neither lead nor deadline of its own
 
     def add(self, fields: dict[str, str]) -> None:
         self.content.append(clean(fields.get(CONTENT, "")))
@@ -235,36 +308,48 @@ class _Draft:
         self.products.extend(split_products(fields.get(PRODUCTS, "")))
         self.lead.extend(split_units(fields.get(LEAD, "")))
         self.coordinating.extend(split_units(fields.get(COORDINATING, "")))
+        self.note.extend(_lines(fields.get(NOTE, "")))
+
+    @property
+    def text(self) -> str:
+        return " ".join(part for part in self.content if part)
 
     def task(self) -> RawTask:
         return RawTask(
             code=self.code,
             section=self.section,
-            content=" ".join(part for part in self.content if part),
+            content=self.text,
             products=tuple(self.products),
             lead=tuple(self.lead),
             coordinating=tuple(self.coordinating),
             deadline=" ".join(part for part in self.deadline if part),
             row=self.row,
+            note="\n".join(self.note),
+            group=self.group,
         )
 
 
 class _Reader:
     """Walks the data rows once, opening sections and tasks and merging continuation rows."""
 
-    def __init__(self, plan: RawPlan, header: Header) -> None:
+    def __init__(self, plan: RawPlan) -> None:
         self.plan = plan
-        self.columns = header.columns
-        self.number_column = header.columns.get(NUMBER)
+        self.columns: dict[str, int] = {}
+        self.number_column: int | None = None
         self.section = ""
+        self.heading = ""  # the text of the last wide heading row in this section
+        self.drafts: list[_Draft] = []
         self.draft: _Draft | None = None
+        self.parent: _Draft | None = None  # the numbered task lettered rows hang under
         self.unnumbered = 0  # tasks counted in the current section when the table has no TT column
 
-    def read(self, rows: Sequence[Row]) -> None:
+    def read(self, header: Header, rows: Sequence[Row]) -> None:
+        self.columns = header.columns
+        self.number_column = header.columns.get(NUMBER)
         for row in rows:
             if any(clean(cell) for cell in row.cells):
                 self._row(row)
-        self._flush()
+        self.draft = None
 
     def _fields(self, row: Row, *, inherit: bool) -> dict[str, str]:
         fields = {}
@@ -275,27 +360,38 @@ class _Reader:
             fields[kind] = nfc(text)
         return fields
 
+    def _own(self, row: Row, kind: str) -> str:
+        return clean(row.cell(self.columns.get(kind)))
+
     def _row(self, row: Row) -> None:
+        if len(self.columns) >= 3 and _columns(row.cells) == self.columns:
+            return  # the header again (repeated on each page, or a new table under the same header)
         number = clean(row.cell(self.number_column))
+        if row.wide and self.number_column is not None and not number:
+            number = next((clean(cell) for cell in row.cells if clean(cell)), "")
         section = self._section(row, number)
         if section is not None:
-            self._flush()
-            self.section = section.code
-            self.unnumbered = 0
-            self.plan.sections.append(section)
+            self._open_section(section)
+            return
+        if row.wide and self._heading(number):
             return
         if self.number_column is None and clean(row.cell(self.columns[CONTENT])):
             self.unnumbered += 1
             number = str(self.unnumbered)
-        task = self._task_code(number)
+        letter = _LETTER.match(number)
+        if letter and self.parent is not None and (self._own(row, DEADLINE) or self._own(row, LEAD)):
+            self._lettered(row, letter.group(1).lower())
+            return
+        task = self._task_number(number)
         if task is not None:
-            self._flush()
-            self.draft = _Draft(code=task[0], section=task[1], row=row.number)
-            self.draft.add(self._fields(row, inherit=True))
+            self._start(_Draft(number=task[0], section=self.section, row=row.number, group=self.heading), row)
+            if task[1]:
+                self.draft.code = task[1]  # type: ignore[union-attr]  # written in full: kept as written
+            self.parent = self.draft
         elif number and not _SUB_ITEM.match(number):
             self._problem(row, NUMBER, f"Không hiểu số thứ tự '{number}'; dòng này bị bỏ qua.")
         elif self.draft is None:
-            if self.plan.sections:  # above the first section: the rest of a header, left alone
+            if self.plan.sections or self.drafts:  # above the first task: the rest of a header, left alone
                 self._problem(row, NUMBER, "Dòng không có số thứ tự và không thuộc nhiệm vụ nào; bị bỏ qua.")
         else:
             fields = self._fields(row, inherit=False)
@@ -303,26 +399,62 @@ class _Reader:
                 fields[CONTENT] = f"{number} {fields.get(CONTENT, '')}"
             self.draft.add(fields)
 
-    def _task_code(self, number: str) -> tuple[str, str] | None:
-        """(code, section) of a task row: "3" in section "I" -> ("I.3", "I"); "I.3" as written."""
+    def _start(self, draft: _Draft, row: Row) -> None:
+        draft.add(self._fields(row, inherit=True))
+        self.drafts.append(draft)
+        self.draft = draft
+
+    def _lettered(self, row: Row, letter: str) -> None:
+        """A task lettered under the numbered row above ("II.1.a"), which is a heading if it has no dates."""
+        parent = self.parent
+        assert parent is not None
+        if not parent.letter and not any(parent.deadline) and not parent.lead and not parent.heading:
+            parent.heading = True
+        group = parent.text if parent.heading else parent.group
+        self._start(
+            _Draft(number="", section=parent.section, row=row.number, letter=letter, parent=parent, group=group),
+            row,
+        )
+
+    def _open_section(self, section: RawSection) -> None:
+        self.draft = self.parent = None
+        self.section = section.code
+        self.heading = ""
+        self.unnumbered = 0
+        self.plan.sections.append(section)
+
+    def _heading(self, text: str) -> bool:
+        """A wide row that is not a section: a group heading ("PHÒNG TỔ CHỨC CÁN BỘ", "1. Cải cách ...")."""
+        title = _NUMBERED_TITLE.match(text)
+        heading = clean(title.group(2) if title else text)
+        if not any(char.isalpha() for char in heading):
+            return False
+        self.draft = self.parent = None
+        self.heading = heading
+        return True
+
+    def _task_number(self, number: str) -> tuple[str, str] | None:
+        """(printed number, full code or "") of a task row: "3" -> ("3", ""); "I.3" -> ("", "I.3")."""
         arabic = _ARABIC.match(number)
         if arabic:
-            code = f"{self.section}.{arabic.group(1)}" if self.section else arabic.group(1)
-            return code, self.section
+            return arabic.group(1), ""
         full = _FULL_CODE.match(number)
         if full and _ROMAN.match(full.group(1)):
-            return number.rstrip("."), full.group(1)
+            return "", number.rstrip(".")
         return None
 
     def _section(self, row: Row, number: str) -> RawSection | None:
-        """A section row: "I" with its title beside it, or "I. Title" in one (merged) cell."""
-        if self.number_column is not None and _ROMAN.match(number):
-            others = [
-                clean(cell)
-                for column, cell in enumerate(row.cells)
-                if column != self.number_column and clean(cell)
-            ]
-            return RawSection(code=number.rstrip("."), title=" ".join(others))
+        """A section row: "I" with its title beside it, or "I. Title" in one (merged) cell; "A." likewise."""
+        if self.number_column is not None and (_ROMAN.match(number) or _LETTER_SECTION.fullmatch(number)):
+            if _LETTER_SECTION.fullmatch(number) and (self._own(row, DEADLINE) or self._own(row, LEAD)):
+                return None
+            if _ROMAN.match(number) or len(number) == 1:
+                others = [
+                    clean(cell)
+                    for column, cell in enumerate(row.cells)
+                    if column != self.number_column and clean(cell)
+                ]
+                return RawSection(code=number.rstrip("."), title=" ".join(others))
         if self.number_column is None:
             number = next((clean(cell) for cell in row.cells if clean(cell)), "")
         match = _ROMAN_WITH_TITLE.match(number)
@@ -330,15 +462,42 @@ class _Reader:
             code, title = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
             if _ROMAN.match(code) and any(char.isalpha() for char in title):
                 return RawSection(code=code, title=clean(title))
+        letter = _LETTER_SECTION.match(number)
+        if letter and letter.group(1) and (row.wide or self.number_column is None):
+            return RawSection(code=letter.group(1), title=clean(letter.group(2)))
         return None
 
-    def _flush(self) -> None:
-        if self.draft is not None:
-            self.plan.tasks.append(self.draft.task())
-            self.draft = None
+    def finish(self) -> None:
+        """Give every task its code (deriving them where numbering restarts) and add them to the plan."""
+        by_section: dict[str, list[_Draft]] = {}
+        for draft in self.drafts:
+            if not draft.letter and not draft.code:
+                by_section.setdefault(draft.section, []).append(draft)
+        for section, drafts in by_section.items():
+            prefix = f"{section}." if section else ""
+            numbers = [draft.number for draft in drafts]
+            if len(set(numbers)) == len(numbers):
+                for draft in drafts:
+                    draft.code = f"{prefix}{draft.number}"
+                continue
+            run, previous = 0, None
+            for draft in drafts:  # a new run wherever the numbering goes back: one run per unit
+                if previous is None or _number_key(draft.number) <= _number_key(previous):
+                    run += 1
+                draft.code = f"{prefix}{run}.{draft.number}"
+                previous = draft.number
+        for draft in self.drafts:
+            if draft.letter:
+                assert draft.parent is not None
+                draft.code = f"{draft.parent.code}.{draft.letter}"
+        self.plan.tasks.extend(draft.task() for draft in self.drafts if not draft.heading)
 
     def _problem(self, row: Row, kind: str, message: str) -> None:
         self.plan.problems.append(Problem(self.plan.file, row.number, kind, message))
+
+
+def _number_key(number: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in number.split("."))
 
 
 def _lines(cell: str) -> list[str]:

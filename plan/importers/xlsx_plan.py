@@ -1,4 +1,4 @@
-"""Read the plan from an Excel workbook: the first sheet whose rows hold the plan's header."""
+"""Read the plan from an Excel workbook: its sheets whose rows hold the plan's header, in order."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plan.importers.table import Row, find_header, no_plan_table, read_table
+from plan.importers.header import document_header
+from plan.importers.table import Row, no_plan_table, plan_tables, read_tables
 from plan.model import PlanFileError, RawPlan
 
 if TYPE_CHECKING:
@@ -40,14 +41,19 @@ def sheet_rows(sheet: Worksheet) -> list[Row]:
     """The sheet's rows on its grid; a cell under the top row of a merged range inherits its text."""
     values = [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     above: dict[tuple[int, int], str] = {}
+    across: set[tuple[int, int]] = set()  # (row, column) of the top-left cell of a merge over columns
     for merged in sheet.merged_cells.ranges:
         text = cell_text(sheet.cell(merged.min_row, merged.min_col).value)
         for row in range(merged.min_row + 1, merged.max_row + 1):
             above[(row, merged.min_col)] = text
+        if merged.max_col > merged.min_col:
+            across.add((merged.min_row, merged.min_col))
     rows = []
     for number, cells in enumerate(values, start=1):  # iter_rows starts at A1
         inherited = tuple(above.get((number, column), "") for column in range(1, len(cells) + 1))
-        rows.append(Row(number=number, cells=tuple(cells), above=inherited))
+        filled = [column for column, text in enumerate(cells, start=1) if text.strip()]
+        wide = len(filled) == 1 and (number, filled[0]) in across
+        rows.append(Row(number=number, cells=tuple(cells), above=inherited, wide=wide))
     return rows
 
 
@@ -63,11 +69,13 @@ def read_xlsx_plan(path: Path) -> RawPlan:
             "Không đọc được tệp Excel: tệp bị hỏng, có mật khẩu hoặc không phải định dạng .xlsx.",
         ) from error
     try:
-        for sheet in workbook.worksheets:
-            rows = sheet_rows(sheet)
-            header = find_header(rows)
-            if header is not None:
-                return read_table(rows, file, header=header)
+        sheets = [sheet_rows(sheet) for sheet in workbook.worksheets]
     finally:
         workbook.close()
-    raise no_plan_table(file)
+    found = plan_tables(sheets, continuations=False)  # a sheet without a header is something else
+    if not found:
+        raise no_plan_table(file)
+    plan = read_tables(found, file)
+    rows, header = found[0]
+    plan.number, plan.issued_on = document_header(cell for row in rows[: header.index] for cell in row.cells)
+    return plan
