@@ -123,6 +123,8 @@ def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
         ("Hạn hiện hành", _day(task.effective_due) or "chưa có — cần đặt hạn ('tasks set-due')"),
         ("Trạng thái", STATUS_LABELS.get(view.display_status(day), task.status)),
     ]
+    if task.note:
+        rows.append(("Ghi chú (theo KH)", task.note.replace("\n", "; ")))
     for label, value in rows:
         console.print(f"  [bold]{label}:[/] {value}", highlight=False)
     table = Table(

@@ -130,6 +130,7 @@ class Task(SQLModel, table=True):
     status: str = Field(default=TaskStatus.OPEN, max_length=16, index=True)
     done_on: date | None = None
     source_row: int | None = None
+    note: str = ""  # the plan's "Ghi chú" cell for the task
 
     @property
     def effective_due(self) -> date | None:

@@ -73,6 +73,7 @@ def _task_fields(task: CheckedTask) -> dict[str, Any]:
         "due": deadline.due,
         "occurrences": [d.isoformat() for d in deadline.occurrences],
         "source_row": task.raw.row,
+        "note": task.raw.note,
     }
 
 
