@@ -1,8 +1,14 @@
-"""``nhacviec plan check|import``: read a plan file (YAML, CSV, XLSX, DOCX), report its problems, store it."""
+"""``nhacviec plan check|import``: read a plan file (Word, Excel, PDF, CSV, YAML), report its problems, store it.
+
+Reading a long file shows a progress bar on a terminal (Rich, on stderr, gone when done); nothing extra
+with --json or when the output is not a terminal.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,25 +20,74 @@ from plan.errors import UserError
 
 if TYPE_CHECKING:
     from plan.check import CheckedPlan
+    from plan.importers import Progress
 
 app = typer.Typer(
-    help="Đọc, kiểm tra và nhập kế hoạch (tệp .docx, .xlsx, .csv hoặc .yaml).", no_args_is_help=True
+    help="Đọc, kiểm tra và nhập kế hoạch (tệp .docx, .doc, .xlsx, .xls, .pdf, .csv hoặc .yaml).",
+    no_args_is_help=True,
 )
 
-FileArg = Annotated[Path, typer.Argument(help="Tệp kế hoạch: .docx, .xlsx, .csv hoặc .yaml.")]
+FileArg = Annotated[
+    Path, typer.Argument(help="Tệp kế hoạch: .docx, .doc, .xlsx, .xls, .pdf (có lớp chữ), .csv hoặc .yaml.")
+]
+LARGE_FILE_BYTES = 1_000_000  # a progress bar for files this large, and for any PDF or old Office file
 YearOpt = Annotated[int | None, typer.Option("--year", help="Năm của kế hoạch, nếu tệp không ghi rõ.")]
 
 
-def read_and_check(file: Path, year: int | None) -> CheckedPlan:
-    """Read any supported plan file and check it against the unit directory."""
+@contextmanager
+def reading_progress(file: Path, quiet: bool) -> Iterator[Progress | None]:
+    """A transient progress bar for reading a large file on a terminal; None when ``quiet`` or not a TTY."""
+    slow = file.suffix.lower() in (".pdf", ".doc", ".xls")
+    try:
+        large = file.stat().st_size >= LARGE_FILE_BYTES
+    except OSError:
+        large = False
+    if quiet or not err_console.is_terminal or not (slow or large):
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+
+    from vocabulary import READING_STEPS
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(READING_STEPS["open"], total=None)
+
+        def report(step: str, done: int, total: int | None) -> None:
+            bar.update(task, description=READING_STEPS.get(step, step), completed=done, total=total)
+
+        yield report
+
+
+def read_and_check(file: Path, year: int | None, *, quiet: bool = False) -> CheckedPlan:
+    """Read any supported plan file and check it against the unit directory (``quiet``: no progress bar)."""
     from plan.check import check_plan, infer_year
     from plan.importers import read_plan
 
-    raw = read_plan(file)
+    with reading_progress(file, quiet) as progress:
+        raw = read_plan(file, progress)
     plan_year = year or infer_year(raw)
     if plan_year is None:
         raise UserError(f"Không xác định được năm của kế hoạch trong {file}: hãy thêm --year NĂM.")
     return check_plan(raw, load_directory(), plan_year)
+
+
+def _print_source(checked: CheckedPlan) -> None:
+    from vocabulary import FILE_KINDS
+
+    line = f"Tệp: {FILE_KINDS.get(checked.kind or '', checked.kind or '?')}"
+    if checked.pages is not None:
+        line += f", đã đọc {checked.pages}/{checked.pages} trang"
+    if checked.number:
+        line += f"; văn bản số {checked.number}"
+    if checked.issued_on:
+        line += f" ngày {checked.issued_on:%d/%m/%Y}"
+    console.print(line + ".", highlight=False)
 
 
 def _print_tasks(checked: CheckedPlan) -> None:
@@ -75,10 +130,11 @@ def check(
     year: YearOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
-    checked = read_and_check(file, year)
+    checked = read_and_check(file, year, quiet=as_json)
     if as_json:
         print(json.dumps(checked.to_json(), ensure_ascii=False, indent=2))
     else:
+        _print_source(checked)
         _print_tasks(checked)
         _print_problems(checked)
         console.print(f"{len(checked.tasks)} nhiệm vụ, {len(checked.problems)} lỗi.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from plan.deadline import Deadline, DeadlineError, parse_deadline
 from plan.model import Problem, RawPlan, RawSection, RawTask
@@ -58,6 +59,10 @@ class CheckedPlan:
     reporting_periods: tuple[str, ...] = ()
     problems: list[Problem] = field(default_factory=list)
     deadline_errors: dict[str, str] = field(default_factory=dict)  # task code -> reason
+    number: str | None = None  # the document's number and date, as read from the file
+    issued_on: date | None = None
+    kind: str | None = None  # what the file was read as (vocabulary.FILE_KINDS) and, for a PDF, its pages
+    pages: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -65,6 +70,12 @@ class CheckedPlan:
 
     def to_json(self) -> dict[str, object]:
         return {
+            "file": {
+                "kind": self.kind,
+                "pages": self.pages,
+                "number": self.number,
+                "issued_on": self.issued_on.isoformat() if self.issued_on else None,
+            },
             "tasks": [t.to_json(self.deadline_errors.get(t.code)) for t in self.tasks],
             "problems": [p.to_json() for p in self.problems],
         }
@@ -166,6 +177,10 @@ def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
         reporting_periods=raw.reporting.periods if raw.reporting else (),
         problems=problems,
         deadline_errors=deadline_errors,
+        number=raw.number,
+        issued_on=raw.issued_on,
+        kind=raw.kind,
+        pages=raw.pages,
     )
 
 

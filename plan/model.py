@@ -82,6 +82,8 @@ class RawPlan:
     tasks: list[RawTask] = field(default_factory=list)
     reporting: ReportingRegime | None = None
     problems: list[Problem] = field(default_factory=list)
+    kind: str | None = None  # what the file was read as: "docx", "doc", "pdf"... (vocabulary.FILE_KINDS)
+    pages: int | None = None  # pages read, for a PDF
 
 
 class PlanFileError(UserError):

@@ -37,6 +37,8 @@ def task_cell(task: RawTask, field: str) -> str:
         return "\n".join(f"- {item}" for item in task.products)
     if field in ("lead", "coordinating"):
         return "\n".join(getattr(task, field))
+    if field == "note":
+        return task.note
     return str(getattr(task, field))
 
 
@@ -61,19 +63,28 @@ def to_nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
-def write_docx(plan: RawPlan, path: Path, columns: Columns = COLUMNS, *, nfd: bool = False) -> Path:
+def write_docx(
+    plan: RawPlan,
+    path: Path,
+    columns: Columns = COLUMNS,
+    *,
+    nfd: bool = False,
+    number: str | None = None,
+    dated: str | None = None,
+) -> Path:
     """A department's plan: header block table, "KẾ HOẠCH" title, body text, the appendix table.
 
     A section row has the numeral in the TT cell and the title merged across the other columns;
-    multi-line cells are written as one paragraph per line.
+    multi-line cells are written as one paragraph per line. ``number`` ("Số: ...") goes under the
+    agency, ``dated`` ("Hòa Bình, ngày ...") under the motto, as offices print them.
     """
     from docx import Document
 
     norm = to_nfd if nfd else (lambda text: text)
     document = Document()
     block = document.add_table(rows=1, cols=2)
-    _fill(block.cell(0, 0), AGENCY)
-    _fill(block.cell(0, 1), MOTTO)
+    _fill(block.cell(0, 0), AGENCY + (f"\nSố: {number}" if number else ""))
+    _fill(block.cell(0, 1), MOTTO + (f"\n{dated}" if dated else ""))
     document.add_paragraph("KẾ HOẠCH")
     document.add_paragraph(norm(title_under_heading(plan.title or TITLE)))
     document.add_paragraph("Thực hiện Kế hoạch của UBND tỉnh, Sở xây dựng kế hoạch như sau:")

@@ -408,10 +408,14 @@ def test_windows_1258_csv_is_refused_with_advice_to_save_as_utf8(tmp_path: Path)
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("ke-hoach.pdf", "Định dạng tệp .pdf không được hỗ trợ; dùng .docx, .xlsx, .csv hoặc .yaml."),
         (
-            "ke-hoach.doc",
-            "Định dạng tệp .doc không được hỗ trợ; hãy mở bằng Word và lưu lại dưới dạng .docx.",
+            "ke-hoach.odt",
+            "Định dạng tệp .odt không được hỗ trợ; dùng .docx, .doc, .xlsx, .xls, .pdf, .csv hoặc .yaml.",
+        ),
+        (
+            "ke-hoach",
+            "Định dạng tệp (không có phần mở rộng) không được hỗ trợ; "
+            "dùng .docx, .doc, .xlsx, .xls, .pdf, .csv hoặc .yaml.",
         ),
     ],
 )
@@ -433,7 +437,12 @@ def test_missing_file_is_reported_as_not_found(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("suffix", "message"), [(".docx", "Không đọc được tệp Word"), (".xlsx", "Không đọc được tệp Excel")]
+    ("suffix", "message"),
+    [
+        (".docx", "Không đọc được tệp Word"),
+        (".xlsx", "Không đọc được tệp Excel"),
+        (".pdf", "Không đọc được tệp PDF"),
+    ],
 )
 @pytest.mark.parametrize(
     "content", [os.urandom(2048), b"PK\x03\x04" + b"\0" * 100], ids=["random", "broken-zip"]
@@ -459,7 +468,10 @@ def test_workbook_saved_with_a_docx_suffix_is_a_plan_file_error(sample: RawPlan,
 
 
 def test_importing_the_readers_does_not_load_python_docx_or_openpyxl() -> None:
-    code = "import sys, plan.importers; print(sorted({'docx', 'openpyxl', 'yaml'} & set(sys.modules)))"
+    code = (
+        "import sys, plan.importers; "
+        "print(sorted({'docx', 'openpyxl', 'yaml', 'pdfplumber'} & set(sys.modules)))"
+    )
     root = Path(__file__).resolve().parent.parent
 
     result = subprocess.run(

@@ -66,6 +66,23 @@ DEADLINE_KINDS: Mapping[str, str] = {
     "unscheduled": "chưa có thời hạn",
 }
 UNDATED_DEADLINE_KINDS: frozenset[str] = frozenset({"unscheduled", "event"})
+# What a plan file was read as (plan.importers.KINDS), for `plan check` and the import page.
+FILE_KINDS: Mapping[str, str] = {
+    "docx": "Word (.docx)",
+    "doc": "Word 97-2003 (.doc), chuyển đổi bằng LibreOffice",
+    "xlsx": "Excel (.xlsx)",
+    "xls": "Excel 97-2003 (.xls), chuyển đổi bằng LibreOffice",
+    "pdf": "PDF có lớp chữ",
+    "csv": "CSV",
+    "yaml": "YAML",
+}
+# The steps of reading a long plan file, as a progress bar names them.
+READING_STEPS: Mapping[str, str] = {
+    "open": "Đang mở tệp",
+    "convert": "Đang chuyển đổi bằng LibreOffice",
+    "pages": "Đang đọc các trang PDF",
+    "check": "Đang kiểm tra nhiệm vụ",
+}
 # The unit of a duration counted from an event ("trong vòng 15 ngày làm việc kể từ ...").
 OFFSET_UNITS: Mapping[str, str] = {
     "day": "ngày",

@@ -78,17 +78,17 @@ def table_rows(tbl: Any) -> list[Row]:
     return rows
 
 
-def read_docx_plan(path: Path) -> RawPlan:
+def read_docx_plan(path: Path, name: str | None = None) -> RawPlan:
+    """Read ``path``; ``name`` is the file as the user knows it (a .doc that LibreOffice converted)."""
     from docx import Document  # lazy: keeps the CLI's start-up fast
 
-    file = str(path)
+    file = name or str(path)
     try:
         document = Document(str(path))
     except Exception as error:  # python-docx, zipfile and lxml raise many kinds for a damaged file
         raise PlanFileError(
             file,
-            "Không đọc được tệp Word: tệp bị hỏng, có mật khẩu hoặc không phải định dạng .docx "
-            "(tệp .doc cũ cần lưu lại dưới dạng .docx).",
+            "Không đọc được tệp Word: tệp bị hỏng, có mật khẩu hoặc không phải định dạng .docx.",
         ) from error
     body = document.element.body
     elements = [tbl for tbl in body.iter(f"{_W}tbl")]

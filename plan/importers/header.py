@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import date
 
 from plan.text import clean, fold
@@ -28,8 +29,6 @@ def document_header(lines: Iterable[str]) -> tuple[str | None, date | None]:
             if number is None and (m := _NUMBER.search(key)):
                 number = re.sub(r"\s*([/-])\s*", r"\1", text[m.start(1) : m.end(1)]).strip(" .")
             if issued_on is None and (m := _DATE.search(key)):
-                try:
+                with suppress(ValueError):  # "ngày 31 tháng 02": not a date, so none
                     issued_on = date(int(m[3]), int(m[2]), int(m[1]))
-                except ValueError:
-                    pass
     return number, issued_on

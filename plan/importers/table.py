@@ -83,6 +83,7 @@ class Row:
     cells: tuple[str, ...]
     above: tuple[str, ...] = ()
     wide: bool = False  # its only text sits in one cell merged across several columns
+    soft_breaks: bool = False  # a line break in a cell may be wrapping (PDF), not a new item
 
     def cell(self, column: int | None) -> str:
         if column is None or column >= len(self.cells):
@@ -235,7 +236,9 @@ def plan_tables(
             found.append((rows, header))
             previous = (width, header)
         elif continuations and header is None and previous is not None and width == previous[0]:
-            found.append((rows, Header(index=0, row=rows[0].number, data_start=0, columns=previous[1].columns)))
+            found.append(
+                (rows, Header(index=0, row=rows[0].number, data_start=0, columns=previous[1].columns))
+            )
         else:
             previous = None
             if header is not None and (partial is None or len(header.columns) > len(partial[1].columns)):
@@ -302,13 +305,21 @@ class _Draft:
     note: list[str] = field(default_factory=list)
     heading: bool = False  # a numbered row with lettered tasks and neither lead nor deadline of its own
 
-    def add(self, fields: dict[str, str]) -> None:
+    def add(self, fields: dict[str, str], soft_breaks: bool = False, *, continued: bool = False) -> None:
+        """Add a row's cells; a ``continued`` row (the rest of the task's row) may end an item it began."""
         self.content.append(clean(fields.get(CONTENT, "")))
         self.deadline.append(clean(fields.get(DEADLINE, "")))
-        self.products.extend(split_products(fields.get(PRODUCTS, "")))
-        self.lead.extend(split_units(fields.get(LEAD, "")))
-        self.coordinating.extend(split_units(fields.get(COORDINATING, "")))
-        self.note.extend(_lines(fields.get(NOTE, "")))
+        products = fields.get(PRODUCTS, "")
+        _extend(self.products, split_products(products), continued and not _starts_item(products))
+        for kind, entries in ((LEAD, self.lead), (COORDINATING, self.coordinating)):
+            text = fields.get(kind, "")  # a name cut by a page break goes on where it stopped
+            _extend(
+                entries,
+                split_units(text, soft_breaks=soft_breaks),
+                continued and soft_breaks and not _starts_item(text),
+            )
+        notes = _lines(fields.get(NOTE, ""))
+        self.note.extend([" ".join(notes)] if soft_breaks and notes else notes)
 
     @property
     def text(self) -> str:
@@ -346,10 +357,9 @@ class _Reader:
     def read(self, header: Header, rows: Sequence[Row]) -> None:
         self.columns = header.columns
         self.number_column = header.columns.get(NUMBER)
-        for row in rows:
+        for row in rows:  # the task open at the end of a table goes on in a table that continues it
             if any(clean(cell) for cell in row.cells):
                 self._row(row)
-        self.draft = None
 
     def _fields(self, row: Row, *, inherit: bool) -> dict[str, str]:
         fields = {}
@@ -397,10 +407,10 @@ class _Reader:
             fields = self._fields(row, inherit=False)
             if number:  # "a)", "-": a sub-item of the task, kept in its content
                 fields[CONTENT] = f"{number} {fields.get(CONTENT, '')}"
-            self.draft.add(fields)
+            self.draft.add(fields, row.soft_breaks, continued=not number)
 
     def _start(self, draft: _Draft, row: Row) -> None:
-        draft.add(self._fields(row, inherit=True))
+        draft.add(self._fields(row, inherit=True), row.soft_breaks)
         self.drafts.append(draft)
         self.draft = draft
 
@@ -412,7 +422,9 @@ class _Reader:
             parent.heading = True
         group = parent.text if parent.heading else parent.group
         self._start(
-            _Draft(number="", section=parent.section, row=row.number, letter=letter, parent=parent, group=group),
+            _Draft(
+                number="", section=parent.section, row=row.number, letter=letter, parent=parent, group=group
+            ),
             row,
         )
 
@@ -500,6 +512,19 @@ def _number_key(number: str) -> tuple[int, ...]:
     return tuple(int(part) for part in number.split("."))
 
 
+def _starts_item(cell: str) -> bool:
+    """Whether a cell's text starts a new item (a bullet, or nothing to continue with)."""
+    lines = _lines(cell)
+    return not lines or _BULLET.match(lines[0]) is not None
+
+
+def _extend(items: list[str], more: list[str], join_first: bool) -> None:
+    if join_first and items and more:
+        items[-1] = f"{items[-1]} {more[0]}"
+        more = more[1:]
+    items.extend(more)
+
+
 def _lines(cell: str) -> list[str]:
     return [clean(line) for line in nfc(cell).splitlines() if clean(line)]
 
@@ -521,10 +546,23 @@ def split_products(cell: str) -> list[str]:
     return items
 
 
-def split_units(cell: str) -> list[str]:
-    """Unit entries: one per line or ";"-separated part (commas stay: unit names contain them)."""
+def split_units(cell: str, *, soft_breaks: bool = False) -> list[str]:
+    """Unit entries: one per line or ";"-separated part (commas stay: unit names contain them).
+
+    With ``soft_breaks`` (a PDF, where a long name wraps onto the next line) only a bulleted line starts
+    a new entry; the directory still tells several units written in one entry apart.
+    """
+    lines = _lines(cell)
+    if soft_breaks:
+        joined: list[str] = []
+        for line in lines:
+            if joined and not _BULLET.match(line):
+                joined[-1] = f"{joined[-1]} {line}"
+            else:
+                joined.append(line)
+        lines = joined
     entries = []
-    for line in _lines(cell):
+    for line in lines:
         for part in line.split(";"):
             text = _BULLET.sub("", part, count=1).strip().rstrip(",").strip()
             if text:

@@ -57,10 +57,11 @@ def sheet_rows(sheet: Worksheet) -> list[Row]:
     return rows
 
 
-def read_xlsx_plan(path: Path) -> RawPlan:
+def read_xlsx_plan(path: Path, name: str | None = None) -> RawPlan:
+    """Read ``path``; ``name`` is the file as the user knows it (a .xls that LibreOffice converted)."""
     from openpyxl import load_workbook  # lazy: keeps the CLI's start-up fast
 
-    file = str(path)
+    file = name or str(path)
     try:
         workbook = load_workbook(path, read_only=False, data_only=True)
     except Exception as error:  # openpyxl, zipfile and lxml raise many kinds for a damaged file
