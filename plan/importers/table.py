@@ -107,6 +107,11 @@ class Header:
     def missing(self) -> tuple[str, ...]:
         return tuple(kind for kind in REQUIRED if kind not in self.columns)
 
+    @property
+    def readable(self) -> bool:
+        """Every required column, or all but the lead (units may head their tasks instead)."""
+        return not self.missing or self.missing == (LEAD,)
+
 
 def classify_header(text: str) -> str | None:
     """The field a header cell names, or None ("Phòng phối\\nhợp" -> "coordinating")."""
@@ -232,7 +237,7 @@ def plan_tables(
             continue
         width = max(len(row.cells) for row in rows)
         header = find_header(rows)
-        if header is not None and not header.missing:
+        if header is not None and header.readable:
             found.append((rows, header))
             previous = (width, header)
         elif continuations and header is None and previous is not None and width == previous[0]:
@@ -258,22 +263,23 @@ def read_tables(
     if title is None:
         title = find_title([cell for row in first_rows[: first_header.index] for cell in row.cells])
     plan = RawPlan(file=file, title=title)
-    if first_header.missing:
-        plan.problems.extend(
-            Problem(
-                file,
-                first_header.row,
-                kind,
-                f"Thiếu cột '{LABELS[kind]}' trong dòng tiêu đề của bảng kế hoạch; "
-                "không đọc được nhiệm vụ nào.",
-            )
-            for kind in first_header.missing
+    if first_header.readable:
+        reader = _Reader(plan)
+        for rows, header in tables:
+            reader.read(header, _skip_column_numbers(rows[header.data_start :]))
+        reader.finish()
+        if not first_header.missing or any(task.group for task in plan.tasks):
+            return plan
+    plan.tasks.clear()
+    plan.problems[:] = [
+        Problem(
+            file,
+            first_header.row,
+            kind,
+            f"Thiếu cột '{LABELS[kind]}' trong dòng tiêu đề của bảng kế hoạch; không đọc được nhiệm vụ nào.",
         )
-        return plan
-    reader = _Reader(plan)
-    for rows, header in tables:
-        reader.read(header, _skip_column_numbers(rows[header.data_start :]))
-    reader.finish()
+        for kind in first_header.missing
+    ]
     return plan
 
 
