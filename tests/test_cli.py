@@ -141,8 +141,9 @@ def test_plan_check_json_on_the_sample_plan(run_cli) -> None:  # type: ignore[no
     assert data["problems"] == []
     assert len(data["tasks"]) == 35
     task = data["tasks"][-1]
-    assert set(task) == {"code", "section", "content", "products", "lead", "coordinating", "deadline"}
+    assert set(task) == {"code", "section", "content", "products", "lead", "coordinating", "deadline", "note"}
     assert task["code"] == "VII.9" and task["deadline"]["due"] == "2020-12-31"
+    assert data["file"] == {"kind": "yaml", "pages": None, "number": None, "issued_on": None}
 
 
 def test_plan_check_lists_every_problem_with_file_and_row(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """plan reading: the "Ghi chú" of a task
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
