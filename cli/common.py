@@ -73,9 +73,12 @@ def open_store() -> Engine:
 
 
 def load_directory() -> Directory:
-    from plan.units import load_directory as load
+    """The unit directory, from the database (seeded from NHACVIEC_UNITS_FILE the first time)."""
+    from store.db import session_scope
+    from store.directory import load_directory as load
 
-    return load(settings().units_file)
+    with session_scope(open_store()) as session:
+        return load(session, settings().units_file)
 
 
 def actor() -> str:

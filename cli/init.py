@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import actor, console, load_directory, open_store, settings
+from cli.common import actor, console, open_store, settings
 
 
 def init(
@@ -16,23 +16,33 @@ def init(
 ) -> None:
     from sqlmodel import select
 
-    from cli.plans import read_and_check
+    from cli.plans import plan_year, read_plan_file
+    from plan.check import check_plan
     from plan.errors import UserError
+    from plan.units import load_directory as load_units_file
     from store.db import session_scope
-    from store.models import Plan
-    from store.plans import import_plan, sync_units
+    from store.directory import load_directory as directory_of
+    from store.directory import seed_directory
+    from store.models import Plan, Unit
+    from store.plans import import_plan
 
     config = settings()
     engine = open_store()
-    directory = load_directory()
     with session_scope(engine) as session:
-        sync_units(session, directory)
+        empty = session.exec(select(Unit.code)).first() is None
+        if empty:
+            seed_directory(session, load_units_file(config.units_file))
+        directory = directory_of(session, config.units_file)
         console.print(f"Cơ sở dữ liệu: {engine.url.render_as_string(hide_password=True)}")
-        console.print(f"Danh bạ: {len(directory.units)} đơn vị.")
+        source = (
+            f"nạp từ {config.units_file}" if empty else "giữ nguyên danh bạ đang dùng ('nhacviec units list')"
+        )
+        console.print(f"Danh bạ: {len(directory.units)} đơn vị ({source}).")
         _seed_rules(session, config.rules_file)
         if not with_sample:
             return
-        checked = read_and_check(config.sample_plan, None)
+        raw = read_plan_file(config.sample_plan)
+        checked = check_plan(raw, directory, plan_year(raw, None, config.sample_plan))
         if checked.problems:
             raise UserError(f"Kế hoạch mẫu {config.sample_plan} có lỗi: {checked.problems[0]}")
         code = checked.code or f"KH-{checked.year}"

@@ -10,6 +10,7 @@ from cli import calendar, deadlines, init, manual, outbox, plans, rules, run, si
 from cli import ics as ics_cli
 from cli import reports as reports_cli
 from cli import templates as templates_cli  # not `templates`: that name is the package of templates
+from cli import units as units_cli
 from cli import users as users_cli
 from cli import web as web_cli
 from cli.click_words import install as install_vietnamese_click_words
@@ -40,6 +41,7 @@ app.add_typer(templates_cli.app, name="templates")
 app.add_typer(zalo.app, name="zalo")
 app.add_typer(reports_cli.app, name="reports")
 app.add_typer(reports_cli.extensions_app, name="extensions")
+app.add_typer(units_cli.app, name="units")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(ics_cli.app, name="ics")
 app.command("web", help="Chạy trang quản trị web (mặc định http://127.0.0.1:8000).")(web_cli.web)

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cli.common import actor, console, err_console, load_directory, open_store
+from cli.common import actor, console, err_console, load_directory, open_store, settings
 from plan.errors import UserError
 
 if TYPE_CHECKING:
     from plan.check import CheckedPlan
     from plan.importers import Progress
+    from plan.model import RawPlan
 
 app = typer.Typer(
     help="Đọc, kiểm tra và nhập kế hoạch (tệp .docx, .doc, .xlsx, .xls, .pdf, .csv hoặc .yaml).",
@@ -64,17 +65,29 @@ def reading_progress(file: Path, quiet: bool) -> Iterator[Progress | None]:
         yield report
 
 
-def read_and_check(file: Path, year: int | None, *, quiet: bool = False) -> CheckedPlan:
-    """Read any supported plan file and check it against the unit directory (``quiet``: no progress bar)."""
-    from plan.check import check_plan, infer_year
+def read_plan_file(file: Path, *, quiet: bool = False) -> RawPlan:
+    """Read any supported plan file (``quiet``: no progress bar)."""
     from plan.importers import read_plan
 
     with reading_progress(file, quiet) as progress:
-        raw = read_plan(file, progress)
-    plan_year = year or infer_year(raw)
-    if plan_year is None:
+        return read_plan(file, progress)
+
+
+def plan_year(raw: RawPlan, year: int | None, file: Path) -> int:
+    from plan.check import infer_year
+
+    found = year or infer_year(raw)
+    if found is None:
         raise UserError(f"Không xác định được năm của kế hoạch trong {file}: hãy thêm --year NĂM.")
-    return check_plan(raw, load_directory(), plan_year)
+    return found
+
+
+def read_and_check(file: Path, year: int | None, *, quiet: bool = False) -> CheckedPlan:
+    """Read any supported plan file and check it against the unit directory (``quiet``: no progress bar)."""
+    from plan.check import check_plan
+
+    raw = read_plan_file(file, quiet=quiet)
+    return check_plan(raw, load_directory(), plan_year(raw, year, file))
 
 
 def _print_source(checked: CheckedPlan) -> None:
@@ -119,6 +132,13 @@ def _print_tasks(checked: CheckedPlan) -> None:
 def _print_problems(checked: CheckedPlan) -> None:
     for problem in checked.problems:
         err_console.print(str(problem), highlight=False, markup=False)
+    _print_unknown_units(checked)
+
+
+def _print_unknown_units(checked: CheckedPlan) -> None:
+    for unit in checked.unknown_units:
+        where = f"{checked.file}:{unit.rows[0]}" if unit.rows else checked.file
+        err_console.print(f"{where}: {unit.message}", highlight=False, markup=False)
 
 
 @app.command(
@@ -137,7 +157,10 @@ def check(
         _print_source(checked)
         _print_tasks(checked)
         _print_problems(checked)
-        console.print(f"{len(checked.tasks)} nhiệm vụ, {len(checked.problems)} lỗi.")
+        unknown = (
+            f", {len(checked.unknown_units)} đơn vị chưa có trong danh bạ" if checked.unknown_units else ""
+        )
+        console.print(f"{len(checked.tasks)} nhiệm vụ, {len(checked.problems)} lỗi{unknown}.")
     if checked.problems:
         raise typer.Exit(1)
 
@@ -155,20 +178,36 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Chỉ kiểm tra và cho biết sẽ thay đổi gì, không ghi.")
     ] = False,
+    add_units: Annotated[
+        bool,
+        typer.Option(
+            "--add-units",
+            help="Thêm các đơn vị kế hoạch nêu mà danh bạ chưa có (chưa có địa chỉ liên lạc; cần bổ sung sau).",
+        ),
+    ] = False,
 ) -> None:
+    from plan.check import check_plan
     from store.db import session_scope
-    from store.plans import import_plan, sync_units
+    from store.directory import add_unlisted_units
+    from store.directory import load_directory as directory_of
+    from store.plans import import_plan
 
-    checked = read_and_check(file, year)
-    if checked.problems:
-        _print_problems(checked)
-        raise UserError(
-            f"Không nhập: tệp {file} có {len(checked.problems)} lỗi (xem danh sách trên). Cơ sở dữ liệu giữ nguyên."
-        )
-    code = plan_code or checked.code or f"KH-{checked.year}"
+    raw = read_plan_file(file)
+    year = plan_year(raw, year, file)
     engine = open_store()
     with session_scope(engine) as session:
-        sync_units(session, load_directory())
+        checked = check_plan(raw, directory_of(session, settings().units_file), year)
+        if checked.problems:
+            _print_problems(checked)
+            raise UserError(
+                f"Không nhập: tệp {file} có {len(checked.problems)} lỗi (xem danh sách trên). "
+                "Cơ sở dữ liệu giữ nguyên."
+            )
+        code = plan_code or checked.code or f"KH-{checked.year}"
+        added: dict[str, str] = {}
+        if add_units and checked.unknown_units:
+            added = add_unlisted_units(session, [unit.name for unit in checked.unknown_units], code)
+            checked = check_plan(raw, directory_of(session, settings().units_file), year)
         summary = import_plan(session, checked, code, actor=actor())
         if dry_run:
             session.rollback()
@@ -180,3 +219,15 @@ def import_(
     for label, codes in (("Cập nhật", summary.updated), ("Bỏ khỏi kế hoạch", summary.removed)):
         if codes:
             console.print(f"  {label}: {', '.join(codes)}")
+    for name, unit_code in added.items():
+        console.print(
+            f"  {'Sẽ thêm' if dry_run else 'Đã thêm'} vào danh bạ: '{name}' ({unit_code}), chưa có địa chỉ liên lạc.",
+            highlight=False,
+        )
+    if checked.unknown_units:
+        _print_unknown_units(checked)
+        err_console.print(
+            f"{len(checked.unknown_units)} đơn vị chưa có trong danh bạ được giữ nguyên như trong kế hoạch; "
+            "thêm bằng --add-units hoặc 'nhacviec units add'.",
+            highlight=False,
+        )

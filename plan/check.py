@@ -2,7 +2,9 @@
 
 Pure: a :class:`~plan.model.RawPlan` and a directory in, a :class:`CheckedPlan`
 out, with every problem listed (not just the first) so the office can fix the
-whole file in one go.
+whole file in one go. A unit the directory does not have is not a problem: it is
+kept on its task as written (``CheckedTask.unlisted``) and reported once with the
+nearest known units (``CheckedPlan.unknown_units``), so it never blocks an import.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date
 
 from plan.deadline import Deadline, DeadlineError, parse_deadline
 from plan.model import Problem, RawPlan, RawSection, RawTask
-from plan.units import Directory, UnknownUnitError
+from plan.units import Directory, UnknownUnitError, alias_key
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class CheckedTask:
     lead: tuple[str, ...]  # unit codes
     coordinating: tuple[str, ...]
     deadline: Deadline | None  # None when the phrase could not be read
+    unlisted: tuple[tuple[str, str], ...] = ()  # (role, name as written) of units the directory lacks
 
     @property
     def code(self) -> str:
@@ -43,6 +46,39 @@ class CheckedTask:
             "coordinating": list(self.coordinating),
             "deadline": deadline,
             "note": self.raw.note,
+            "unlisted_units": [{"role": role, "name": name} for role, name in self.unlisted],
+        }
+
+
+@dataclass
+class UnknownUnit:
+    """A unit a plan names that the directory does not have: kept as written, reported with the nearest
+    known units, and added to the directory on request (``plan import --add-units``)."""
+
+    name: str  # as written (the first spelling met)
+    suggestions: tuple[tuple[str, str], ...]  # (code, name) of the nearest known units
+    tasks: list[str] = field(default_factory=list)  # codes of the tasks naming it
+    rows: list[int] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        """One Vietnamese sentence: where it is named, what it may be, how to add it."""
+        where = ", ".join(self.tasks[:5]) + (
+            f" và {len(self.tasks) - 5} nhiệm vụ khác" if len(self.tasks) > 5 else ""
+        )
+        sentence = f"Chưa có đơn vị '{self.name}' trong danh bạ (nhiệm vụ {where})"
+        if self.suggestions:
+            guesses = " hay ".join(f"'{name}' ({code})" for code, name in self.suggestions)
+            return f"{sentence}; có phải {guesses}?"
+        return f"{sentence}; nhiệm vụ vẫn được nhập, hãy thêm đơn vị vào danh bạ ('plan import --add-units' hoặc 'units add')."
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "suggestions": [{"code": code, "name": name} for code, name in self.suggestions],
+            "tasks": self.tasks,
+            "rows": self.rows,
+            "message": self.message,
         }
 
 
@@ -63,6 +99,7 @@ class CheckedPlan:
     issued_on: date | None = None
     kind: str | None = None  # what the file was read as (vocabulary.FILE_KINDS) and, for a PDF, its pages
     pages: int | None = None
+    unknown_units: list[UnknownUnit] = field(default_factory=list)  # kept as written; they do not block
 
     @property
     def ok(self) -> bool:
@@ -78,32 +115,17 @@ class CheckedPlan:
             },
             "tasks": [t.to_json(self.deadline_errors.get(t.code)) for t in self.tasks],
             "problems": [p.to_json() for p in self.problems],
+            "unknown_units": [unit.to_json() for unit in self.unknown_units],
         }
 
 
-_FIELD_NAMES = {"lead": "đơn vị chủ trì", "coordinating": "đơn vị phối hợp"}
-
-
-def _resolve_units(
-    entries: tuple[str, ...],
-    fieldname: str,
-    task: RawTask,
-    directory: Directory,
-    problems: list[Problem],
-    file: str,
-) -> tuple[str, ...]:
+def _resolve_units(entries: tuple[str, ...], directory: Directory, unknown: list[str]) -> tuple[str, ...]:
+    """The codes ``entries`` name; what names no unit is added to ``unknown`` as written."""
     codes: list[str] = []
     for entry in entries:
-        try:
-            resolved = directory.resolve(entry)
-        except UnknownUnitError as error:
-            problems.append(
-                Problem(
-                    file, task.row, fieldname, f"Nhiệm vụ {task.code}: {_FIELD_NAMES[fieldname]} — {error}"
-                )
-            )
-            continue
+        resolved, unmatched = directory.resolve_partly(entry)
         codes.extend(code for code in resolved if code not in codes)
+        unknown.extend(unmatched)
     return tuple(codes)
 
 
@@ -115,11 +137,24 @@ def _group_units(heading: str, directory: Directory) -> tuple[str, ...]:
         return ()
 
 
+def _note_unknown(found: dict[str, UnknownUnit], name: str, task: RawTask, directory: Directory) -> None:
+    key = " ".join(alias_key(name))
+    unit = found.get(key)
+    if unit is None:
+        suggestions = tuple((known.code, known.name) for known in directory.suggest(name))
+        unit = found[key] = UnknownUnit(name, suggestions)
+    if task.code not in unit.tasks:
+        unit.tasks.append(task.code)
+    if task.row is not None and task.row not in unit.rows:
+        unit.rows.append(task.row)
+
+
 def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
     """Resolve units and parse deadlines of every task; collect every problem with its row."""
     problems = list(raw.problems)
     reported = {(p.row, p.field) for p in raw.problems}  # what the reader already said about a row
     checked: list[CheckedTask] = []
+    unknown_units: dict[str, UnknownUnit] = {}  # by folded name
     deadline_errors: dict[str, str] = {}
     seen: dict[str, int | None] = {}
     for task in raw.tasks:
@@ -133,24 +168,31 @@ def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
                 )
             )
         seen.setdefault(task.code, task.row)
-        lead = _resolve_units(task.lead, "lead", task, directory, problems, raw.file)
+        unknown_lead: list[str] = []
+        unknown_coordinating: list[str] = []
+        lead = _resolve_units(task.lead, directory, unknown_lead)
         if not task.lead and task.group:  # under a heading that names its unit ("PHÒNG TỔ CHỨC CÁN BỘ")
             lead = _group_units(task.group, directory)
         if not task.lead and not lead and (task.row, "lead") not in reported:
             problems.append(
                 Problem(raw.file, task.row, "lead", f"Nhiệm vụ {task.code} chưa có đơn vị chủ trì.")
             )
-        coordinating = _resolve_units(task.coordinating, "coordinating", task, directory, problems, raw.file)
+        coordinating = _resolve_units(task.coordinating, directory, unknown_coordinating)
+        unlisted = tuple(("lead", name) for name in unknown_lead) + tuple(
+            ("coordinating", name) for name in unknown_coordinating
+        )
+        for _role, name in unlisted:
+            _note_unknown(unknown_units, name, task, directory)
         deadline: Deadline | None = None
         if not task.deadline.strip() and (task.row, "deadline") in reported:
-            checked.append(CheckedTask(task, lead, coordinating, None))
+            checked.append(CheckedTask(task, lead, coordinating, None, unlisted))
             continue
         try:
             deadline = parse_deadline(task.deadline, year)
         except DeadlineError as error:
             deadline_errors[task.code] = error.reason
             problems.append(Problem(raw.file, task.row, "deadline", f"Nhiệm vụ {task.code}: {error.reason}"))
-        checked.append(CheckedTask(task, lead, coordinating, deadline))
+        checked.append(CheckedTask(task, lead, coordinating, deadline, unlisted))
 
     reporting_units: tuple[str, ...] = ()
     reporting_via: str | None = None
@@ -181,6 +223,7 @@ def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
         issued_on=raw.issued_on,
         kind=raw.kind,
         pages=raw.pages,
+        unknown_units=list(unknown_units.values()),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ _SEPARATORS = frozenset(",;./&-–—()\"'“”:")
 # Words that join two units ("A và B"); skipped when no alias starts with them.
 _JOINERS = frozenset({"va"})
 _CODE = re.compile(r"^[A-Za-z0-9_-]+$")
+SUGGESTION_THRESHOLD = 0.6  # how alike (difflib ratio of folded names) a known unit must be to be suggested
 
 
 @dataclass(frozen=True)
@@ -198,11 +200,7 @@ class Directory:
         codes: list[str] = []
         position = 0
         while position < len(keys):
-            match = self._match(keys, position)
-            if match is None and keys[position] == _PHONG and position + 1 < len(keys):
-                match = self._match(keys, position + 1)  # "Phòng Thanh tra" for the unit "Thanh tra"
-                if match is not None:
-                    match = (match[0], match[1] + 1)
+            match = self._match_at(keys, position)
             if match is not None:
                 code, length = match
                 if code not in codes:
@@ -213,6 +211,86 @@ class Directory:
             else:
                 raise UnknownUnitError(cleaned, self._unmatched(cleaned, tokens, position))
         return codes
+
+    def resolve_partly(self, text: str) -> tuple[list[str], list[str]]:
+        """Unit codes named by one cell entry, and the parts of it that name no unit, as written.
+
+        "Phòng TCCB; Phòng Khảo thí" -> (["TCCB"], ["Phòng Khảo thí"]): what is known is kept, what is not
+        is kept as written (never dropped) so it can be reported, suggested and added. A known name run
+        into an unknown one with nothing between them is part of it: "Văn phòng UBND tỉnh" is not the
+        unit "Văn phòng" plus "UBND tỉnh".
+        """
+        cleaned = clean(text)
+        tokens = _tokens(cleaned)
+        keys = [key for key, _, _ in tokens]
+        segments: list[tuple[str | None, int, int]] = []  # (code or None for unknown, first, last token)
+        position = 0
+        while position < len(keys):
+            match = self._match_at(keys, position)
+            if match is not None:
+                segments.append((match[0], position, position + match[1] - 1))
+                position += match[1]
+            elif keys[position] in _JOINERS:
+                position += 1
+            elif segments and segments[-1][0] is None and segments[-1][2] == position - 1:
+                segments[-1] = (None, segments[-1][1], position)
+                position += 1
+            else:
+                segments.append((None, position, position))
+                position += 1
+        merged: list[tuple[str | None, int, int]] = []
+        for segment in segments:
+            previous = merged[-1] if merged else None
+            if (
+                previous
+                and (previous[0] is None or segment[0] is None)
+                and self._touching(cleaned, tokens, previous, segment)
+            ):
+                merged[-1] = (None, previous[1], segment[2])
+            else:
+                merged.append(segment)
+        codes = [code for code, _, _ in merged if code is not None]
+        unknown = [
+            cleaned[tokens[first][1] : tokens[last][2]] for code, first, last in merged if code is None
+        ]
+        return list(dict.fromkeys(codes)), unknown
+
+    @staticmethod
+    def _touching(
+        text: str,
+        tokens: Sequence[_Token],
+        left: tuple[str | None, int, int],
+        right: tuple[str | None, int, int],
+    ) -> bool:
+        """Whether nothing separates two parts of an entry (no punctuation, no "và")."""
+        if right[1] != left[2] + 1:
+            return False  # a joiner word between them
+        gap = text[tokens[left[2]][2] : tokens[right[1]][1]]
+        return not any(char in ",;/&\n+" for char in gap)
+
+    def suggest(self, text: str, limit: int = 3) -> list[Unit]:
+        """The known units whose names are nearest to ``text`` (an unknown unit as a plan wrote it)."""
+        bare = " ".join(word for word in alias_key(text) if word != _PHONG)  # "Phòng" says nothing here
+        scored: list[tuple[float, int, Unit]] = []
+        for order, unit in enumerate(self.units):
+            best = 0.0
+            for _name, alias in _unit_keys(unit):
+                words = [word for word in alias if word != _PHONG]
+                best = max(best, SequenceMatcher(None, bare, " ".join(words)).ratio())
+                if len(words) > 1 and bare.replace(" ", "") == "".join(word[0] for word in words):
+                    best = max(best, 0.95)  # "TCCB" for "Tổ chức cán bộ"
+            if best >= SUGGESTION_THRESHOLD:
+                scored.append((best, order, unit))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [unit for _, _, unit in scored[:limit]]
+
+    def _match_at(self, keys: Sequence[str], position: int) -> tuple[str, int] | None:
+        match = self._match(keys, position)
+        if match is None and keys[position] == _PHONG and position + 1 < len(keys):
+            match = self._match(keys, position + 1)  # "Phòng Thanh tra" for the unit "Thanh tra"
+            if match is not None:
+                match = (match[0], match[1] + 1)
+        return match
 
     def _match(self, keys: Sequence[str], position: int) -> tuple[str, int] | None:
         for key, code in self._index.get(keys[position], ()):
@@ -225,7 +303,7 @@ class Directory:
         keys = [key for key, _, _ in tokens]
         end = start
         for position in range(start + 1, len(tokens)):
-            if self._match(keys, position) is not None:
+            if self._match_at(keys, position) is not None:
                 break
             if keys[position] not in _JOINERS:
                 end = position

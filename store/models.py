@@ -67,7 +67,8 @@ class AssignmentRole(StrEnum):
 
 
 class Unit(SQLModel, table=True):
-    """A unit of the directory (config/units.yaml), mirrored so the database is self-contained."""
+    """A unit of the directory: the database is its one truth (seeded from config/units.yaml by init), edited
+    with `nhacviec units` and the web's units page. ``is_office`` marks the Office that chases the plan."""
 
     __tablename__ = "units"
 
@@ -78,6 +79,21 @@ class Unit(SQLModel, table=True):
     aliases: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     contacts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     head: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    position: int = 0
+    is_office: bool = False
+
+
+class Leader(SQLModel, table=True):
+    """The Director (``role`` "director") or a Deputy Director ("deputy"): who escalations reach."""
+
+    __tablename__ = "leaders"
+
+    code: str = Field(primary_key=True, max_length=32)
+    role: str = Field(max_length=16)
+    name: str
+    title: str
+    contacts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    position: int = 0
 
 
 class Plan(SQLModel, table=True):
@@ -131,6 +147,8 @@ class Task(SQLModel, table=True):
     done_on: date | None = None
     source_row: int | None = None
     note: str = ""  # the plan's "Ghi chú" cell for the task
+    # units the plan names that the directory does not have, as written: [{"role": "lead", "name": "..."}]
+    unlisted_units: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
 
     @property
     def effective_due(self) -> date | None:

@@ -74,6 +74,7 @@ def _task_fields(task: CheckedTask) -> dict[str, Any]:
         "occurrences": [d.isoformat() for d in deadline.occurrences],
         "source_row": task.raw.row,
         "note": task.raw.note,
+        "unlisted_units": [{"role": role, "name": name} for role, name in task.unlisted],
     }
 
 

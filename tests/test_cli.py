@@ -141,7 +141,9 @@ def test_plan_check_json_on_the_sample_plan(run_cli) -> None:  # type: ignore[no
     assert data["problems"] == []
     assert len(data["tasks"]) == 35
     task = data["tasks"][-1]
-    assert set(task) == {"code", "section", "content", "products", "lead", "coordinating", "deadline", "note"}
+    assert set(task) == {
+        "code", "section", "content", "products", "lead", "coordinating", "deadline", "note", "unlisted_units"
+    }  # fmt: skip
     assert task["code"] == "VII.9" and task["deadline"]["due"] == "2020-12-31"
     assert data["file"] == {"kind": "yaml", "pages": None, "number": None, "issued_on": None}
 
@@ -161,14 +163,16 @@ def test_plan_check_lists_every_problem_with_file_and_row(run_cli, tmp_path: Pat
     assert f"{plan}:4: " in result.stderr and "Phòng Không Tồn Tại" in result.stderr
     assert f"{plan}:5: " in result.stderr
     as_json = json.loads(run_cli("plan", "check", str(plan), "--json").stdout)
-    assert [(p["row"], p["field"]) for p in as_json["problems"]] == [(4, "lead"), (5, "deadline")]
+    assert [(p["row"], p["field"]) for p in as_json["problems"]] == [(5, "deadline")]
+    # an unknown unit is not a problem: kept as written, reported with its rows
+    assert [(u["name"], u["rows"]) for u in as_json["unknown_units"]] == [("Phòng Không Tồn Tại", [4])]
 
 
 def test_plan_import_refuses_a_file_with_problems_and_changes_nothing(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run_cli("init")
     plan = tmp_path / "sai.csv"
     plan.write_text(
-        "TT,Nội dung nhiệm vụ,Phòng chủ trì,Thời gian hoàn thành\n1,Việc,Phòng Ma,Quý I/2020\n",
+        "TT,Nội dung nhiệm vụ,Phòng chủ trì,Thời gian hoàn thành\n1,Việc,Phòng TCCB,lúc nào đó\n",
         encoding="utf-8",
     )
     result = run_cli("plan", "import", str(plan), "--year", "2020", "--plan", "CCHC-2020")

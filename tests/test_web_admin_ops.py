@@ -27,9 +27,10 @@ CLEAN_CSV = HEADER + (
     "1,Ban hành kế hoạch kiểm tra,Kế hoạch,Văn phòng Sở,Phòng TCCB,Trước 31/12/2021\n"
     "2,Tổng hợp báo cáo quý,Báo cáo,Văn phòng Sở,,Trong tháng 6/2021\n"
 )
-BAD_CSV = CLEAN_CSV.replace(
-    "2,Tổng hợp báo cáo quý,Báo cáo,Văn phòng Sở", "2,Tổng hợp báo cáo quý,Báo cáo,Phòng Vũ trụ"
-)
+BAD_CSV = CLEAN_CSV.replace("Trong tháng 6/2021", "Lúc nào tiện")  # a date that cannot be read
+UNKNOWN_UNIT_CSV = CLEAN_CSV.replace(
+    "2,Tổng hợp báo cáo quý,Báo cáo,Văn phòng Sở", "2,Tổng hợp báo cáo quý,Báo cáo,Phòng Tổ chức cán bô"
+).replace("Phòng TCCB,Trước", "Phòng Vũ trụ,Trước")
 
 
 def client(engine: Engine, who: str | None = "chanh.vp") -> TestClient:
@@ -199,20 +200,42 @@ def _plan_tasks(engine: Engine) -> list[str]:
         return sorted(t.code for t in db.exec(select(Task).where(Task.plan_id == plan.id)))
 
 
-def test_import_of_a_csv_with_an_unknown_unit_shows_the_row_problem_and_cannot_be_confirmed(
-    engine: Engine,
-) -> None:
+def test_import_of_a_csv_with_a_problem_shows_the_row_and_cannot_be_confirmed(engine: Engine) -> None:
     admin = client(engine)
     page = _upload(admin, BAD_CSV)
     problem = re.search(r'<tr class="problem" data-row="4">.*?</tr>', page, re.DOTALL)
     assert problem is not None
-    assert "Không biết đơn vị 'Phòng Vũ trụ'" in text_of(problem.group())
+    assert "Không hiểu thời hạn: “Lúc nào tiện”" in text_of(problem.group())
     assert 'action="/import/confirm"' not in page
     forged = admin.post(
         "/import/confirm", data={"csrf": csrf_of(admin, "/import"), "token": "x" * 43, "year": "2021"}
     )
     assert forged.status_code == 404
     assert _plan_tasks(engine) == []
+
+
+def test_an_unknown_unit_is_kept_as_written_suggested_and_added_when_the_admin_chooses(
+    engine: Engine,
+) -> None:
+    admin = client(engine)
+    page = _upload(admin, UNKNOWN_UNIT_CSV)
+    named = [text_of(m) for m in re.findall(r'<li class="unknown-unit"[^>]*>.*?</li>', page, re.DOTALL)]
+    assert named == ["Chưa có đơn vị 'Phòng Vũ trụ' trong danh bạ (nhiệm vụ I.1); nhiệm vụ vẫn được nhập, "
+                     "hãy thêm đơn vị vào danh bạ ('plan import --add-units' hoặc 'units add')."]  # fmt: skip
+    assert "Phòng Vũ trụ (chưa có trong danh bạ)" in text_of(page)
+    assert "TCCB" in text_of(re.search(r'<tr data-code="I.2">.*?</tr>', page, re.DOTALL).group())  # type: ignore[union-attr]
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token is not None and 'name="add_units"' in page  # not a problem: it can be imported
+    form = {"csrf": csrf_of(admin, "/import"), "token": token.group(1), "year": "2021", "plan": "KT-2021"}
+    done = admin.post("/import/confirm", data={**form, "add_units": "1"})
+    assert done.status_code == 200, text_of(done.text)
+    assert "Đã thêm vào danh bạ: Phòng Vũ trụ (VT)" in text_of(done.text)
+    assert _plan_tasks(engine) == ["I.1", "I.2"]
+    with session_scope(engine) as db:
+        problems = [p.message for p in outbox.config_problems(db)]
+    assert any("'Phòng Vũ trụ' (VT)" in message and "chưa có địa chỉ" in message for message in problems)
+    units_page = text_of(admin.get("/units").text)
+    assert "Phòng Vũ trụ" in units_page
 
 
 def test_import_of_a_clean_csv_previews_then_imports_on_confirmation(engine: Engine) -> None:

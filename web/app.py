@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import Settings
 from store.users import DEFAULT_HASHER, ROLE_LABELS
+from vocabulary import FILE_KINDS
 from web.config import WebSettings, session_secret
 from web.deps import (
     TZ,
@@ -82,6 +83,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["day"] = _day
     env.filters["moment"] = _moment
     env.globals["role_labels"] = ROLE_LABELS
+    env.globals["file_kinds"] = FILE_KINDS
     return Jinja2Templates(env=env)
 
 

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
+from plan.units import Directory
 from store.db import session_scope
 from store.models import UserRole
 from store.users import get_user_by_id
@@ -55,6 +56,13 @@ class WebContext:
     def today(self) -> date:
         """Today in Asia/Ho_Chi_Minh, from the app's clock (tests fix it)."""
         return self.now().astimezone(TZ).date()
+
+    def directory(self) -> Directory:
+        """The unit directory from the database (seeded from the units file the first time)."""
+        from store.directory import load_directory
+
+        with session_scope(self.engine) as db:
+            return load_directory(db, self.settings.units_file)
 
 
 class LoginRequired(Exception):

@@ -31,6 +31,7 @@ class Action(StrEnum):
     RETRY_OUTBOX = "retry_outbox"
     MANUAL_SEND = "manual_send"
     VIEW_UNITS = "view_units"
+    EDIT_UNITS = "edit_units"
     IMPORT_PLAN = "import_plan"
 
 
@@ -64,6 +65,7 @@ MATRIX: Mapping[Action, Mapping[UserRole, Scope]] = {
     Action.RETRY_OUTBOX: {UserRole.ADMIN: Scope.ALL},
     Action.MANUAL_SEND: {UserRole.ADMIN: Scope.ALL},
     Action.VIEW_UNITS: {UserRole.ADMIN: Scope.ALL, UserRole.VIEWER: Scope.ALL},
+    Action.EDIT_UNITS: {UserRole.ADMIN: Scope.ALL},
     Action.IMPORT_PLAN: {UserRole.ADMIN: Scope.ALL},
 }
 
@@ -83,6 +85,7 @@ DENIED = {
     Action.RETRY_OUTBOX: "Chỉ quản trị viên mới được gửi lại tin.",
     Action.MANUAL_SEND: "Chỉ quản trị viên mới được gửi tin thủ công.",
     Action.VIEW_UNITS: "Tài khoản đơn vị không được xem danh bạ đơn vị.",
+    Action.EDIT_UNITS: "Chỉ quản trị viên mới sửa được danh bạ đơn vị.",
     Action.IMPORT_PLAN: "Chỉ quản trị viên mới được nhập kế hoạch.",
 }
 

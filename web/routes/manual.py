@@ -35,7 +35,7 @@ from delivery.manual import (
 from delivery.service import completion_links, send_due
 from plan.dates import parse_date
 from plan.errors import UserError
-from plan.units import Directory, load_directory
+from plan.units import Directory
 from planner.calendar import WorkingCalendar
 from planner.model import Notification, ReportingInput
 from rules.model import NotificationKind, Rule
@@ -78,7 +78,7 @@ class Built:
 
 def _notifications(ctx: WebContext, asked: ManualAsk, moment: datetime) -> Built:
     settings = ctx.settings
-    directory = load_directory(settings.units_file)
+    directory = ctx.directory()
     with session_scope(ctx.engine) as db:
         inputs = load_planner_input(db, directory)
         rules = load_rules(db)

@@ -24,16 +24,16 @@ from plan.check import CheckedPlan, check_plan, infer_year
 from plan.errors import UserError
 from plan.importers import read_plan
 from plan.text import clean
-from plan.units import load_directory
 from store.db import session_scope
-from store.plans import import_plan, sync_units
+from store.directory import add_unlisted_units, load_directory
+from store.plans import import_plan
 from web.deps import PageNotFound, SignedIn, context, csrf_protect, render
 from web.permissions import Action, require
 
 router = APIRouter()
 
 VIA = "web"
-SUFFIXES = (".docx", ".xlsx", ".csv", ".yaml", ".yml")
+SUFFIXES = (".docx", ".doc", ".xlsx", ".xls", ".pdf", ".csv", ".yaml", ".yml")
 MAX_BYTES = 10 * 1024 * 1024
 MAX_AGE_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -94,7 +94,7 @@ def read_and_check(request: Request, path: Path, year_text: str) -> CheckedPlan:
     year = _year(year_text) or infer_year(raw)
     if year is None:
         raise UserError("Không xác định được năm của kế hoạch trong tệp: hãy ghi năm vào ô “Năm”.")
-    return check_plan(raw, load_directory(context(request).settings.units_file), year)
+    return check_plan(raw, context(request).directory(), year)
 
 
 def _form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
@@ -120,7 +120,10 @@ async def upload(
         return _form(request, "Hãy chọn tệp kế hoạch để tải lên.", 400)
     if Path(file.filename).suffix.lower() not in SUFFIXES:
         return _form(
-            request, f"Tệp {file.filename} không được hỗ trợ: chỉ nhận DOCX, XLSX, CSV hoặc YAML.", 400
+            request,
+            f"Tệp {file.filename} không được hỗ trợ: chỉ nhận Word (.docx, .doc), Excel (.xlsx, .xls), "
+            "PDF có lớp chữ, CSV hoặc YAML.",
+            400,
         )
     content = await file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
@@ -152,6 +155,7 @@ def confirm(
     token: Annotated[str, Form()] = "",
     year: Annotated[str, Form()] = "",
     plan: Annotated[str, Form()] = "",
+    add_units: Annotated[str, Form()] = "",
 ) -> Response:
     require(user, Action.IMPORT_PLAN)
     path = uploaded_file(token)
@@ -167,8 +171,14 @@ def confirm(
         )  # fmt: skip
     code = clean(plan) or checked.code or f"KH-{checked.year}"
     ctx = context(request)
+    added: dict[str, str] = {}
     with session_scope(ctx.engine) as db:
-        sync_units(db, load_directory(ctx.settings.units_file))
+        if add_units and checked.unknown_units:  # the admin chose to add them, without contacts
+            added = add_unlisted_units(db, [unit.name for unit in checked.unknown_units], code)
+            checked = check_plan(read_plan(path), load_directory(db, ctx.settings.units_file), checked.year)
         summary = import_plan(db, checked, code, actor=user.name, via=VIA)
     discard(token)
-    return render(request, "import_done.html", summary=summary, name=path.name)
+    return render(
+        request, "import_done.html", summary=summary, name=path.name, added=added,
+        unknown=[] if added else checked.unknown_units,
+    )  # fmt: skip

@@ -19,7 +19,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from plan.units import load_directory
 from planner.model import Notification, Recipient
 from templates.context import message_context, sample_context
 from templates.render import BUILTIN_DIR, CHANNELS, Renderer, TemplateError, TemplateProblem, validate
@@ -172,7 +171,7 @@ def _context(ctx: WebContext, kind: str, channel: str, code: str) -> dict[str, A
         )
     chosen = next((r for r in notification.recipients if r.channel == channel), notification.recipients[0])
     recipient = Recipient(chosen.code, chosen.role, chosen.channel)
-    context_ = message_context(notification, recipient, load_directory(ctx.settings.units_file))
+    context_ = message_context(notification, recipient, ctx.directory())
     context_["channel"] = channel
     return context_
 

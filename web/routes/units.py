@@ -1,20 +1,23 @@
 """The unit directory as the messages see it: each unit's contacts per channel, its Telegram chats and
-the configuration problems the dispatcher recorded (a unit with no address for a channel)."""
+the configuration problems the dispatcher recorded (a unit with no address for a channel). Admins add
+units, add and remove the names plans write them by, and edit their contacts and head: the same
+database the CLI's `nhacviec units` edits."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
 from plan.errors import UserError
-from plan.units import Contacts, Directory, Person, load_directory
+from plan.units import CHANNELS, KINDS, Contacts, Directory, Person
 from store import outbox
 from store.db import session_scope
-from store.models import AddressAlias
-from web.deps import SignedIn, context, render
+from store.directory import add_unit, load_directory, set_alias, set_fields
+from store.models import AddressAlias, UserRole
+from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
 from web.permissions import Action, require
 
 router = APIRouter()
@@ -46,6 +49,7 @@ def unit_rows(directory: Directory, aliases: dict[str, str]) -> list[dict[str, A
         {
             "code": unit.code,
             "name": unit.name,
+            "aliases": unit.aliases,
             "kind": unit.kind,
             "supervisor": unit.supervisor,
             "contacts": _contacts(unit.contacts),
@@ -57,26 +61,96 @@ def unit_rows(directory: Directory, aliases: dict[str, str]) -> list[dict[str, A
     ]
 
 
-@router.get("/units")
-def units_page(request: Request, user: SignedIn) -> Response:
-    require(user, Action.VIEW_UNITS)
+def _page(
+    request: Request, user: Any, error: str | None = None, status_code: int = 200, flash: str | None = None
+) -> Response:
     ctx = context(request)
     with session_scope(ctx.engine) as db:
         aliases = outbox.aliases(db, "telegram")
         migrations = list(db.exec(select(AddressAlias)))
         problems = outbox.config_problems(db)
+    values: dict[str, Any] = {"migrations": migrations, "problems": problems, "kinds": KINDS, "flash": flash}
+    values["can_edit"] = user.role == UserRole.ADMIN
     try:
-        directory = load_directory(ctx.settings.units_file)
-    except UserError as error:  # a broken units.yaml: say what is wrong, still show the problems
-        return render(
-            request, "units.html", 200, rows=[], error=str(error), migrations=migrations, problems=problems
-        )
+        directory = ctx.directory()
+    except UserError as error:  # a broken directory: say what is wrong, still show the problems
+        return render(request, "units.html", status_code, rows=[], error=str(error), office=None, **values)
+    rows = unit_rows(directory, aliases)
     return render(
-        request,
-        "units.html",
-        rows=unit_rows(directory, aliases),
-        error=None,
-        migrations=migrations,
-        problems=problems,
-        office=directory.office,
+        request, "units.html", status_code, rows=rows, error=error, office=directory.office, **values
     )
+
+
+@router.get("/units")
+def units_page(request: Request, user: SignedIn, ok: str = "") -> Response:
+    require(user, Action.VIEW_UNITS)
+    return _page(request, user, flash=_FLASH.get(ok))
+
+
+_FLASH = {"added": "Đã thêm đơn vị.", "saved": "Đã lưu thông tin đơn vị.", "alias": "Đã cập nhật tên gọi."}
+
+
+@router.post("/units", dependencies=[Depends(csrf_protect)])
+def add(
+    request: Request, user: SignedIn, code: Text = "", name: Text = "", kind: Text = "department"
+) -> Response:
+    require(user, Action.EDIT_UNITS)
+    try:
+        with session_scope(context(request).engine) as db:
+            load_directory(db, context(request).settings.units_file)
+            row = add_unit(db, code, name, kind=kind)
+    except UserError as error:
+        return _page(request, user, str(error), 400)
+    return RedirectResponse(f"/units/{row.code}?ok=added", status_code=303)
+
+
+def _unit_or_404(request: Request, code: str) -> Any:
+    directory = context(request).directory()
+    unit = directory.get(code)
+    if unit is None:
+        raise PageNotFound(f"Không có đơn vị mã '{code}' trong danh bạ.")
+    return unit
+
+
+def _edit_page(request: Request, user: Any, code: str, error: str | None = None, status_code: int = 200,
+               flash: str | None = None) -> Response:  # fmt: skip
+    unit = _unit_or_404(request, code)
+    return render(
+        request, "unit_edit.html", status_code, unit=unit, error=error, flash=flash, kinds=KINDS,
+        channels=CHANNELS, can_edit=user.role == UserRole.ADMIN,
+    )  # fmt: skip
+
+
+@router.get("/units/{code}")
+def edit_page(request: Request, user: SignedIn, code: str, ok: str = "") -> Response:
+    require(user, Action.VIEW_UNITS)
+    return _edit_page(request, user, code, flash=_FLASH.get(ok))
+
+
+_FIELDS = ("name", "kind", "supervisor", *CHANNELS, *(f"head.{key}" for key in ("name", "title", *CHANNELS)))
+
+
+@router.post("/units/{code}", dependencies=[Depends(csrf_protect)])
+async def save(request: Request, user: SignedIn, code: str) -> Response:
+    require(user, Action.EDIT_UNITS)
+    form = await request.form()
+    changes = {key: str(form.get(key, "")) for key in _FIELDS if key in form}
+    try:
+        with session_scope(context(request).engine) as db:
+            load_directory(db, context(request).settings.units_file)
+            row = set_fields(db, code, changes)
+    except UserError as error:
+        return _edit_page(request, user, code, str(error), 400)
+    return RedirectResponse(f"/units/{row.code}?ok=saved", status_code=303)
+
+
+@router.post("/units/{code}/aliases", dependencies=[Depends(csrf_protect)])
+def alias(request: Request, user: SignedIn, code: str, alias: Text = "", remove: Text = "") -> Response:
+    require(user, Action.EDIT_UNITS)
+    try:
+        with session_scope(context(request).engine) as db:
+            load_directory(db, context(request).settings.units_file)
+            row = set_alias(db, code, alias, remove=bool(remove))
+    except UserError as error:
+        return _edit_page(request, user, code, str(error), 400)
+    return RedirectResponse(f"/units/{row.code}?ok=alias", status_code=303)

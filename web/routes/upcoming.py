@@ -15,12 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cli.simulate import concerns_unit, recipients_text, subject_text
-from plan.units import load_directory
 from planner.model import Notification
 from planner.planner import plan_notifications
 from rules.model import Rule
 from store.calendar import working_calendar
 from store.db import session_scope
+from store.directory import load_directory
 from store.models import UserRole
 from store.planning import load_planner_input
 from store.rules import load_rules
@@ -41,7 +41,7 @@ def plan_window(
     """Every notification from ``start`` to ``end`` (inclusive) for the stored rules, or ``rules`` instead."""
     settings = ctx.settings
     with session_scope(ctx.engine) as db:
-        inputs = load_planner_input(db, load_directory(settings.units_file))
+        inputs = load_planner_input(db, load_directory(db, settings.units_file))
         current = list(rules) if rules is not None else load_rules(db)
         calendar = working_calendar(db, settings.calendar_file, settings.send_time)
     return plan_notifications(inputs, current, calendar, start, end)

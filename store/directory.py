@@ -1,0 +1,313 @@
+"""The unit directory in the database: its one truth, edited from the CLI (`nhacviec units`) and the web.
+
+``config/units.yaml`` only seeds it: the first time the directory is loaded from an empty database
+(`nhacviec init`), its units, leadership and Office are written here; a database from before the
+directory moved here (units mirrored, no leadership) gets its leadership and Office from the file once.
+Every change is checked by building the whole :class:`plan.units.Directory` again (kinds, codes,
+supervisors, one owner per name), so a change that would break it raises a :class:`UserError` naming
+what is wrong, and the caller's transaction (``store.db.session_scope``) leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from plan.errors import UserError
+from plan.text import clean, fold
+from plan.units import (
+    CHANNELS,
+    KINDS,
+    Contacts,
+    Directory,
+    Person,
+    UnitsFileError,
+    parse_directory,
+)
+from plan.units import Unit as DirectoryUnit
+from plan.units import (
+    load_directory as read_file,
+)
+from store.models import ConfigProblemRecord, Leader, Unit, utcnow
+
+DATABASE = "danh bạ trong cơ sở dữ liệu"
+HEAD_FIELDS = ("name", "title")
+_CODE_CHARS = re.compile(r"[^A-Z0-9]")
+
+
+def _contacts(contacts: Contacts) -> dict[str, Any]:
+    return {channel: getattr(contacts, channel) for channel in CHANNELS}
+
+
+def _person(person: Person | None) -> dict[str, Any] | None:
+    if person is None:
+        return None
+    return {
+        "code": person.code,
+        "name": person.name,
+        "title": person.title,
+        "contacts": _contacts(person.contacts),
+    }
+
+
+def _unit_row(row: Unit, unit: DirectoryUnit, position: int) -> Unit:
+    row.name, row.kind, row.supervisor = unit.name, unit.kind, unit.supervisor
+    row.aliases = list(unit.aliases)
+    row.contacts = _contacts(unit.contacts)
+    row.head = _person(unit.head)
+    row.position = position
+    return row
+
+
+def seed_directory(session: Session, directory: Directory) -> bool:
+    """Write ``directory`` into an empty database, or complete one that has units but no leadership yet.
+
+    Returns whether anything was written. Units already in the database are never overwritten.
+    """
+    units = {row.code: row for row in session.exec(select(Unit))}
+    wrote = False
+    if not units:
+        for position, unit in enumerate(directory.units):
+            row = _unit_row(Unit(code=unit.code, name=unit.name, kind=unit.kind), unit, position)
+            row.is_office = unit.code == directory.office
+            session.add(row)
+        wrote = True
+    elif not any(row.is_office for row in units.values()) and directory.office in units:
+        units[directory.office].is_office = True
+        session.add(units[directory.office])
+        wrote = True
+    if session.exec(select(Leader.code)).first() is None:
+        people = [("director", directory.director), *(("deputy", person) for person in directory.deputies)]
+        for position, (role, person) in enumerate(people):
+            session.add(
+                Leader(
+                    code=person.code or role.upper(),
+                    role=role,
+                    name=person.name,
+                    title=person.title,
+                    contacts=_contacts(person.contacts),
+                    position=position,
+                )
+            )
+        wrote = True
+    session.flush()
+    return wrote
+
+
+def _leader(row: Leader) -> dict[str, Any]:
+    return {"code": row.code, "name": row.name, "title": row.title, "contacts": row.contacts or None}
+
+
+def _as_data(units: Iterable[Unit], leaders: Iterable[Leader]) -> dict[str, Any]:
+    """The rows as the units file lays them out, for :func:`plan.units.parse_directory` to check and build."""
+    ordered = sorted(units, key=lambda row: (row.position, row.code))
+    people = sorted(leaders, key=lambda row: (row.position, row.code))
+    return {
+        "office": next((row.code for row in ordered if row.is_office), None),
+        "leadership": {
+            "director": next((_leader(row) for row in people if row.role == "director"), None),
+            "deputies": [_leader(row) for row in people if row.role == "deputy"],
+        },
+        "units": [
+            {
+                "code": row.code,
+                "name": row.name,
+                "kind": row.kind,
+                "aliases": list(row.aliases or []),
+                "head": row.head,
+                "contacts": {key: value for key, value in (row.contacts or {}).items() if value} or None,
+                "supervisor": row.supervisor,
+            }
+            for row in ordered
+        ],
+    }
+
+
+def _build(session: Session) -> Directory:
+    data = _as_data(session.exec(select(Unit)), session.exec(select(Leader)))
+    try:
+        return parse_directory(data, DATABASE)
+    except UnitsFileError as error:
+        if error.field == "units.aliases":  # one name for two units
+            raise UserError(f"{error.message}.") from None
+        raise UserError(f"Danh bạ đơn vị không hợp lệ: {error.field}: {error.message}.") from None
+
+
+def load_directory(session: Session, seed_file: Path | str) -> Directory:
+    """The directory from the database, seeded from ``seed_file`` (config/units.yaml) when it has none."""
+    if session.exec(select(Leader.code)).first() is None or session.exec(select(Unit.code)).first() is None:
+        seed_directory(session, read_file(seed_file))
+    return _build(session)
+
+
+# --- changes ----------------------------------------------------------------------------------------
+
+
+def _unit(session: Session, code: str) -> Unit:
+    row = session.get(Unit, code) or session.get(Unit, code.strip().upper())
+    if row is None:
+        known = ", ".join(session.exec(select(Unit.code).order_by(col(Unit.position), col(Unit.code))))
+        raise UserError(f"Không có đơn vị mã '{code}' trong danh bạ (có: {known}).")
+    return row
+
+
+def _check_code(code: str) -> str:
+    code = code.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):
+        raise UserError(
+            f"Mã đơn vị '{code}' chỉ được gồm chữ cái không dấu, chữ số, '_' và '-' (tối đa 32 ký tự)."
+        )
+    return code
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise UserError(f"Loại đơn vị '{kind}' không hợp lệ; chọn một trong: {', '.join(KINDS)}.")
+    return kind
+
+
+def _validated(session: Session) -> Directory:
+    session.flush()
+    try:
+        return _build(session)
+    except ValueError as error:  # the same name for two units
+        raise UserError(str(error) + ".") from None
+
+
+def add_unit(
+    session: Session,
+    code: str,
+    name: str,
+    *,
+    kind: str = "department",
+    aliases: Iterable[str] = (),
+    supervisor: str | None = None,
+    contacts: Mapping[str, str | None] | None = None,
+) -> Unit:
+    """Add a unit to the directory (no contacts unless given)."""
+    code = _check_code(code)
+    if session.get(Unit, code) is not None:
+        raise UserError(f"Đã có đơn vị mã '{code}' trong danh bạ.")
+    name = clean(name)
+    if not name:
+        raise UserError("Tên đơn vị không được để trống.")
+    last = session.exec(select(Unit.position).order_by(col(Unit.position).desc())).first()
+    row = Unit(
+        code=code,
+        name=name,
+        kind=_check_kind(kind),
+        supervisor=supervisor or None,
+        aliases=[clean(alias) for alias in aliases if clean(alias)],
+        contacts={channel: (contacts or {}).get(channel) or None for channel in CHANNELS},
+        position=(last or 0) + 1,
+    )
+    session.add(row)
+    _validated(session)
+    return row
+
+
+def set_alias(session: Session, code: str, alias: str, *, remove: bool = False) -> Unit:
+    """Add (or remove) one way a plan writes the unit."""
+    row = _unit(session, code)
+    alias = clean(alias)
+    if not alias:
+        raise UserError("Tên gọi không được để trống.")
+    aliases = list(row.aliases or [])
+    if remove:
+        matching = [a for a in aliases if fold(a) == fold(alias)]
+        if not matching:
+            raise UserError(f"Đơn vị {row.code} không có tên gọi '{alias}'.")
+        aliases = [a for a in aliases if fold(a) != fold(alias)]
+    elif all(fold(a) != fold(alias) for a in aliases):
+        aliases.append(alias)
+    row.aliases = aliases
+    session.add(row)
+    _validated(session)
+    return row
+
+
+UNIT_KEYS = ("name", "kind", "supervisor", *CHANNELS, *(f"head.{key}" for key in (*HEAD_FIELDS, *CHANNELS)))
+
+
+def set_fields(session: Session, code: str, changes: Mapping[str, str]) -> Unit:
+    """Change a unit's name, kind, supervisor, contacts or head ("email", "head.name"...); "" clears."""
+    row = _unit(session, code)
+    contacts = dict(row.contacts or {})
+    head = dict(row.head or {}) if row.head else None
+    for key, raw in changes.items():
+        value = clean(raw) or None
+        if key not in UNIT_KEYS:
+            raise UserError(f"Không có trường '{key}'; dùng: {', '.join(UNIT_KEYS)}.")
+        if key == "name":
+            if value is None:
+                raise UserError("Tên đơn vị không được để trống.")
+            row.name = value
+        elif key == "kind":
+            row.kind = _check_kind(value or "")
+        elif key == "supervisor":
+            row.supervisor = value
+        elif key in CHANNELS:
+            contacts[key] = value
+        else:
+            field = key.removeprefix("head.")
+            head = head or {"name": "", "title": "", "contacts": {}}
+            if field in HEAD_FIELDS:
+                head[field] = value or ""
+            else:
+                head["contacts"] = {**(head.get("contacts") or {}), field: value}
+    if head is not None and not (head.get("name") or head.get("title") or any((head.get("contacts") or {}).values())):
+        head = None  # every field of the head emptied: no head
+    if head is not None and not (head.get("name") and head.get("title")):
+        raise UserError(f"Trưởng đơn vị {row.code} cần cả tên (head.name) và chức vụ (head.title).")
+    row.contacts, row.head = contacts, head
+    session.add(row)
+    _validated(session)
+    return row
+
+
+def new_code(name: str, taken: Iterable[str]) -> str:
+    """A code for a unit added from a plan: the initials of its name ("Phòng Khảo thí" -> "KT"), made unique."""
+    words = [word for word in fold(name).replace("đ", "d").split() if word not in {"phong", "p.", "p"}]
+    initials = _CODE_CHARS.sub("", "".join(word[0] for word in words if word[:1].isalnum()).upper())
+    if len(initials) < 2:
+        initials = _CODE_CHARS.sub("", "".join(words).upper())[:8]
+    base = (initials or "DV")[:24]
+    used = {code.upper() for code in taken}
+    code, number = base, 1
+    while code.upper() in used:
+        number += 1
+        code = f"{base}{number}"
+    return code
+
+
+def add_unlisted_units(session: Session, names: Iterable[str], plan_code: str) -> dict[str, str]:
+    """Add each unknown unit a plan names to the directory, without contacts; {name as written: new code}.
+
+    Each is reported once as a configuration problem (`nhacviec status`, the web's units page): nothing
+    can reach it until it has an address.
+    """
+    added: dict[str, str] = {}
+    for name in names:
+        taken = list(session.exec(select(Unit.code)))
+        code = new_code(name, taken)
+        add_unit(session, code, name)
+        added[name] = code
+        key = f"unit-without-contacts|{code}"
+        if session.get(ConfigProblemRecord, key) is None:
+            session.add(
+                ConfigProblemRecord(
+                    key=key,
+                    message=(
+                        f"Đơn vị '{name}' ({code}) được thêm vào danh bạ khi nhập kế hoạch {plan_code} và chưa có "
+                        f"địa chỉ liên lạc nào; hãy thêm bằng 'nhacviec units set {code} email=...' hoặc trang Đơn vị."
+                    ),
+                    first_seen=utcnow(),
+                    last_seen=utcnow(),
+                )
+            )
+    session.flush()
+    return added
