@@ -58,7 +58,7 @@ def deadline(
                 f"{result.start:%d/%m/%Y}" if result.start else "",
                 f"{result.due:%d/%m/%Y}" if result.due else "",
                 str(len(result.occurrences)),
-                "",
+                str(result.offset) if result.offset else "",
             )
     if not as_json:
         console.print(table)

@@ -89,6 +89,7 @@ def run(
         standby_poll_seconds=config.standby_poll_seconds,
         extra_tasks=extra,
         companion_tasks=companions,
+        reload_directory=load_directory,
     )
 
     async def main() -> None:

@@ -125,6 +125,9 @@ def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
     ]
     if task.note:
         rows.append(("Ghi chú (theo KH)", task.note.replace("\n", "; ")))
+    for entry in task.unlisted_units or []:
+        role = "Chủ trì" if entry.get("role") == "lead" else "Phối hợp"
+        rows.append((f"{role} (chưa có trong danh bạ)", entry.get("name", "")))
     for label, value in rows:
         console.print(f"  [bold]{label}:[/] {value}", highlight=False)
     table = Table(

@@ -67,10 +67,12 @@ class Service:
         leadership: Leadership | None = None,
         extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] | None = None,
         companion_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] | None = None,
+        reload_directory: Callable[[], Directory] | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.directory = directory
+        self.reload_directory = reload_directory  # each pass reads the directory the CLI and web edit
         self.renderer = renderer
         self.tz = ZoneInfo(settings.timezone)
         self.send_time = send_time
@@ -104,6 +106,8 @@ class Service:
     async def _pass(self) -> None:
         async with self._work_lock:  # a pass and a retry never run at the same time in one process
             try:
+                if self.reload_directory is not None:
+                    self.directory = await asyncio.to_thread(self.reload_directory)
                 await run_pass(self.engine, self.settings, self.directory, self.renderer, self.clock())
             except Exception:
                 log.exception("pass failed; the next pass will cover the same interval")

@@ -106,6 +106,8 @@ def test_plan_import_keeps_unknown_leads_and_add_units_adds_them_once_as_a_confi
     assert "có phải 'Phòng Tổ chức cán bộ' (TCCB)?" in kept.stderr
     listed = json.loads(run_cli("tasks", "list", "--json").stdout)
     assert {task["code"] for task in listed} == {"I.1", "I.2", "I.3"}
+    shown = run_cli("tasks", "show", "I.1", "--plan", "KH-2021").stdout
+    assert "Chủ trì (chưa có trong danh bạ): Phòng Khảo thí" in shown
 
     added = run_cli("plan", "import", str(plan), "--year", "2021", "--plan", "KH-2021", "--add-units")
     assert added.exit_code == 0, added.stderr

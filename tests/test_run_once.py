@@ -191,7 +191,8 @@ def test_a_message_skipped_for_want_of_an_address_goes_once_the_address_is_added
         in run_cli("outbox", "retry", skipped[0]["key"]).stderr
         + run_cli("outbox", "retry", "--all-failed").stdout
     )
-    monkeypatch.setenv("NHACVIEC_UNITS_FILE", str(UNITS_FILE))  # the admin adds the chat id
+    added = run_cli("units", "set", "VP", "telegram_chat_id=-1001000000001")  # the admin adds the chat id
+    assert added.exit_code == 0, added.stderr
     run_cli("run", "--once", "--at", "2020-12-01 09:00")
     outbox = {m["key"]: m for m in json.loads(run_cli("outbox", "list", "--json").stdout)}
     assert all(outbox[m["key"]]["status"] == "sent" and outbox[m["key"]]["address"] for m in skipped)
