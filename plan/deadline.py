@@ -222,6 +222,8 @@ _UNSCHEDULED = (
 )
 _UNSCHEDULED_START = _rx(rf"(?:{_UNSCHEDULED})")
 _UNSCHEDULED_ANY = _rx(rf"\b(?:{_UNSCHEDULED})")
+# "Theo lộ trình", "Theo quy định": unscheduled, but only when the phrase names no date.
+_UNSCHEDULED_WEAK = _rx(r"theo\s(?:lo trinh|quy dinh|huong dan|thong bao|lich|van ban)\b")
 _CONTINUOUS = r"thuong xuyen|lien tuc|hang ngay|moi ngay"
 _CONTINUOUS_START = _rx(rf"(?:(?:{_CONTINUOUS})\b[\s,;:-]*(?:va\s)?)+")
 _CONTINUOUS_ANY = _rx(rf"\b(?:{_CONTINUOUS})\b")
@@ -291,6 +293,10 @@ def _classify(s: str, year: int) -> _Parsed:
     if (clauses := _clauses(s)) is not None:
         return _per_report(clauses, year)
     recurring = _REC_MARK.search(s) is not None
+    if recurring and _EXCEPTION.search(s):  # "hằng tháng, riêng tháng 12 ...": not one rule
+        raise _Invalid("có ngoại lệ (riêng, trừ); hãy tách thành từng thời hạn")
+    if recurring and _OCCASION.search(s):  # "hằng năm, vào dịp khai giảng": a day the phrase does not give
+        raise _Invalid("gắn với một dịp (khai giảng, Tết, học kỳ...) chưa có ngày cụ thể; hãy ghi rõ ngày")
     if recurring and (dues := _recurring(s, year, has_time)):
         return DeadlineKind.RECURRING, date(year, 1, 1), dues[-1], dues, None
     found = _dated(_relative_years(s, year), year, has_time)
@@ -324,14 +330,15 @@ def _continuous(rest: str, year: int, has_time: bool) -> _Parsed:
 def _fallback(s: str, year: int, recurring: bool) -> _Parsed:
     """Phrases only recognised by a keyword somewhere inside them, provided they name no date."""
     if _DATEISH.search(s):
-        if (offset := _offset(s)) is not None:
+        if (offset := _offset(s)) is not None and offset.unit != "month":  # "báo cáo 6 tháng": a report
             amount = f"{abs(offset.amount)} {OFFSET_UNITS[offset.unit]}"
             raise _Invalid(f"tính {amount} từ một ngày cụ thể; hãy ghi rõ ngày hết hạn")
         raise _NotUnderstood(recurring)
-    if _UNSCHEDULED_ANY.search(s):
+    if _UNSCHEDULED_ANY.search(s) or _UNSCHEDULED_WEAK.match(s):
         return DeadlineKind.UNSCHEDULED, None, None, _NO_DATES, None
-    if _EVENT_ANY.search(s) or _EVENT_WEAK_START.match(s):
-        return DeadlineKind.EVENT, None, None, _NO_DATES, _offset(s)
+    offset = _offset(s)  # "chậm nhất 15 ngày trước ngày tổ chức": a duration from an event
+    if _EVENT_ANY.search(s) or _EVENT_WEAK_START.match(s) or offset is not None:
+        return DeadlineKind.EVENT, None, None, _NO_DATES, offset
     if _CONTINUOUS_ANY.search(s):
         return _continuous("", year, False)
     raise _NotUnderstood(recurring)
@@ -431,7 +438,9 @@ _OP = _rx(
 )
 # Verbs that may sit between a prefix and its date: "bắt đầu triển khai từ ...".
 _FILLER = _rx(r"(?:trien khai|thuc hien|to chuc|hoan thanh|ap dung|xong|la)\b\s?")
-_ONWARD = _rx(r"\s(?:tro di|tro ve sau|(?:va\s)?(?:cac|nhung)\s(?:nam|thang|quy)\s(?:tiep theo|sau))$")
+_ONWARD = _rx(
+    r"\s(?:tro di|tro ve sau|(?:va\s)?(?:cac|nhung)\s(?:nam hoc|nam|thang|quy)\s(?:tiep theo|sau))$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,7 +513,7 @@ def _day_list(days: list[date], op: str, plan_year: int) -> _Dates | None:
 
 # A safe prefix is plain words ("Trình UBND tỉnh", "Tổ chức"): no number, period, operator or condition.
 _ANCHOR = _rx(
-    r"(?:^|(?<=[\s,:;(]))(?=den truoc\b|truoc\b|cham nhat\b|muon nhat\b|den het\b|den\b|trong\b|vao\b|"
+    r"(?:^|(?<=[\s,:;(]))(?=den truoc\b|truoc\b|cham nhat\b|muon nhat\b|den het\b|den\b|trong\b|vao\b|ke tu\b|"
     r"ngay\s?\d|t\d|thu\s(?:hai|ba|tu|nam|sau|bay|[2-7])\b|chu nhat\b|tu\b|sau\b|bat dau\b|som nhat\b|khong (?:som|muon|qua)\b|thang\s?\d|quy\b|nam\s\d|\d"
     r"|(?:dau|giua|cuoi|nua)\s(?:thang|quy|nam)\b|ca\snam\b|giai doan\b|cac\s(?:ngay|thang|quy|nam)\b)"
 )
@@ -606,6 +615,12 @@ _LABEL = _rx(
     r"(?:bao cao\s)?(?:nam hoc|nam|quy|thang|(?:\d{1,2}|sau|chin|ba)\sthang|dinh ky|tong ket|so ket)"
     r"(?:(?:\s(?:gui|nop))?\s?:\s?|\s(?:gui|nop)\s)"
 )
+# In a list of reports, "báo cáo năm trước ..." is a label and its deadline; the first part lost "báo cáo".
+_REPORT_PERIOD = r"(?:nam hoc|nam|quy|thang|(?:\d{1,2}|sau|chin|ba)\sthang)"
+_REPORT_LABEL = _rx(
+    rf"bao cao\s{_REPORT_PERIOD}(?:\s(?:gui|nop))?\s(?=truoc|cham nhat|muon nhat|trong|vao|ngay|den)"
+)
+_PERIOD_LABEL = _rx(rf"{_REPORT_PERIOD}(?:\s(?:gui|nop))?\s(?=truoc|cham nhat|muon nhat|trong|vao|ngay|den)")
 _NEXT_CLAUSE = _rx(r"[,;]\s?(?:va\s|con\s)?|\s(?:va|con)\s")
 
 
@@ -614,9 +629,11 @@ def _clauses(s: str) -> list[str] | None:
     báo cáo năm: Y"; None for other phrases."""
     if ";" in s:
         parts = _SEMICOLON.split(s)
-        labels = [_LABEL.match(part) for part in parts[1:]]
-        if all(labels):
-            return [parts[0], *(part[m.end() :] for part, m in zip(parts[1:], labels, strict=True) if m)]
+        labels = [_LABEL.match(part) or _REPORT_LABEL.match(part) for part in parts[1:]]
+        if all(labels):  # "báo cáo năm (gửi) trước ...": the first part's label was cut with "báo cáo"
+            first = _PERIOD_LABEL.match(parts[0])
+            head = parts[0][first.end() :] if first else parts[0]
+            return [head, *(part[m.end() :] for part, m in zip(parts[1:], labels, strict=True) if m)]
     if s.count("doi voi") < 2:
         return None
     parts = _FOR.split(s)
@@ -681,7 +698,7 @@ def _offset(s: str) -> EventOffset | None:
 # --------------------------------------------------------------------------- terms
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-_PART = {"dau": 0, "giua": 1, "cuoi": 2}
+_PART = {"dau": 0, "giua": 1, "cuoi": 2, "thuong tuan": 0, "trung tuan": 1, "ha tuan": 2}
 _YT = r"(?:\s?[/.-]\s?|\s(?:nam\s)?)(\d{4})(?!\d)"  # a year after a month or quarter
 _QNUM = r"(iv|iii|ii|i|\d{1,2})(?![a-z\d])"
 _WD = r"thu\s(?:hai|ba|tu|nam|sau|bay|[2-7])\b|chu nhat\b"
@@ -694,7 +711,7 @@ _YEAR_AFTER = r"(?:(?P=sep)(?P<y>\d{4}|\d{2})|\s(?:nam\s)?(?P<y4>\d{4}))?(?!\d)"
 _T_SCHOOL = _rx(r"nam hoc\s?(\d{4})\s?[-/]\s?(\d{4})(?!\d)")
 _T_HALF = _rx(rf"(?:(\d{{1,2}})|({_NUMW}))\sthang\s(dau|cuoi)\s(?:cua\s)?nam(?![a-z])(?:{_YT})?")
 _T_HALF_WORD = _rx(rf"nua\s(dau|cuoi)\s(?:cua\s)?nam(?![a-z])(?:{_YT})?")
-_T_PART = _rx(r"(dau|giua|cuoi)\s(?:cua\s)?")
+_T_PART = _rx(r"(dau|giua|cuoi|thuong tuan|trung tuan|ha tuan)\s(?:cua\s)?")
 _DAY_SEP = r"\s?(?:,|;|&|-|va|den(?:\shet)?|toi(?:\shet)?)\s?(?:ngay\s)?"
 _T_DAYS = _rx(
     rf"(?:(?:cac|(?P<count>\d{{1,2}}|{_NUMW}))\s(?=ngay\s))?(?:ngay\s)?"
@@ -998,7 +1015,9 @@ _REC_MARK = _rx(
     r"|(?:nam|thang|quy|ky) bao cao|ngay\s\d{1,2}\s(?:cua\s)?(?:thang|quy)\s(?:sau|tiep theo|ke tiep)(?!\skhi))\b"
 )
 _R_BEFORE = _rx(r"\btruoc\b")
-_R_QMONTH = _rx(r"\bthang\s(dau|giua|cuoi)\s(?:cua\s)?(?=quy\b)")  # "quy" stays: "quý" or "quý I"
+_OCCASION = _rx(r"\b(?:dip|khi|tet|khai giang|be giang|nghi he|hoc ky)\b")
+_EXCEPTION = _rx(r"\b(?:rieng|tru|ngoai tru)\b")
+_R_QMONTH = _rx(r"\bthang\s(dau|giua|cuoi)\s(?:cua\s)?(?:moi\s|tung\s|hang\s)?(?=quy\b)")  # "quy" stays
 _R_PERIOD_END = _rx(r"\bthang\scuoi\s(?:cua\s)?ky(?:\sbao cao)?\b")  # the due month of the period named
 _R_DM = _rx(
     r"\b(?:(?:ngay|mung|mong)\s)?(\d{1,2})(?:[/.-]|\sthang\s)(\d{1,2})(?:[/.-](?:\d{4}|\d{2}))?(?!\d|\s?lan\b)"

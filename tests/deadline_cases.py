@@ -443,9 +443,13 @@ SENTENCE_WINDOW_CASES: tuple[Case, ...] = (
     w("Giai đoạn 2026-2030", "2026-01-01", "2030-12-31"),
     w("Các tháng 6, 7, 8/2025", "2025-06-01", "2025-08-31"),
     w("Cuối tháng 8 đầu tháng 9/2025", "2025-08-21", "2025-09-10"),
+    w("Trung tuần tháng 9/2025", "2025-09-11", "2025-09-20"),
+    w("Hạ tuần tháng 9/2025", "2025-09-21", "2025-09-30"),
+    w("Thượng tuần tháng 10/2025", "2025-10-01", "2025-10-10"),
     w("Trong năm 2025 (từ tháng 6 đến hết năm)", "2025-06-01", "2025-12-31"),
     w("Từ năm 2026", "2026-01-01", None),
     w("Năm 2026 và những năm tiếp theo", "2026-01-01", None),
+    w("Năm học 2025-2026 và các năm học tiếp theo", "2025-09-01", None),
 )
 
 # Relative years and months: recurring when the phrase repeats with the period, dated when it names one year.
@@ -478,6 +482,8 @@ RELATIVE_CASES: tuple[Case, ...] = (
     w("Tháng 6 năm kế hoạch", "2025-06-01", "2025-06-30"),
     r("Ngày 15 hằng tháng năm 2025", *(f"2025-{m:02d}-15" for m in range(1, 13))),
     r("Định kỳ hằng năm (giai đoạn 2021-2025)", "2025-12-31"),
+    r("chậm nhất là ngày 15 tháng 01 của năm sau năm báo cáo", "2025-01-15"),
+    r("báo cáo định kỳ 6 tháng (trước ngày 15/6) và hằng năm (trước ngày 15/12)", "2025-06-14", "2025-12-14"),
 )
 
 # Recurring cut-offs on a day of the month or of the period, and qualifiers after the date.
@@ -490,6 +496,7 @@ CUTOFF_CASES: tuple[Case, ...] = (
     r("Ngày 20 hằng tháng (đối với báo cáo tháng)", *(f"2025-{m:02d}-20" for m in range(1, 13))),
     r("Trước 15/6 và 15/12 hằng năm", "2025-06-14", "2025-12-14"),
     r("Chậm nhất ngày 14 tháng cuối quý", "2025-03-14", "2025-06-14", "2025-09-14", "2025-12-14"),
+    r("Ngày 15 của tháng cuối mỗi quý", "2025-03-15", "2025-06-15", "2025-09-15", "2025-12-15"),
     r("Sáng thứ Hai hằng tuần", *_weekly(2025, 0)),
     r("Trước thứ Sáu hằng tuần", *_weekly(2025, 3)),
     d("Chậm nhất ngày 31/01 đối với báo cáo năm", "2025-01-31"),
@@ -505,6 +512,7 @@ CUTOFF_CASES: tuple[Case, ...] = (
         "2025-12-19",
     ),
     r("Báo cáo 6 tháng gửi trước ngày 15/6; báo cáo năm gửi trước ngày 15/12", "2025-06-14", "2025-12-14"),
+    r("Báo cáo 6 tháng trước ngày 10/6; báo cáo năm trước ngày 10/12", "2025-06-09", "2025-12-09"),
     r(
         "Báo cáo quý: chậm nhất ngày 18 của tháng cuối quý; báo cáo năm: trước ngày 15/12",
         "2025-03-18",
@@ -546,6 +554,10 @@ WRAPPER_CASES: tuple[Case, ...] = (
     e("05 ngày làm việc sau khi kết thúc hội nghị", 5, "working_day"),
     e("Sau 02 tuần kể từ ngày khai giảng", 2, "week"),
     e("Trong vòng 03 tháng kể từ ngày ban hành", 3, "month"),
+    e("Chậm nhất 15 ngày trước ngày tổ chức", -15, "day"),
+    e("trong thời hạn 05 ngày làm việc kể từ ngày nhận được hồ sơ hợp lệ", 5, "working_day"),
+    w("có hiệu lực thi hành kể từ ngày 15 tháng 8 năm 2025", "2025-08-15", None),
+    w("Tháng 4/2025 (hoàn thành trước 30/4)", "2025-04-01", "2025-04-29"),
 )
 
 LANGUAGE_CASES: tuple[Case, ...] = (
@@ -580,7 +592,10 @@ REFUSED_CASES: tuple[tuple[str, str], ...] = (
     ("Trong tháng tới", "Không hiểu thời hạn"),
     ("Tuần đầu tháng 9/2025", "Không hiểu thời hạn"),
     ("Trước Tết Nguyên đán Ất Tỵ", "Không hiểu thời hạn"),
-    ("Hằng tháng, riêng tháng 12 trước ngày 20/12", "hãy tách thành từng thời hạn"),
+    ("Hằng tháng, riêng tháng 12 trước ngày 20/12", "có ngoại lệ (riêng, trừ); hãy tách thành từng thời hạn"),
+    ("Định kỳ hằng quý (trừ quý IV)", "có ngoại lệ"),
+    ("Hằng năm, vào dịp khai giảng", "gắn với một dịp"),
+    ("Báo cáo 6 tháng trước ngày 10/6 và tháng 12", "Không hiểu thời hạn"),
 )
 
 # Every phrase with its expected reading (the seed's phrases are kept apart: SEED_CASES).
