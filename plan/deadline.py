@@ -367,6 +367,7 @@ _CHARS = str.maketrans(
 )
 _QUI = _rx(r"\bqui\b")
 _LETTER_DIGIT = _rx(r"(?<=[a-z]{2})(?=\d)")
+_LETTER_BEFORE_DIGIT = _rx(r"[a-z](?=\d)")  # a cheap look first: most phrases have none
 _SEP_SPACES = _rx(r"(?<=\d)\s*([/.])\s*(?=\d)")
 _SPACES = re.compile(r"\s+")
 _LEAD_JUNK = " -+*•.,;:\"'"  # bullets and punctuation around a phrase
@@ -397,7 +398,8 @@ def _normalise(folded: str) -> str:
     s = folded.translate(_CHARS)
     if "qui" in s:
         s = _QUI.sub("quy", s)
-    s = _LETTER_DIGIT.sub(" ", s)
+    if _LETTER_BEFORE_DIGIT.search(s):
+        s = _LETTER_DIGIT.sub(" ", s)
     if " /" in s or "/ " in s or " ." in s or ". " in s:
         s = _SEP_SPACES.sub(r"\1", s)
     s = _trim(s)

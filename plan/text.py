@@ -19,9 +19,16 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _collapse(text: str) -> str:
+    """Runs of white space as one space, trimmed (skipping the regex when there is nothing to collapse)."""
+    if "  " in text or not text.isprintable():  # any white space but a lone " " is not printable
+        text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
 def clean(text: str) -> str:
     """NFC-normalise and collapse runs of white space (newlines included) to one space."""
-    return _SPACES.sub(" ", nfc(text)).strip()
+    return _collapse(nfc(text))
 
 
 def _fold_slowly(text: str) -> str:
@@ -46,4 +53,4 @@ def fold(text: str) -> str:
     """
     lowered = text.lower()
     stripped = _fold_slowly(lowered) if _NOT_IN_TABLE.search(lowered) else lowered.translate(_FOLD_TABLE)
-    return _SPACES.sub(" ", stripped).strip()
+    return _collapse(stripped)

@@ -259,7 +259,9 @@ def set_fields(session: Session, code: str, changes: Mapping[str, str]) -> Unit:
                 head[field] = value or ""
             else:
                 head["contacts"] = {**(head.get("contacts") or {}), field: value}
-    if head is not None and not (head.get("name") or head.get("title") or any((head.get("contacts") or {}).values())):
+    if head is not None and not (
+        head.get("name") or head.get("title") or any((head.get("contacts") or {}).values())
+    ):
         head = None  # every field of the head emptied: no head
     if head is not None and not (head.get("name") and head.get("title")):
         raise UserError(f"Trưởng đơn vị {row.code} cần cả tên (head.name) và chức vụ (head.title).")
