@@ -63,6 +63,17 @@ def _unit_row(row: Unit, unit: DirectoryUnit, position: int) -> Unit:
     return row
 
 
+def write_units(session: Session, directory: Directory) -> None:
+    """Insert or update every unit of ``directory`` (its order, contacts, head and the Office's mark)."""
+    existing = {row.code: row for row in session.exec(select(Unit))}
+    for position, unit in enumerate(directory.units):
+        row = existing.get(unit.code) or Unit(code=unit.code, name=unit.name, kind=unit.kind)
+        row = _unit_row(row, unit, position)
+        row.is_office = unit.code == directory.office
+        session.add(row)
+    session.flush()
+
+
 def seed_directory(session: Session, directory: Directory) -> bool:
     """Write ``directory`` into an empty database, or complete one that has units but no leadership yet.
 
@@ -71,10 +82,7 @@ def seed_directory(session: Session, directory: Directory) -> bool:
     units = {row.code: row for row in session.exec(select(Unit))}
     wrote = False
     if not units:
-        for position, unit in enumerate(directory.units):
-            row = _unit_row(Unit(code=unit.code, name=unit.name, kind=unit.kind), unit, position)
-            row.is_office = unit.code == directory.office
-            session.add(row)
+        write_units(session, directory)
         wrote = True
     elif not any(row.is_office for row in units.values()) and directory.office in units:
         units[directory.office].is_office = True

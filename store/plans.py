@@ -13,8 +13,8 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from plan.check import CheckedPlan, CheckedTask
-from plan.units import Directory, Person
-from store.models import AssignmentRole, EventKind, Plan, Section, Task, TaskEvent, TaskStatus, TaskUnit, Unit
+from plan.units import Directory
+from store.models import AssignmentRole, EventKind, Plan, Section, Task, TaskEvent, TaskStatus, TaskUnit
 
 
 @dataclass
@@ -26,39 +26,12 @@ class ImportSummary:
     removed: list[str] = field(default_factory=list)
 
 
-def _person_json(person: Person | None) -> dict[str, Any] | None:
-    if person is None:
-        return None
-    return {
-        "code": person.code,
-        "name": person.name,
-        "title": person.title,
-        "contacts": _contacts_json(person.contacts),
-    }
-
-
-def _contacts_json(contacts: Any) -> dict[str, Any]:
-    return {
-        "email": contacts.email,
-        "telegram_chat_id": contacts.telegram_chat_id,
-        "zalo_user_id": contacts.zalo_user_id,
-        "phone": contacts.phone,
-    }
-
-
 def sync_units(session: Session, directory: Directory) -> None:
-    """Mirror the directory into the ``units`` table (insert or update; never delete a referenced unit)."""
-    existing = {unit.code: unit for unit in session.exec(select(Unit))}
-    for unit in directory.units:
-        row = existing.get(unit.code) or Unit(code=unit.code, name=unit.name, kind=unit.kind)
-        row.name = unit.name
-        row.kind = unit.kind
-        row.supervisor = unit.supervisor
-        row.aliases = list(unit.aliases)
-        row.contacts = _contacts_json(unit.contacts)
-        row.head = _person_json(unit.head)
-        session.add(row)
-    session.flush()
+    """Write ``directory``'s units into the database, inserting or updating (tests and benchmarks build
+    their directory this way; the program's directory is the database's, store.directory)."""
+    from store.directory import write_units
+
+    write_units(session, directory)
 
 
 def _task_fields(task: CheckedTask) -> dict[str, Any]:

@@ -45,6 +45,9 @@ def test_a_database_from_before_gets_its_leadership_and_office_from_the_units_fi
 
     with session_scope(engine) as db:
         sync_units(db, read_units_file(UNITS_FILE))  # as imports used to mirror units.yaml
+        for row in db.exec(select(Unit)):
+            row.is_office = False  # before migration 0009 nothing marked the Office
+            db.add(row)
         assert db.exec(select(Leader)).first() is None
     with session_scope(engine) as db:
         directory = load_directory(db, UNITS_FILE)
