@@ -6,14 +6,20 @@ same refresh token, or the loser is refused and the service is locked out until
 an admin re-authorises the app. So the store offers:
 
 - ``refresh_lock()``: an exclusive section across processes (PostgreSQL: a
-  transaction-level advisory lock; SQLite: ``BEGIN IMMEDIATE``, since SQLite
-  lets one writer at a time) and across the tasks of this process;
+  transaction-level advisory lock; SQLite: an exclusive ``flock`` on a file next
+  to the database) and across the tasks of this process;
 - ``save(pair, expected_generation)``: one atomic ``UPDATE ... WHERE
   generation = expected`` that bumps the generation, so a refresh that lost a
   race can tell (the generation moved) instead of overwriting a newer pair.
 
 The notifier checks the generation inside the lock: if it moved, someone else
 refreshed and it only reloads.
+
+The section lasts as long as a request to Zalo's OAuth server (up to its timeout), so on SQLite it must
+not hold the database's write lock: SQLite has one writer at a time, and every other writer (the
+dispatcher recording outcomes, in any process) would wait behind the HTTP call, up to its busy timeout,
+then fail with "database is locked". So the lock is a file lock beside the database, and ``save`` is
+one short transaction of its own.
 
 A refresh token lives about three months from when it was issued (``issued_at``,
 the moment of the refresh or authorisation that gave it), so the store also keeps
@@ -24,13 +30,18 @@ refresh changes nothing else (Zalo does not consume the token).
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import fcntl
+import os
+import tempfile
+import threading
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import IO, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -40,7 +51,8 @@ from store.models import ZaloToken
 ROW_ID = 1
 # pg_advisory_xact_lock key: any fixed 64-bit number no other part of nhacviec uses ("ZALO" in ASCII).
 ADVISORY_LOCK_KEY = 0x5A414C4F
-SQLITE_LOCK_TIMEOUT_MS = 60_000
+LOCK_TIMEOUT_SECONDS = 60.0
+LOCK_POLL_SECONDS = 0.02
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # expires_at of a bootstrapped pair: refresh before first use
 
 
@@ -179,12 +191,6 @@ def _outcome(row: Any) -> RefreshOutcome | None:
     )
 
 
-# The SQLite connection that holds the write lock, for ``save`` called inside ``refresh_lock``:
-# SQLite refuses a second writer, even our own other connection.
-_held_sqlite: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
-    "nhacviec_zalo_sqlite_lock", default=None
-)
-
 _TABLE = ZaloToken.__table__  # type: ignore[attr-defined]
 
 
@@ -215,7 +221,7 @@ class DatabaseTokenStore:
         return None if row is None else _outcome(row)
 
     async def record_refresh_failure(self, at: datetime, error: str) -> None:
-        """Called outside ``refresh_lock`` (on SQLite the lock is the only writer)."""
+        """A short transaction of its own, inside ``refresh_lock`` or not."""
         await asyncio.to_thread(self._record_failure, at, error)
 
     def _record_failure(self, at: datetime, error: str) -> None:
@@ -252,21 +258,18 @@ class DatabaseTokenStore:
         return stored
 
     async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair:
-        held = _held_sqlite.get()
-        if held is not None and held.engine is not self.engine:
-            held = None
-        return await asyncio.to_thread(self._save, pair, expected_generation, held)
+        return await asyncio.to_thread(self._save, pair, expected_generation)
 
     async def reauthorise(self, refresh_token: str) -> TokenPair:
         """Replace the pair with an admin's new refresh token (after Zalo refused a refresh)."""
-        if await self.load() is None:  # outside the lock: on SQLite the lock is the only writer
+        if await self.load() is None:  # first start: nothing to refresh yet
             return await self.bootstrap(refresh_token)
         async with self.refresh_lock():
             current = await self.load()
             assert current is not None
             return await self.save(TokenPair("", refresh_token, NEVER), current.generation)
 
-    def _save(self, pair: TokenPair, expected_generation: int, held: Connection | None) -> TokenPair:
+    def _save(self, pair: TokenPair, expected_generation: int) -> TokenPair:
         issued = pair.issued_at or datetime.now(UTC)
         statement = (
             _TABLE.update()
@@ -283,13 +286,8 @@ class DatabaseTokenStore:
                 last_refresh_error=None,
             )
         )
-        if held is not None:  # SQLite, inside refresh_lock: write and commit on the locking connection
-            updated = held.execute(statement).rowcount
-            if _in_transaction(held):
-                held.exec_driver_sql("COMMIT")  # ends the exclusive section early: the refresh is done
-        else:
-            with self.engine.begin() as connection:
-                updated = connection.execute(statement).rowcount
+        with self.engine.begin() as connection:
+            updated = connection.execute(statement).rowcount
         if updated != 1:
             raise StaleGenerationError(f"generation is no longer {expected_generation}")
         return replace(pair, generation=expected_generation + 1, issued_at=issued)
@@ -299,16 +297,13 @@ class DatabaseTokenStore:
     @asynccontextmanager
     async def refresh_lock(self) -> AsyncIterator[None]:
         async with self._locks.get():
-            connection = await self._acquire_uncancelled()
-            token = _held_sqlite.set(connection) if self.engine.dialect.name == "sqlite" else None
+            held = await self._acquire_uncancelled()
             try:
                 yield
             finally:
-                if token is not None:
-                    _held_sqlite.reset(token)
-                await asyncio.to_thread(self._release, connection)
+                await asyncio.to_thread(self._release, held)
 
-    async def _acquire_uncancelled(self) -> Connection:
+    async def _acquire_uncancelled(self) -> _Held:
         """Wait for the lock in a thread; if we are cancelled meanwhile, release it once the thread has it."""
         waiting = asyncio.ensure_future(asyncio.to_thread(self._acquire))
         try:
@@ -316,51 +311,89 @@ class DatabaseTokenStore:
         except asyncio.CancelledError:
             loop = asyncio.get_running_loop()
 
-            def release(done: asyncio.Future[Connection]) -> None:
+            def release(done: asyncio.Future[_Held]) -> None:
                 if not done.cancelled() and done.exception() is None:
                     loop.run_in_executor(None, self._release, done.result())
 
             waiting.add_done_callback(release)
             raise
 
-    def _acquire(self) -> Connection:
+    def _acquire(self) -> _Held:
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
-            # Autocommit at the driver level, so the BEGIN IMMEDIATE / COMMIT below are ours alone.
-            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                connection.info["busy_timeout"] = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_LOCK_TIMEOUT_MS}")
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                connection.close()
-                raise
-            return connection
+            return _FileLock.acquire(_lock_path(self.engine), LOCK_TIMEOUT_SECONDS)
+        if dialect != "postgresql":
+            raise RuntimeError(f"no cross-process lock for {dialect} (SQLite and PostgreSQL only)")
         connection = self.engine.connect()
         try:
-            if dialect != "postgresql":
-                raise RuntimeError(f"no cross-process lock for {dialect} (SQLite and PostgreSQL only)")
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
         except BaseException:
             connection.close()
             raise
         return connection
 
-    def _release(self, connection: Connection) -> None:
+    def _release(self, held: _Held) -> None:
+        if isinstance(held, _FileLock):
+            held.release()
+            return
         try:
-            if self.engine.dialect.name == "sqlite":
-                if _in_transaction(connection):
-                    connection.exec_driver_sql("ROLLBACK")
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={int(connection.info['busy_timeout'])}")
-            else:
-                connection.rollback()  # ends the transaction, which releases the advisory lock
+            held.rollback()  # ends the transaction, which releases the advisory lock
         finally:
-            connection.close()
+            held.close()
 
 
-def _in_transaction(connection: Connection) -> bool:
-    """Whether the SQLite driver connection is inside a BEGIN we issued."""
-    return bool(connection.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
+class _FileLock:
+    """An exclusive ``flock`` on a file, also exclusive between the threads of this process.
+
+    ``flock`` locks belong to the open file description, so two handles opened by one process exclude
+    each other too; the kernel drops the lock when the process dies (a killed refresh never wedges it).
+    """
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle: IO[str] | None = handle
+
+    @classmethod
+    def acquire(cls, path: Path, timeout: float) -> _FileLock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115  (held open while the lock is held)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return cls(handle)
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError(f"the Zalo refresh lock {path} is still held") from None
+                    time.sleep(LOCK_POLL_SECONDS)
+        except BaseException:
+            handle.close()
+            raise
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+_Held = Connection | _FileLock
+_MEMORY_LOCKS: dict[str, Path] = {}
+_MEMORY_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_path(engine: Engine) -> Path:
+    """``<database>.zalo.lock`` beside a SQLite file; a private temporary file for an in-memory database."""
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file::memory:"):
+        return Path(database).with_suffix(Path(database).suffix + ".zalo.lock")
+    with _MEMORY_LOCKS_GUARD:  # one process owns an in-memory database: one lock file per engine URL
+        key = str(engine.url)
+        if key not in _MEMORY_LOCKS:
+            handle, name = tempfile.mkstemp(prefix="nhacviec-zalo-", suffix=".lock")
+            os.close(handle)
+            _MEMORY_LOCKS[key] = Path(name)
+        return _MEMORY_LOCKS[key]
 
 
 def _aware(moment: datetime) -> datetime:

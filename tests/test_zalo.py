@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
@@ -716,6 +717,35 @@ def test_refresh_lock_excludes_another_connection_until_released(database_url: s
     second.engine.dispose()
     assert events == ["first in", "first out", "second in"]
     assert time.monotonic() - began >= 0.3
+
+
+def test_the_refresh_lock_never_blocks_other_writers_of_the_database(
+    database_url: str, engine: Engine
+) -> None:
+    """The lock is held across a request to Zalo; meanwhile the dispatcher must still record outcomes.
+
+    On SQLite the lock used to be the database's write lock (BEGIN IMMEDIATE): every outcome waited
+    behind the HTTP call, and a pass whose worker threads all waited there could not finish the refresh
+    either, until the busy timeout said "database is locked" (the flaky test_run_once).
+    """
+    store = DatabaseTokenStore(engine)
+    writer = make_engine(database_url)
+
+    def write() -> int:
+        with writer.begin() as connection:
+            if writer.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout=200")
+            return connection.execute(
+                sa.text("UPDATE zalo_tokens SET updated_at = :now"), {"now": datetime.now(UTC)}
+            ).rowcount
+
+    async def scenario() -> int:
+        await store.bootstrap("rt-0")
+        async with store.refresh_lock():
+            return await asyncio.wait_for(asyncio.to_thread(write), timeout=5)
+
+    assert asyncio.run(scenario()) == 1
+    writer.dispose()
 
 
 def test_a_lock_wait_cancelled_midway_leaves_the_lock_free(database_url: str, engine: Engine) -> None:
