@@ -5,8 +5,8 @@ Run: .venv/bin/python bench/bench_email.py [--count 2000] [--runs 3] [--pool 4] 
 
 Prepare (timed, reported separately): a fresh SQLite file database (Alembic schema) and ``count`` email
 outbox rows rendered by the real path: the sample plan's year of notifications
-(tests/planning_fixtures.simulate()), each email recipient rendered by delivery.enqueue.build_rows with
-renderer_for(...) and the built-in templates, replicated with distinct keys when the year has fewer
+(tests/planning_fixtures.simulate()), each email recipient rendered by delivery/pipeline.py (resolve,
+one message per recipient, render) with the built-in templates, replicated with distinct keys when the year has fewer
 than ``count``, every row given its own test address and made due in the past.
 
 Measured, against one counting aiosmtpd server in its own process, started once:
@@ -63,7 +63,7 @@ from sqlalchemy.engine import Engine
 import notifiers.email
 from bench.bench_email_references import SERVER_SCRIPT, bare_aiosmtplib_pool, naive_smtplib
 from delivery.dispatcher import Dispatcher
-from delivery.enqueue import build_rows, renderer_for
+from delivery.pipeline import Contexts, bundle, render, resolve
 from delivery.retry import RetryPolicy
 from notifiers.base import OutgoingMessage
 from notifiers.email import EmailNotifier, build_email, email_bytes
@@ -176,15 +176,18 @@ def prepare_rows(count: int, now: datetime) -> Prepared:
     singles = email_only(notifications)
     units = directory()
     inputs = PlannerInput(tasks=sample_tasks(), directory=units, reporting=(sample_reporting(),))
-    render = renderer_for(inputs, units, Renderer())
+    contexts = Contexts(inputs, units)
+    renderer = Renderer()
+    one_each = frozenset(n.rule for n in singles)  # one message per recipient: the dispatcher's load
     rows: list[dict[str, Any]] = []
     skipped = 0
     started = time.perf_counter()
     for copy in range(count):  # bounded: each round adds at least one row or stops
         wanted = singles[: count - len(rows)]
-        batch = build_rows(wanted, units, render, now=now)
-        sendable = [row for row in batch.rows if row["status"] == OutboxStatus.PENDING]
-        skipped += len(batch.rows) - len(sendable)
+        deliveries = resolve(wanted, units, unbundled_rules=one_each).deliveries
+        batch = [message.columns() for message in render(bundle(deliveries), contexts, renderer, now=now)]
+        sendable = [row for row in batch if row["status"] == OutboxStatus.PENDING]
+        skipped += len(batch) - len(sendable)
         if not sendable:
             raise RuntimeError("the sample year has no email recipient with an address")
         for row in sendable:
@@ -208,7 +211,7 @@ def fresh_outbox(folder: Path, name: str, rows: list[dict[str, Any]]) -> tuple[E
     upgrade_schema(engine)
     started = time.perf_counter()
     with session_scope(engine) as session:
-        inserted = outbox.enqueue(session, [dict(row) for row in rows])
+        inserted = outbox.enqueue(session, [outbox.NewMessage.single(row) for row in rows])
     seconds = time.perf_counter() - started
     if inserted != len(rows):
         raise RuntimeError(f"enqueued {inserted} rows, expected {len(rows)}")
@@ -741,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{prepared.skipped} without an address skipped)"
     )
     print(
-        f"  render (build_rows + renderer_for + templates): {prepared.render_seconds:6.2f} s  "
+        f"  render (pipeline resolve + bundle + render): {prepared.render_seconds:6.2f} s  "
         f"{count / prepared.render_seconds:8.1f} rows/s"
     )
 

@@ -8,6 +8,7 @@ import typer
 
 from cli import calendar, deadlines, init, manual, outbox, plans, rules, run, simulate, status, tasks, zalo
 from cli import ics as ics_cli
+from cli import preview as preview_cli
 from cli import reports as reports_cli
 from cli import templates as templates_cli  # not `templates`: that name is the package of templates
 from cli import units as units_cli
@@ -55,6 +56,9 @@ app.command("report-request", help="Gửi ngay đề nghị báo cáo định k�
 app.command("status", help="Tình trạng dịch vụ: lượt gần nhất, lần chạy tới, hộp thư đi, tin lỗi, các kênh.")(
     status.status
 )
+app.command(
+    "preview", help="Ai nhận gì: các tin mỗi kênh sẽ gửi cho một người (--person) hoặc một đơn vị (--unit)."
+)(preview_cli.preview)
 app.command("simulate", help="Xem trước mọi thông báo sẽ gửi trong một khoảng thời gian (không gửi gì).")(
     simulate.simulate
 )

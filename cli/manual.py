@@ -5,26 +5,31 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import console, load_directory, now, open_store, parse_date, parse_datetime, settings, when
+from cli.common import (
+    console,
+    load_directory,
+    now,
+    open_store,
+    parse_date,
+    parse_datetime,
+    settings,
+    when,
+)
 from plan.errors import UserError
-from vocabulary import CHANNEL_LABELS
+from vocabulary import CHANNEL_LABELS, describe_items, label
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from config.settings import Settings
-    from delivery.manual import ManualBatch
-    from plan.units import Directory
-    from planner.calendar import WorkingCalendar
+    from delivery.pipeline import Prepared, Setup
     from planner.model import Notification
-    from planner.planner import PlannerInput
-    from rules.model import Rule
 
 
 AtOpt = Annotated[
@@ -45,36 +50,29 @@ class _Store:
 
     config: Settings
     engine: Engine
-    directory: Directory
-    inputs: PlannerInput
-    rules: list[Rule]
-    calendar: WorkingCalendar
+    setup: Setup
     latest_plan: str | None
 
 
 def _load() -> _Store:
-    from store.calendar import working_calendar
+    from delivery.pipeline import Setup
     from store.db import session_scope
-    from store.planning import load_planner_input, plans_for
-    from store.rules import load_rules
+    from store.planning import plans_for
 
     config = settings()
     engine = open_store()
-    directory = load_directory()
+    setup = Setup.load(engine, config, load_directory())
     with session_scope(engine) as session:
-        inputs = load_planner_input(session, directory)
-        rules = load_rules(session)
-        calendar = working_calendar(session, config.calendar_file, config.send_time)
         plans = plans_for(session)
         latest = plans[-1].code if plans else None
-    return _Store(config, engine, directory, inputs, rules, calendar, latest)
+    return _Store(config, engine, setup, latest)
 
 
 def _moment(at: str | None, store: _Store) -> datetime:
     """``--at`` (a date alone means the calendar's send time that day), or now."""
     if not at:
         return now()
-    return parse_datetime(at, "--at", default_time=store.calendar.send_time)
+    return parse_datetime(at, "--at", default_time=store.setup.calendar.send_time)
 
 
 def remind(
@@ -91,14 +89,15 @@ def remind(
     from rules.model import NotificationKind
 
     store = _load()
-    if not store.inputs.tasks:
+    setup = store.setup
+    if not setup.inputs.tasks:
         raise UserError(
             "Chưa có nhiệm vụ nào trong cơ sở dữ liệu. Hãy chạy 'nhacviec init' hoặc 'nhacviec plan import'."
         )
     moment = _moment(at, store)
-    rule = pick_rule(store.rules, NotificationKind.REMINDER)
+    rule = pick_rule(setup.rules, NotificationKind.REMINDER)
     selection = select_tasks(
-        store.inputs.tasks, store.directory, store.calendar, rule, moment.date(), code=task, unit=unit
+        setup.inputs.tasks, setup.directory, setup.calendar, rule, moment.date(), code=task, unit=unit
     )
     if selection.undated:
         codes = ", ".join(t.code for t in selection.undated)
@@ -106,7 +105,7 @@ def remind(
     if not selection.tasks:
         console.print("Không có nhiệm vụ nào cần nhắc.")
         return
-    notifications = reminder_notifications(selection.tasks, rule, store.directory, store.calendar, moment)
+    notifications = reminder_notifications(selection.tasks, rule, setup.directory, setup.calendar, moment)
     _deliver(store, notifications, moment, dry_run=dry_run, force=force, what="Nhắc việc", can_force=True)
 
 
@@ -117,8 +116,8 @@ def digest(at: AtOpt = None, dry_run: DryRunOpt = False, force: ForceOpt = False
 
     store = _load()
     moment = _moment(at, store)
-    rule = pick_rule(store.rules, NotificationKind.DIGEST)
-    notifications = digest_notifications(rule, store.directory, store.calendar, moment)
+    rule = pick_rule(store.setup.rules, NotificationKind.DIGEST)
+    notifications = digest_notifications(rule, store.setup.directory, store.setup.calendar, moment)
     if not notifications:
         raise UserError(
             f"Quy tắc '{rule.id}' không có người nhận chính (role: to) nên không gửi được bản tin."
@@ -156,23 +155,24 @@ def report_request(
     from rules.model import NotificationKind
 
     store = _load()
+    setup = store.setup
     moment = now()
-    regime = regime_for(store.inputs.reporting, year)
+    regime = regime_for(setup.inputs.reporting, year)
     cutoff = parse_date(due, "ngày chốt --due") if due else None
     report_period = period_for(period, year or (regime.year if regime else moment.year), cutoff)
     if units:
-        unit_codes = resolve_units(store.directory, units, "--units")
+        unit_codes = resolve_units(setup.directory, units, "--units")
     elif regime is not None:
         unit_codes = list(regime.units)
     else:
         raise UserError("Kế hoạch chưa có danh sách đơn vị báo cáo: hãy nêu đơn vị nhận bằng --units.")
-    rule = pick_rule(store.rules, NotificationKind.REPORT_REQUEST)
+    rule = pick_rule(setup.rules, NotificationKind.REPORT_REQUEST)
     notification = report_request_notification(
         report_period,
         unit_codes,
         rule,
-        store.directory,
-        store.calendar,
+        setup.directory,
+        setup.calendar,
         moment,
         plan=regime.plan if regime else store.latest_plan,
         via=regime.via if regime else None,
@@ -196,72 +196,75 @@ def _deliver(
     can_force: bool,
 ) -> None:
     """Show the messages; unless a dry run, put them in the outbox and send what is due."""
-    from delivery.manual import commit, prepare
-    from delivery.service import completion_links, send_due
+    from delivery.pipeline import commit, completion_links, dispatch, prepare_manual, with_retries
     from templates.render import Renderer
 
     renderer = Renderer(store.config.templates_dir, store.config.zns_templates_file)
-    batch = prepare(
-        store.engine,
-        store.inputs,
-        store.directory,
-        renderer,
-        notifications,
-        now=moment,
-        force=force,
-        links=completion_links(store.config, moment),
-    )
-    _print_rows(batch, f"{what} lúc {when(moment)}" + (" — chạy thử" if dry_run else ""))
-    if batch.already_sent:
+    links = completion_links(store.config, moment)
+
+    def build() -> Prepared:
+        return prepare_manual(
+            store.engine, store.setup, renderer, notifications, now=moment, force=force, links=links
+        )
+
+    prepared = build()
+    _print_messages(prepared, f"{what} lúc {when(moment)}" + (" — chạy thử" if dry_run else ""))
+    if prepared.already:
         hint = " (dùng --force để gửi lại)" if can_force else ""
-        console.print(f"{batch.already_sent} tin đã gửi hôm nay nên không gửi lại{hint}.", highlight=False)
+        console.print(
+            f"{prepared.already} tin đã vào hộp thư đi hôm nay nên không gửi lại{hint}.", highlight=False
+        )
     if dry_run:
-        for _, message in batch.problems:
+        for message in prepared.problems.values():
             console.print(Text.assemble(("Cần sửa cấu hình: ", "yellow"), message))
-        _print_first(batch)
+        _print_first(prepared)
         console.print("Chạy thử: không gửi tin nào, hộp thư đi không thay đổi.")
         return
-    new_rows, new_problems = commit(store.engine, batch, now=moment)
-    for message in new_problems:
+    first = [prepared]
+    _, enqueued = with_retries(
+        lambda: first.pop() if first else build(), lambda p: commit(store.engine, p, now=moment)
+    )
+    for message in enqueued.new_problems:
         console.print(Text.assemble(("Cần sửa cấu hình: ", "yellow"), message))
     console.print(
-        f"{what}: {len(notifications)} thông báo, {new_rows} tin mới vào hộp thư đi.", highlight=False
+        f"{what}: {len(notifications)} thông báo, {enqueued.new_messages} tin mới vào hộp thư đi.",
+        highlight=False,
     )
-    if new_rows:
-        result = asyncio.run(send_due(store.engine, store.config, moment))
+    if enqueued.new_messages:
+        result = asyncio.run(dispatch(store.engine, store.config, moment))
         console.print(f"Gửi: {result}.", highlight=False)
 
 
-def _print_rows(batch: ManualBatch, title: str) -> None:
-    if not batch.rows:
+def _print_messages(prepared: Prepared, title: str) -> None:
+    if not prepared.messages:
         console.print(f"{title}: không có tin mới.", highlight=False)
         return
-    table = Table("Kênh", "Người nhận", "Địa chỉ", "Tiêu đề", title=title)
-    for row in batch.rows:
-        name = row["recipient_name"] + (" (cc)" if row["role"] == "cc" else "")
-        address = row["address"] or "— chưa có địa chỉ"
+    table = Table("Kênh", "Người nhận", "Địa chỉ", "Tiêu đề", "Nội dung", title=title)
+    for message in prepared.messages:
+        name = message.recipient_name + (" (cc)" if message.role == "cc" else "")
+        address = message.address or "— chưa có địa chỉ"
         table.add_row(
-            CHANNEL_LABELS.get(row["channel"], row["channel"]),
+            label(CHANNEL_LABELS, message.channel),
             Text(name),
             Text(address),
-            Text(row["subject"]),
+            Text(message.subject),
+            Text(describe_items(message.items)),
         )
     console.print(table)
-    console.print(f"{len(batch.rows)} tin.")
+    console.print(f"{len(prepared.messages)} tin.")
 
 
-def _print_first(batch: ManualBatch) -> None:
-    rows: list[dict[str, Any]] = batch.sendable
-    if not rows:
+def _print_first(prepared: Prepared) -> None:
+    messages = prepared.sendable
+    if not messages:
         return
-    first = rows[0]
+    first = messages[0]
     console.print(
         Text(
-            f"Nội dung tin đầu tiên ({CHANNEL_LABELS.get(first['channel'], first['channel'])}, "
-            f"gửi {first['recipient_name']}):",
+            f"Nội dung tin đầu tiên ({label(CHANNEL_LABELS, first.channel)}, gửi {first.recipient_name}):",
             style="bold",
         )
     )
-    if first["subject"]:
-        console.print(Text(f"Tiêu đề: {first['subject']}"))
-    console.print(Text(first["body_text"]))
+    if first.subject:
+        console.print(Text(f"Tiêu đề: {first.subject}"))
+    console.print(Text(first.body_text))

@@ -10,11 +10,12 @@ from rich.table import Table
 
 from cli.common import console, now, open_store, when
 from plan.errors import UserError
+from vocabulary import CHANNEL_LABELS, describe_items, label
 from vocabulary import OUTBOX_STATUS as STATUS_LABELS
 
 app = typer.Typer(help="Hộp thư đi: tin đã gửi, tin lỗi, tin hết lượt thử, và gửi lại.", no_args_is_help=True)
 
-STATUSES = ("pending", "sending", "sent", "failed", "dead", "skipped")
+STATUSES = tuple(STATUS_LABELS)  # store.models.OutboxStatus, without importing the store for --help
 
 
 @app.command("list", help="Danh sách tin trong hộp thư đi, lọc theo trạng thái.")
@@ -24,25 +25,28 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     from store.db import session_scope
-    from store.outbox import counts_by_status, list_messages
+    from store.outbox import counts_by_status, items_of, list_messages
 
     if status and status not in STATUSES:
         raise UserError(f"Trạng thái '{status}' không hợp lệ: dùng {', '.join(STATUSES)}.")
     with session_scope(open_store()) as session:
         messages = list_messages(session, status, limit)
+        items = items_of(session, [m.id for m in messages if m.id is not None])
         counts = counts_by_status(session)
     if as_json:
-        print(json.dumps([_json(m) for m in messages], ensure_ascii=False, indent=2))
+        print(
+            json.dumps([_json(m, items.get(m.id or 0, [])) for m in messages], ensure_ascii=False, indent=2)
+        )
         return
-    table = Table("Hẹn gửi", "Kênh", "Người nhận", "Loại", "Nhiệm vụ/kỳ", "Trạng thái", "Lần", "Lỗi")
+    table = Table("Hẹn gửi", "Kênh", "Người nhận", "Nội dung", "Trạng thái", "Lần", "Lỗi")
     for m in messages:
+        m_items = items.get(m.id or 0, [])
         table.add_row(
             when(m.due_at),
-            m.channel,
+            label(CHANNEL_LABELS, m.channel),
             m.recipient_name or m.recipient,
-            m.kind,
-            m.task or m.period or "",
-            STATUS_LABELS.get(m.status, m.status),
+            describe_items(m_items),
+            label(STATUS_LABELS, m.status),
             str(m.attempts),
             m.last_error or "",
         )
@@ -52,7 +56,10 @@ def list_(
     )
 
 
-def _json(message) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _json(message, items) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A message as JSON; ``items`` lists what it carries (one for a message of one item, several for a
+    bundle, whose ``kind`` is "bundle"), each with its delivery ``key``."""
+
     def iso(value):  # type: ignore[no-untyped-def]
         return value.isoformat() if value else None
 
@@ -77,13 +84,30 @@ def _json(message) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "last_error": message.last_error,
         "provider_id": message.provider_id,
         "sent_at": iso(message.sent_at),
+        "items": [
+            {
+                "key": item.key,
+                "kind": item.kind,
+                "rule": item.rule,
+                "plan": item.plan,
+                "task": item.task,
+                "period": item.period,
+                "level": item.level,
+                "recipient": item.recipient,
+                "role": item.role,
+            }
+            for item in items
+        ],
     }
 
 
 @app.command("retry", help="Gửi lại một tin (theo KHÓA) hoặc mọi tin lỗi và hết lượt thử (--all-failed).")
 def retry(
     key: Annotated[
-        str | None, typer.Argument(help="Khóa của tin (xem 'nhacviec outbox list --json').")
+        str | None,
+        typer.Argument(
+            help="Khóa của tin, hoặc của một mục trong tin tổng hợp (xem 'nhacviec outbox list --json')."
+        ),
     ] = None,
     all_failed: Annotated[bool, typer.Option("--all-failed", help="Mọi tin lỗi và hết lượt thử.")] = False,
 ) -> None:
@@ -108,8 +132,8 @@ def send(
     import asyncio
 
     from cli.common import parse_datetime, settings
-    from delivery.service import send_due
+    from delivery.pipeline import dispatch
 
     moment = parse_datetime(at, "--at") if at else None
-    result = asyncio.run(send_due(open_store(), settings(), moment))
+    result = asyncio.run(dispatch(open_store(), settings(), moment))
     console.print(f"Gửi: {result}.")

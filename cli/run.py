@@ -26,7 +26,7 @@ def run(
     host: Annotated[str, typer.Option("--host", help="Với --web: địa chỉ lắng nghe.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Với --web: cổng.")] = 8000,
 ) -> None:
-    from delivery.channels import is_configured
+    from rules.channels import CHANNELS
     from scheduler.logs import configure_logging
     from templates.render import Renderer
 
@@ -35,23 +35,23 @@ def run(
     directory = load_directory()
     renderer = Renderer(config.templates_dir, config.zns_templates_file)
     if once:
+        from delivery.dispatcher import describe_outcomes
         from scheduler.passes import run_pass
 
         moment = parse_datetime(at, "--at") if at else now()
         summary = asyncio.run(run_pass(engine, config, directory, renderer, moment))
         enqueued = summary.enqueued
         console.print(
-            f"Lượt {moment:%d/%m/%Y %H:%M}: {enqueued.planned} thông báo đến hạn, {enqueued.new_rows} tin mới "
+            f"Lượt {moment:%d/%m/%Y %H:%M}: {enqueued.planned} thông báo đến hạn, {enqueued.new_messages} tin mới "
             "vào hộp thư đi"
-            + (f", {enqueued.skipped_rows} tin thiếu địa chỉ" if enqueued.skipped_rows else "")
+            + (f" (gộp {enqueued.new_items} mục)" if enqueued.new_items > enqueued.new_messages else "")
+            + (f", {enqueued.skipped} tin thiếu địa chỉ" if enqueued.skipped else "")
             + "."
         )
         for problem in enqueued.new_problems or []:
             console.print(f"[yellow]Cần sửa cấu hình:[/] {problem}", highlight=False)
-        labels = {"sent": "đã gửi", "pending": "sẽ thử lại", "failed": "lỗi", "dead": "hết lượt thử"}
-        sent = ", ".join(f"{labels.get(k, k)} {v}" for k, v in sorted(summary.sent.items()))
-        console.print(f"Gửi: {sent or 'không có tin nào đến hạn'}.")
-        if is_configured(config, "zalo"):  # a daily cron run keeps the Zalo token alive too (real time)
+        console.print(f"Gửi: {describe_outcomes(summary.sent)}.", highlight=False)
+        if CHANNELS["zalo"].configured(config):  # a daily cron run keeps the Zalo token alive too (real time)
             from scheduler.keepalive import keep_zalo_alive
 
             console.print(asyncio.run(keep_zalo_alive(engine, config)))

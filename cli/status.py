@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import TZ, console, open_store, settings
+from vocabulary import CHANNEL_STATE, OUTBOX_STATUS, label
+
+if TYPE_CHECKING:
+    from rules.channels import ChannelSpec
 
 
 def collect() -> dict[str, Any]:
     import asyncio
-    from datetime import datetime
 
-    from delivery.channels import CHANNELS, is_configured
+    from rules.channels import CHANNELS
     from store.db import session_scope
-    from store.outbox import config_problems, counts_by_status
+    from store.outbox import config_problems, counts_by_status, last_deliveries
     from store.state import LAST_PASS, SCHEDULER, get_state
     from store.zalo_tokens import DatabaseTokenStore
 
@@ -28,10 +33,19 @@ def collect() -> dict[str, Any]:
             {"key": p.key, "message": p.message, "occurrences": p.occurrences}
             for p in config_problems(session)
         ]
+        last = last_deliveries(session)
     channels: dict[str, dict[str, Any]] = {}
-    for channel in CHANNELS:
-        configured = is_configured(config, channel)
-        channels[channel] = {"configured": configured, "sink": not configured}
+    for code, spec in CHANNELS.items():
+        configured = spec.configured(config)
+        sent = last.get(code, {}).get("sent")
+        written = last.get(code, {}).get("written")
+        channels[code] = {
+            "configured": configured,
+            "sink": not configured,
+            "last_sent_at": sent.isoformat() if sent else None,
+            "last_written_at": written.isoformat() if written else None,
+            "line": channel_line(spec, configured, sent, written, config.effective_sink_dir),
+        }
     pair = asyncio.run(DatabaseTokenStore(engine).load())
     if pair is not None:
         from notifiers.zalo import expiry_warning, refresh_token_expiry
@@ -55,6 +69,27 @@ def collect() -> dict[str, Any]:
     }
 
 
+def channel_line(
+    spec: ChannelSpec, configured: bool, sent: datetime | None, written: datetime | None, sink_dir: Path
+) -> str:
+    """One Vietnamese line: is the channel configured, and when did it last deliver (or write to a file)."""
+    if configured:
+        state = f"{spec.label}: {CHANNEL_STATE['configured']}"
+        last = f"gửi gần nhất {_moment(sent)}" if sent else "chưa gửi tin nào"
+        if written:
+            last += f" (trước khi cấu hình, tin được ghi ra tệp; lần cuối {_moment(written)})"
+        return f"{state}; {last}."
+    state = f"{spec.label}: {CHANNEL_STATE['sink']} trong {sink_dir} (đặt {spec.settings_hint} để gửi thật)"
+    last = f"ghi gần nhất {_moment(written)}" if written else "chưa ghi tin nào"
+    if sent:
+        last += f"; gửi thật lần cuối {_moment(sent)}"
+    return f"{state}; {last}."
+
+
+def _moment(at: datetime) -> str:
+    return f"{at.astimezone(TZ):%H:%M %d/%m/%Y}"
+
+
 def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
     data = collect()
     if as_json:
@@ -70,14 +105,16 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
     else:
         console.print("Bộ lập lịch: chưa chạy ('nhacviec run').")
     console.print(
-        "Hộp thư đi: " + (", ".join(f"{k} {v}" for k, v in sorted(data["outbox"].items())) or "trống")
+        "Hộp thư đi: "
+        + (", ".join(f"{label(OUTBOX_STATUS, k)} {v}" for k, v in sorted(data["outbox"].items())) or "trống"),
+        highlight=False,
     )
     console.print(f"Tin hết lượt thử: {data['dead_letters']}; tin lỗi: {data['failed']}")
-    for channel, info in data["channels"].items():
-        state = "đã cấu hình" if info["configured"] else "chưa cấu hình (ghi ra tệp)"
+    for info in data["channels"].values():
+        line = info["line"]
         if "token_expires_at" in info:
-            state += f"; token hết hạn {info['token_expires_at']} ('nhacviec zalo status' để xem thêm)"
-        console.print(f"Kênh {channel}: {state}")
+            line += f" Token Zalo hết hạn {_moment(datetime.fromisoformat(info['token_expires_at']))} ('nhacviec zalo status' để xem thêm)."
+        console.print(line, highlight=False, soft_wrap=True)
         if info.get("warning"):
             console.print(f"[yellow]{info['warning']}[/]", highlight=False)
     for problem in data["config_problems"]:

@@ -128,6 +128,7 @@ def preview(
         typer.Option("--at", help="Thông báo đầu tiên từ ngày này (mặc định: đầu năm của kế hoạch)."),
     ] = None,
 ) -> None:
+    from rules.channels import CHANNELS as CHANNEL_SPECS
     from templates.context import sample_context
     from templates.render import CHANNELS, KINDS
 
@@ -138,15 +139,14 @@ def preview(
     context = _task_context(kind, task, channel, day) if task else sample_context(kind, channel)
     rendered = renderer.render(kind, channel, context)
     typer.echo(f"Tiêu đề: {rendered.subject}\n")
-    if channel == "telegram":
-        typer.echo(rendered.html or "")
-        parts = rendered.extra.get("telegram_parts")
-        if parts:
-            typer.echo(f"\n(Nội dung dài: sẽ gửi thành {len(parts)} tin.)")
-    elif channel == "zns":
+    spec = CHANNEL_SPECS.get(channel)
+    if spec is None:  # zns: an approved template and its parameters
         typer.echo(json.dumps(rendered.extra["zns"], ensure_ascii=False, indent=2))
-    else:
-        typer.echo(rendered.text)
+        return
+    typer.echo((rendered.html or "") if spec.body == "html" else rendered.text)
+    parts = rendered.extra.get("telegram_parts") or rendered.extra.get("zalo_parts")
+    if parts:
+        typer.echo(f"\n(Nội dung dài: sẽ gửi thành {len(parts)} tin.)")
 
 
 @app.command(

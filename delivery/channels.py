@@ -3,7 +3,9 @@
 A channel with its settings filled in (SMTP host, bot token, Zalo app) gets
 its real notifier; any other falls back to the file sink (one .eml / .txt per
 message) plus the console, so a fresh installation shows real rendered
-messages without sending anything anywhere.
+messages without sending anything anywhere. The channels themselves, and how
+each is configured, are listed once in :mod:`rules.channels`; the factories
+it names are below.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from notifiers.base import Notifier, OutgoingMessage, SendResult
-
-CHANNELS = ("email", "telegram", "zalo")
+from rules.channels import CHANNELS
 
 
 class FanOut(Notifier):
@@ -40,38 +41,35 @@ class FanOut(Notifier):
             await notifier.close()
 
 
-def is_configured(settings: Settings, channel: str) -> bool:
-    if channel == "email":
-        return bool(settings.smtp_host)
-    if channel == "telegram":
-        return settings.telegram_token is not None
-    return bool(settings.zalo_app_id and settings.zalo_secret_key)
-
-
 def build_notifiers(
     settings: Settings, engine: Engine, *, console: bool | None = None
 ) -> dict[str, Notifier]:
     """One notifier per channel; real ones where configured, the sink elsewhere."""
     notifiers: dict[str, Notifier] = {}
-    for channel in CHANNELS:
-        if is_configured(settings, channel):
-            notifiers[channel] = _real(settings, engine, channel)
+    for code, spec in CHANNELS.items():
+        if spec.configured(settings):
+            notifiers[code] = spec.build_notifier(settings, engine)
         else:
-            notifiers[channel] = _sink(
-                settings, channel, settings.console_sink if console is None else console
-            )
+            notifiers[code] = _sink(settings, code, settings.console_sink if console is None else console)
     return notifiers
 
 
-def _real(settings: Settings, engine: Engine, channel: str) -> Notifier:
-    if channel == "email":
-        from notifiers.email import EmailNotifier
+# -- the factories rules.channels names -----------------------------------------------------------------
 
-        return EmailNotifier.from_settings(settings)
-    if channel == "telegram":
-        from notifiers.telegram import TelegramNotifier
 
-        return TelegramNotifier.from_settings(settings)
+def email_notifier(settings: Settings, engine: Engine) -> Notifier:
+    from notifiers.email import EmailNotifier
+
+    return EmailNotifier.from_settings(settings)
+
+
+def telegram_notifier(settings: Settings, engine: Engine) -> Notifier:
+    from notifiers.telegram import TelegramNotifier
+
+    return TelegramNotifier.from_settings(settings)
+
+
+def zalo_notifier(settings: Settings, engine: Engine) -> Notifier:
     from notifiers.zalo import ZaloNotifier
     from store.zalo_followers import DatabaseFollowers
     from store.zalo_tokens import DatabaseTokenStore

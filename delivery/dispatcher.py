@@ -22,10 +22,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from delivery.retry import RetryPolicy
-from notifiers.base import DeliveryError, Notifier, OutgoingMessage
+from notifiers.base import DeliveryError, Notifier, OutgoingMessage, SendResult
 from store import outbox
 from store.db import session_scope
 from store.models import OutboxMessage, OutboxStatus, utcnow
+from vocabulary import DISPATCH_OUTCOMES, label
 
 log = logging.getLogger("nhacviec.dispatch")
 
@@ -55,9 +56,13 @@ class DispatchSummary:
         return self.outcomes[OutboxStatus.SENT]
 
     def __str__(self) -> str:
-        labels = {"sent": "đã gửi", "pending": "sẽ thử lại", "failed": "lỗi", "dead": "hết lượt thử"}
-        parts = [f"{labels.get(k, k)} {v}" for k, v in sorted(self.outcomes.items())]
-        return ", ".join(parts) or "không có tin nào đến hạn"
+        return describe_outcomes(self.outcomes)
+
+
+def describe_outcomes(outcomes: Mapping[str, int]) -> str:
+    """ "đã gửi 3, ghi ra tệp (chưa cấu hình kênh) 2", or that nothing was due."""
+    parts = [f"{label(DISPATCH_OUTCOMES, k)} {v}" for k, v in sorted(outcomes.items())]
+    return ", ".join(parts) or "không có tin nào đến hạn"
 
 
 class Dispatcher:
@@ -144,21 +149,21 @@ class Dispatcher:
                 log.exception("send failed unexpectedly key=%s", message.key)
                 wrapped = DeliveryError(f"Lỗi không mong đợi: {type(error).__name__}")
                 return await asyncio.to_thread(self._record_failure, message, wrapped, now)
-            await asyncio.to_thread(
-                self._record_success, message, result.provider_id, result.new_address, now
-            )
-        return OutboxStatus.SENT
+            return await asyncio.to_thread(self._record_success, message, result, now)
 
-    def _record_success(
-        self, message: OutboxMessage, provider_id: str | None, new_address: str | None, now: datetime | None
-    ) -> None:
+    def _record_success(self, message: OutboxMessage, result: SendResult, now: datetime | None) -> str:
         at = now or self.clock()
-        if not outbox.mark_sent(self.engine, message, self.worker, provider_id=provider_id, at=at):
+        provider_id, new_address = result.provider_id, result.new_address
+        status = OutboxStatus.WRITTEN if result.written else OutboxStatus.SENT
+        if not outbox.mark_sent(
+            self.engine, message, self.worker, provider_id=provider_id, at=at, written=result.written
+        ):
             log.warning(
                 "sent, but the claim had been taken over key=%s channel=%s", message.key, message.channel
             )
         log.info(
-            "sent key=%s channel=%s recipient=%s provider_id=%s",
+            "%s key=%s channel=%s recipient=%s provider_id=%s",
+            status,
             message.key,
             message.channel,
             message.recipient,
@@ -174,6 +179,7 @@ class Dispatcher:
                 message.address,
                 new_address,
             )
+        return status
 
     def _record_failure(self, message: OutboxMessage, error: DeliveryError, now: datetime | None) -> str:
         at = now or self.clock()

@@ -1,15 +1,14 @@
 """Manual triggers: a reminder, the weekly digest or a report request sent now, outside the schedule.
 
-The notifications are built here the way the planner builds its own (same
-recipient resolution, same data, so the same templates render them), with keys
-of their own: ``manual/remind/{plan}:{task}/{day}``, ``manual/digest/{day}/{recipient}``,
-``manual/report-request/{plan}:{year}-{period}/{day}``. They then go through the
-planner's outbox (origin ``manual``): one trigger per day and recipient is sent
-once, retries and dead letters are the same. ``--force`` picks a new key
-(``.../2``, ``.../3``...) so the message is sent again.
+This is the "plan" stage of delivery/pipeline.py for manual sends: the notifications are built here
+the way the planner builds its own (same recipient resolution, same data, so the same templates render
+them), with keys of their own: ``manual/remind/{plan}:{task}/{day}``, ``manual/digest/{day}/{recipient}``,
+``manual/report-request/{plan}:{year}-{period}/{day}``. The pipeline's later stages do the rest
+(origin ``manual``): one trigger per day and recipient is sent once, a unit's reminders go as one
+bundled message, retries and dead letters are the same. ``--force`` picks a new key (``.../2``,
+``.../3``...) so the message is sent again.
 
-The builders are pure (tasks, rule, directory, calendar and the moment in; notifications
-out); :func:`prepare`, :func:`commit` and :func:`known_keys` are the only ones that touch the database.
+The builders are pure (tasks, rule, directory, calendar and the moment in; notifications out).
 """
 
 from __future__ import annotations
@@ -19,10 +18,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from delivery.enqueue import build_rows, renderer_for
-from delivery.service import digest_notices, failed_deliveries
 from plan.errors import UserError
 from plan.text import fold
 from plan.units import Directory, UnknownUnitError
@@ -31,9 +26,6 @@ from planner.model import Notification, Recipient, ReportingInput, TaskInput
 from planner.periods import ReportPeriod, adhoc_period, parse_period
 from planner.planner import Planner, PlannerInput
 from rules.model import NotificationKind, Role, Rule
-from store import outbox
-from store.db import session_scope
-from store.models import OutboxStatus
 
 MANUAL_RULES = {
     NotificationKind.REMINDER: "manual-reminder",
@@ -331,72 +323,12 @@ def forced(
     return result
 
 
-# -- the outbox ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ManualBatch:
-    """What a trigger would put in the outbox: the new rows (rendered), and what was there already."""
-
-    notifications: list[Notification]
-    rows: list[dict[str, Any]]
-    already_sent: int  # deliveries whose key is already in the outbox (sent earlier today)
-    problems: list[tuple[str, str]]  # (problem key, message): recipients with no address
-
-    @property
-    def sendable(self) -> list[dict[str, Any]]:
-        return [row for row in self.rows if row["status"] == OutboxStatus.PENDING]
-
-
-def known_keys(engine: Engine) -> Callable[[list[str]], set[str]]:
-    def lookup(keys: list[str]) -> set[str]:
-        with session_scope(engine) as session:
-            return outbox.existing_keys(session, keys)
-
-    return lookup
-
-
-def prepare(
-    engine: Engine,
-    inputs: PlannerInput,
-    directory: Directory,
-    renderer: Any,
-    notifications: list[Notification],
-    *,
-    now: datetime,
-    force: bool = False,
-    links: Any = None,
-) -> ManualBatch:
-    """Render the rows ``notifications`` add to the outbox; nothing is written (a dry run stops here)."""
-    lookup = known_keys(engine)
-    if force:
-        notifications = forced(notifications, lookup)
-    keys = [n.delivery_key(r) for n in notifications for r in n.recipients]
-    known = lookup(keys)
-    with session_scope(engine) as session:
-        aliases = {"telegram": outbox.aliases(session, "telegram")}
-    needs_failures = any(n.kind == NotificationKind.DIGEST for n in notifications)
-    render = renderer_for(
-        inputs,
-        directory,
-        renderer,
-        failed_deliveries=failed_deliveries(engine) if needs_failures else (),
-        notices=digest_notices(engine, now) if needs_failures else (),
-        links=links,
-    )
-    batch = build_rows(
-        notifications, directory, render, aliases=aliases, now=now, origin="manual", skip_keys=known
-    )
-    return ManualBatch(notifications, batch.rows, len(known), batch.problems)
-
-
-def commit(engine: Engine, batch: ManualBatch, *, now: datetime) -> tuple[int, list[str]]:
-    """Put the batch's rows into the outbox; returns how many were new and the configuration problems
-    seen for the first time."""
-    new_problems = []
-    with session_scope(engine) as session:
-        new_rows = outbox.enqueue(session, batch.rows)
-        for key, message in batch.problems:
-            if outbox.record_problem(session, key, message, now=now):
-                new_problems.append(message)
-    return new_rows, new_problems
+def manual_rules(rules: Sequence[Rule]) -> dict[str, Rule]:
+    """The rule each manual trigger follows, by the manual rule id its notifications carry."""
+    found = {}
+    for kind, manual_id in MANUAL_RULES.items():
+        try:
+            found[manual_id] = pick_rule(rules, kind)
+        except UserError:
+            continue
+    return found

@@ -33,6 +33,7 @@ class OutgoingMessage:
 class SendResult:
     provider_id: str | None = None  # the provider's message id (Message-ID, Telegram message_id, Zalo msg id)
     new_address: str | None = None  # the provider moved the recipient (a group became a supergroup)
+    written: bool = False  # only written to a file (the channel is not configured): nobody received it
 
 
 class DeliveryError(Exception):

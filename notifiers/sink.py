@@ -1,5 +1,8 @@
 """Stand-ins for real channels: a folder of message files, and the console.
 
+A message written here reached nobody: the sink says so (``SendResult.written``), and the outbox
+records it as ``written`` ("ghi ra tệp (chưa cấu hình kênh)"), never as sent.
+
 :class:`FileSinkNotifier` writes what would have been sent, one file per
 message: a real ``.eml`` for email (built by the email notifier's own
 :func:`~notifiers.email.build_email`) and a small ``.txt`` for Telegram and
@@ -26,6 +29,7 @@ from zoneinfo import ZoneInfo
 from config.settings import Settings
 from notifiers.base import Notifier, OutgoingMessage, PermanentError, SendResult
 from notifiers.email import build_email, email_bytes
+from rules.channels import CHANNELS
 
 DEFAULT_SENDER: str = Settings.model_fields["smtp_from"].default
 DEFAULT_TIMEZONE = ZoneInfo(Settings.model_fields["timezone"].default)
@@ -101,13 +105,14 @@ class FileSinkNotifier(Notifier):
         )
 
     def path_for(self, message: OutgoingMessage, at: datetime) -> Path:
-        suffix = ".eml" if self.channel == "email" else ".txt"
+        spec = CHANNELS.get(self.channel)
+        suffix = spec.sink_suffix if spec is not None else ".txt"
         return self.directory / at.date().isoformat() / f"{safe_key(message.key)}{suffix}"
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         now = self.clock()
         path = self.path_for(message, now)
-        if self.channel == "email":
+        if self.path_for(message, now).suffix == ".eml":
             try:
                 data = email_bytes(build_email(message, self.sender, sent_at=now))
             except ValueError as error:  # as the email notifier would: this address can never work
@@ -115,7 +120,7 @@ class FileSinkNotifier(Notifier):
         else:
             data = text_record(message).encode("utf-8")
         await asyncio.to_thread(write_atomically, path, data)
-        return SendResult(provider_id=str(path))
+        return SendResult(provider_id=str(path), written=True)
 
 
 class ConsoleNotifier(Notifier):

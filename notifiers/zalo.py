@@ -445,17 +445,21 @@ class ZaloNotifier(Notifier):
         return oa_window(follower, self._now(), self._window)
 
     async def _send_oa(self, message: OutgoingMessage) -> SendResult:
-        text = fit_text(message.text)
-        if not text:
+        """One OA message, or one per part of a long bundled message (``extra["zalo_parts"]``), in order."""
+        parts = [fit_text(part) for part in message.extra.get("zalo_parts") or [message.text]]
+        if not any(parts):
             raise PermanentError("Tin nhắn Zalo rỗng: kiểm tra mẫu tin", config_problem=True)
-        body = {"recipient": {"user_id": message.address}, "message": {"text": text}}
-        reply = await self._authorised_post("oa", f"{self.api_url}/v3.0/oa/message/cs", body)
-        if reply["error"] == 0:
-            return SendResult(provider_id=_provider_id(reply, "message_id"))
-        error = await self._refusal("oa", reply)
-        if reply["error"] in OA_FALLBACK:
-            raise _Fallback(reply["error"], error)
-        raise error
+        ids = []
+        for text in (part for part in parts if part):
+            body = {"recipient": {"user_id": message.address}, "message": {"text": text}}
+            reply = await self._authorised_post("oa", f"{self.api_url}/v3.0/oa/message/cs", body)
+            if reply["error"] != 0:
+                error = await self._refusal("oa", reply)
+                if reply["error"] in OA_FALLBACK and not ids:  # nothing went by OA yet: ZNS may carry it
+                    raise _Fallback(reply["error"], error)
+                raise error
+            ids.append(_provider_id(reply, "message_id") or "")
+        return SendResult(provider_id=",".join(ids) if len(ids) > 1 else ids[0] or None)
 
     async def _send_zns(self, message: OutgoingMessage, after: str = "") -> SendResult:
         zns = message.extra["zns"]

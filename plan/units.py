@@ -47,6 +47,7 @@ class Person:
     name: str
     title: str
     contacts: Contacts = Contacts()
+    bundle: bool = True  # False: every message to this person goes on its own (``bundle: false``)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Unit:
     head: Person | None
     contacts: Contacts
     supervisor: str | None  # code of the leader who supervises the unit; None: the Director
+    bundle: bool = True  # False: every message to the unit's mailbox or chat goes on its own
 
 
 class UnknownUnitError(UserError):
@@ -347,6 +349,12 @@ class _Fields:
     def required(self, data: Mapping[str, Any], key: str, path: str) -> str:
         return self.text(data, key, path) or ""  # text() raises when a required field is missing
 
+    def flag(self, data: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(f"{path}.{key}", "phải là true hoặc false")
+        return value
+
     def code(self, data: Mapping[str, Any], key: str, path: str, required: bool = True) -> str | None:
         value = self.text(data, key, path, required)
         if value is not None and not _CODE.match(value):
@@ -376,6 +384,7 @@ def _person(fields: _Fields, value: Any, path: str) -> Person:
         name=fields.required(data, "name", path),
         title=fields.required(data, "title", path),
         contacts=_contacts(fields, data.get("contacts"), f"{path}.contacts"),
+        bundle=fields.flag(data, "bundle", path, True),
     )
 
 
@@ -400,6 +409,7 @@ def _unit(fields: _Fields, value: Any, path: str) -> Unit:
         head=None if head is None else _person(fields, head, f"{path}.head"),
         contacts=_contacts(fields, data.get("contacts"), f"{path}.contacts"),
         supervisor=fields.code(data, "supervisor", path, required=False),
+        bundle=fields.flag(data, "bundle", path, True),
     )
 
 

@@ -118,6 +118,8 @@ class Rule:
     audience: tuple[Audience, ...] = ()
     channels: tuple[Channel, ...] = (Channel.EMAIL,)
     send_time: time | None = None  # None: the calendar's send time
+    # False: each message of this rule goes on its own, not bundled with the addressee's others (urgent ones)
+    bundle: bool = True
     # kickoff
     min_window_days: int = 15
     # reminder: working days before the due date
@@ -152,6 +154,8 @@ class Rule:
         data["template"] = self.template
         if self.send_time is not None:
             data["send_time"] = self.send_time.strftime("%H:%M")
+        if not self.bundle:
+            data["bundle"] = False
         if self.kind == NotificationKind.KICKOFF:
             data["min_window_days"] = self.min_window_days
         if self.kind == NotificationKind.REMINDER:
@@ -215,6 +219,7 @@ _KNOWN_KEYS = {
     "channels",
     "template",
     "send_time",
+    "bundle",
     "min_window_days",
     "offsets",
     "levels",
@@ -311,6 +316,10 @@ def parse_rule(
     if not isinstance(enabled, bool):
         reader.fail("enabled", "chỉ nhận true hoặc false.")
         enabled = True
+    bundle = data.get("bundle", True)
+    if not isinstance(bundle, bool):
+        reader.fail("bundle", "chỉ nhận true (gộp vào tin tổng hợp) hoặc false (gửi riêng từng tin).")
+        bundle = True
 
     selector_data = data.get("applies_to") or {}
     if not isinstance(selector_data, dict):
@@ -377,6 +386,7 @@ def parse_rule(
         audience=audience,
         channels=channels,
         send_time=send_time,
+        bundle=bundle,
     )
     if kind is not None:
         rule = _kind_specific(reader, rule)

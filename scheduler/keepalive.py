@@ -18,8 +18,9 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from delivery.channels import is_configured, record_alert
+from delivery.channels import record_alert
 from notifiers.base import DeliveryError
+from rules.channels import CHANNELS
 
 log = logging.getLogger("nhacviec.zalo")
 
@@ -31,7 +32,7 @@ async def keep_zalo_alive(engine: Engine, settings: Settings) -> str:
     from notifiers.zalo import ZaloNotifier
     from store.zalo_tokens import DatabaseTokenStore
 
-    if not is_configured(settings, "zalo"):
+    if not CHANNELS["zalo"].configured(settings):
         return "Zalo chưa được cấu hình."
     notifier = ZaloNotifier.from_settings(settings, DatabaseTokenStore(engine))
     try:

@@ -19,34 +19,16 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from delivery.service import EnqueueSummary, enqueue_interval, send_due
+from delivery.pipeline import Enqueued, MessageRenderer, PassWindow, dispatch, scheduled
 from plan.units import Directory
-from planner.model import Notification
 from store.outbox import skipped_since
 from store.state import last_pass, set_last_pass
-from vocabulary import TASK_KINDS
 
 log = logging.getLogger("nhacviec.pass")
 
 FIRST_PASS_LOOKBACK = timedelta(
     hours=12
 )  # a brand-new installation starts with today's messages, not the year's
-
-
-def still_meaningful(notification: Notification, now: datetime) -> bool:
-    """Whether a notification planned for a missed moment is still worth sending at ``now``."""
-    if notification.at >= now - timedelta(hours=1) or notification.kind not in TASK_KINDS:
-        return True
-    task = notification.data.get("task")
-    today = now.date()
-    if task is not None and task.done_on(today) is not None:
-        return False  # done since: nothing to remind or escalate
-    if notification.kind == "reminder":
-        due = notification.data.get("due")
-        return due is None or due >= today
-    if notification.kind == "escalation" and task is not None:
-        return task.due_on(today) == notification.data.get("due")  # extended since: the old ladder is void
-    return True
 
 
 def settings_catchup(settings: Settings) -> timedelta:
@@ -57,7 +39,7 @@ def settings_catchup(settings: Settings) -> timedelta:
 class PassSummary:
     start: datetime
     end: datetime
-    enqueued: EnqueueSummary
+    enqueued: Enqueued
     sent: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -65,14 +47,15 @@ class PassSummary:
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "planned": self.enqueued.planned,
-            "new_rows": self.enqueued.new_rows,
-            "skipped_rows": self.enqueued.skipped_rows,
+            "new_rows": self.enqueued.new_messages,
+            "new_items": self.enqueued.new_items,
+            "skipped_rows": self.enqueued.skipped,
             "sent": self.sent,
         }
 
 
 async def run_pass(
-    engine: Engine, settings: Settings, directory: Directory, renderer: Any, now: datetime
+    engine: Engine, settings: Settings, directory: Directory, renderer: MessageRenderer, now: datetime
 ) -> PassSummary:
     """Plan (watermark, now], enqueue what is meaningful, send what is due, move the watermark."""
     watermark = await asyncio.to_thread(last_pass, engine)
@@ -94,31 +77,23 @@ async def run_pass(
     # (Those of the days this pass plans: the watermark's day and after.)
     day_start = datetime.combine(first_day, time.min, now.tzinfo)
     retry_skipped = await asyncio.to_thread(skipped_since, engine, day_start)
+    window = PassWindow(after=watermark, until=end_of_day, now=now, retry=frozenset(retry_skipped))
     enqueued = (
         await asyncio.to_thread(  # planning and rendering must not stall the event loop (bot, leadership)
-            enqueue_interval,
-            engine,
-            settings,
-            directory,
-            renderer,
-            start=first_day,
-            end=now.date(),
-            until=end_of_day,
-            now=now,
-            keep=lambda n: (n.at > watermark or n.key in retry_skipped) and still_meaningful(n, now),
+            scheduled, engine, settings, directory, renderer, start=first_day, end=now.date(), window=window
         )
     )
     await asyncio.to_thread(
-        set_last_pass, engine, now, {"planned": enqueued.planned, "new_rows": enqueued.new_rows}
+        set_last_pass, engine, now, {"planned": enqueued.planned, "new_rows": enqueued.new_messages}
     )
-    result = await send_due(engine, settings, now)
+    result = await dispatch(engine, settings, now)
     summary = PassSummary(watermark, now, enqueued, dict(result.outcomes))
     log.info(
         "pass done from=%s to=%s planned=%d new_rows=%d sent=%d",
         watermark.isoformat(),
         now.isoformat(),
         enqueued.planned,
-        enqueued.new_rows,
+        enqueued.new_messages,
         result.sent,
     )
     return summary

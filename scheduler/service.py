@@ -31,11 +31,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from delivery.channels import is_configured
 from delivery.dispatcher import default_worker_id
-from delivery.service import send_due
+from delivery.pipeline import dispatch
 from plan.errors import UserError
 from plan.units import Directory
+from rules.channels import CHANNELS
 from scheduler.keepalive import KEEPALIVE_EVERY, keep_zalo_alive
 from scheduler.leader import Leadership, leadership_for
 from scheduler.passes import run_pass
@@ -117,7 +117,7 @@ class Service:
     async def _retry(self) -> None:
         async with self._work_lock:
             try:
-                result = await send_due(self.engine, self.settings, self.clock())
+                result = await dispatch(self.engine, self.settings, self.clock())
                 if result.outcomes:
                     log.info("retry job: %s", dict(result.outcomes))
             except Exception:
@@ -180,7 +180,7 @@ class Service:
         scheduler.add_job(self.retry_job, IntervalTrigger(seconds=self.retry_seconds), id="retry", **common)
         if self.engine.dialect.name == "postgresql":
             scheduler.add_job(check_leadership, IntervalTrigger(seconds=5), id="leadership", **common)
-        zalo = is_configured(self.settings, "zalo")
+        zalo = CHANNELS["zalo"].configured(self.settings)
         if zalo:
             every = IntervalTrigger(seconds=KEEPALIVE_EVERY.total_seconds(), timezone=self.tz)
             scheduler.add_job(self.keepalive_job, every, id="zalo-keepalive", **common)

@@ -243,13 +243,18 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # a permanent failure (address rejected, bot blocked...): not retried
     DEAD = "dead"  # transient failures until the last attempt: the dead-letter list
     SKIPPED = "skipped"  # nothing to send to (no address for the channel): a configuration problem
+    WRITTEN = "written"  # the channel is not configured: written to the file sink, not sent to anyone
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One message to one recipient on one channel, rendered when it was planned.
+    """One message to one address on one channel, rendered when it was planned: what the dispatcher sends.
 
-    ``key`` is the planner's delivery key (rule, plan and task or period,
-    occurrence, recipient, channel): unique, so planning twice never sends twice.
+    A message carries one or more items (:class:`OutboxItem`, one per planned notification and
+    recipient): everything planned for one address on one channel at one send time is bundled into one
+    message. ``key`` is the item's delivery key for a message of one item, and for a bundle a key
+    derived from its items' keys (``bundle/...``). The columns that describe what a message is about
+    (kind, rule, plan, task, period, level, role, notification_key) are its item's for a message of
+    one item; a bundle has kind ``bundle`` and its items say the rest.
     """
 
     __tablename__ = "outbox"
@@ -284,6 +289,36 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     origin: str = Field(default="planner", max_length=32)  # planner | manual
+
+
+class OutboxItem(SQLModel, table=True):
+    """One planned notification to one recipient on one channel, and the message that carries it.
+
+    ``key`` is the planner's delivery key (rule, plan and task or period, occurrence, recipient,
+    channel): unique, so an item is in one message only, whatever is planned again or bundled anew.
+    An item of a ``skipped`` message (no address) is taken out of it and planned again once the
+    address exists.
+    """
+
+    __tablename__ = "outbox_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=255)
+    message_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("outbox.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    position: int = 0  # order in its message (by urgency)
+    notification_key: str = Field(max_length=255, index=True)
+    kind: str = Field(max_length=32)
+    rule: str = Field(max_length=64)
+    plan: str | None = Field(default=None, max_length=64)
+    task: str | None = Field(default=None, max_length=32)
+    period: str | None = Field(default=None, max_length=32)
+    level: int | None = None
+    recipient: str = Field(max_length=64)
+    role: str = Field(default="to", max_length=8)
 
 
 class ConfigProblemRecord(SQLModel, table=True):

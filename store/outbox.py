@@ -1,4 +1,8 @@
-"""The outbox table: enqueue once per key, claim atomically, record each outcome.
+"""The outbox: messages (what is sent) and their items (what was planned); enqueue once, claim atomically, record each outcome.
+
+A message carries one or more items (bundled delivery, see delivery/pipeline.py). Idempotency is per
+item: an item's key is unique in ``outbox_items``, so an item is carried by one message only, however
+often it is planned again or bundled anew; a message and its items are written in one transaction.
 
 Claiming is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
 RETURNING``: on PostgreSQL several dispatchers (and a manual trigger beside the
@@ -10,7 +14,8 @@ the crash can be sent twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +24,133 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from store.models import AddressAlias, ConfigProblemRecord, OutboxMessage, OutboxStatus, utcnow
+from store.models import (
+    AddressAlias,
+    ConfigProblemRecord,
+    OutboxItem,
+    OutboxMessage,
+    OutboxStatus,
+    utcnow,
+)
 
 _TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_ITEMS = OutboxItem.__table__  # type: ignore[attr-defined]
+BUNDLE_KIND = "bundle"  # the kind of a message that carries several items
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """One planned notification to one recipient on one channel (its delivery key is ``key``)."""
+
+    key: str
+    notification_key: str
+    kind: str
+    rule: str
+    recipient: str
+    role: str
+    plan: str | None = None
+    task: str | None = None
+    period: str | None = None
+    level: int | None = None
+
+
+@dataclass
+class NewMessage:
+    """A rendered message for the outbox and the items it carries (most urgent first)."""
+
+    key: str
+    channel: str
+    recipient: str  # the recipient code ("TCCB.head"); several codes sharing one address: the first
+    recipient_name: str
+    address: str | None
+    status: str  # pending, or skipped when there is no address
+    due_at: datetime
+    created_at: datetime
+    items: tuple[NewItem, ...]
+    subject: str = ""
+    body_text: str = ""
+    body_html: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    last_error: str | None = None
+    origin: str = "planner"
+
+    @property
+    def role(self) -> str:
+        return "to" if any(item.role == "to" for item in self.items) else "cc"
+
+    @classmethod
+    def single(cls, row: Mapping[str, Any]) -> NewMessage:
+        """A message of one item from an outbox row's flat columns (key, kind, task, channel, ...)."""
+        item = NewItem(
+            key=row["key"],
+            notification_key=row.get("notification_key") or str(row["key"]).split("|")[0],
+            kind=row["kind"],
+            rule=row.get("rule", row["kind"]),
+            recipient=row["recipient"],
+            role=row.get("role", "to"),
+            plan=row.get("plan"),
+            task=row.get("task"),
+            period=row.get("period"),
+            level=row.get("level"),
+        )
+        due_at = row["due_at"]
+        return cls(
+            key=row["key"],
+            channel=row["channel"],
+            recipient=row["recipient"],
+            recipient_name=row.get("recipient_name", ""),
+            address=row.get("address"),
+            status=row.get("status", OutboxStatus.PENDING),
+            due_at=due_at,
+            created_at=row.get("created_at", due_at),
+            items=(item,),
+            subject=row.get("subject", ""),
+            body_text=row.get("body_text", ""),
+            body_html=row.get("body_html"),
+            extra=dict(row.get("extra") or {}),
+            last_error=row.get("last_error"),
+            origin=row.get("origin", "planner"),
+        )
+
+    def columns(self) -> dict[str, Any]:
+        """The outbox row; what it is about is its item's when it has one, "bundle" otherwise."""
+        one = self.items[0] if len(self.items) == 1 else None
+        return {
+            "key": self.key,
+            "notification_key": one.notification_key if one else self.key,
+            "kind": one.kind if one else BUNDLE_KIND,
+            "rule": one.rule if one else BUNDLE_KIND,
+            "plan": one.plan if one else _common(item.plan for item in self.items),
+            "task": one.task if one else None,
+            "period": one.period if one else None,
+            "level": one.level if one else None,
+            "channel": self.channel,
+            "recipient": self.recipient,
+            "role": self.role,
+            "recipient_name": self.recipient_name,
+            "address": self.address,
+            "subject": self.subject,
+            "body_text": self.body_text,
+            "body_html": self.body_html,
+            "extra": self.extra,
+            "status": self.status,
+            "due_at": self.due_at,
+            "next_attempt_at": self.due_at,
+            "attempts": 0,
+            "last_error": self.last_error,
+            "created_at": self.created_at,
+            "origin": self.origin,
+        }
+
+
+def _common(values: Iterable[str | None]) -> str | None:
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+class ItemConflict(Exception):
+    """An item being enqueued is already carried by another message (a concurrent enqueue won)."""
 
 
 def _insert_for(session: Session) -> Any:
@@ -29,51 +158,98 @@ def _insert_for(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows whose key is new (or replace a skipped one); returns how many were written."""
-    if not rows:
+def enqueue(session: Session, messages: Sequence[NewMessage]) -> int:
+    """Write messages whose items are new (in the caller's transaction); returns how many were written.
+
+    An item of a ``skipped`` message (no address when it was planned) is taken out of it first, so
+    it goes once the admin has added the address. An item already carried by another message raises
+    :class:`ItemConflict`: the caller's transaction must be rolled back and the messages built again.
+    """
+    if not messages:
         return 0
+    item_keys = [item.key for message in messages for item in message.items]
+    _release_skipped(session, item_keys)
     insert = _insert_for(session)
-    statement = insert(_TABLE)
-    # A key already in the outbox stays as it is, unless it was skipped for want of an address: the next
-    # pass replaces it, so a message goes once the admin has added the address.
-    replaceable = [c.name for c in _TABLE.c if c.name not in ("id", "key", "created_at")]
-    statement = statement.on_conflict_do_update(
-        index_elements=["key"],
-        set_={name: statement.excluded[name] for name in replaceable},
-        where=_TABLE.c.status == OutboxStatus.SKIPPED,
-    ).returning(_TABLE.c.id)
-    inserted = 0
-    for start in range(0, len(rows), 500):
+    statement = (
+        insert(_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(_TABLE.c.id, _TABLE.c.key)
+    )
+    ids: dict[str, int] = {}
+    for start in range(0, len(messages), _CHUNK):
         # executemany ("insertmanyvalues"): far cheaper to build than one VALUES clause with every row in it
-        inserted += len(session.execute(statement, list(rows[start : start + 500])).all())
-    return inserted
+        chunk = [message.columns() for message in messages[start : start + _CHUNK]]
+        ids.update({row.key: row.id for row in session.execute(statement, chunk)})
+    items = [
+        {**item.__dict__, "message_id": ids[message.key], "position": position}
+        for message in messages
+        if message.key in ids
+        for position, item in enumerate(message.items)
+    ]
+    item_statement = insert(_ITEMS).on_conflict_do_nothing(index_elements=["key"]).returning(_ITEMS.c.key)
+    written = 0
+    for start in range(0, len(items), _CHUNK):
+        written += len(session.execute(item_statement, items[start : start + _CHUNK]).all())
+    if written != len(items):
+        raise ItemConflict(f"{len(items) - written} item(s) are already in another message")
+    return len(ids)
+
+
+def _release_skipped(session: Session, item_keys: Sequence[str]) -> None:
+    """Take ``item_keys`` out of skipped messages, and drop the skipped messages left empty."""
+    skipped = sa.select(_TABLE.c.id).where(_TABLE.c.status == OutboxStatus.SKIPPED)
+    emptied: set[int] = set()
+    for start in range(0, len(item_keys), _CHUNK):
+        chunk = list(item_keys[start : start + _CHUNK])
+        rows = session.execute(
+            sa.delete(_ITEMS)
+            .where(_ITEMS.c.key.in_(chunk), _ITEMS.c.message_id.in_(skipped))
+            .returning(_ITEMS.c.message_id)
+        ).all()
+        emptied.update(row.message_id for row in rows)
+    if emptied:
+        still_carrying = sa.select(_ITEMS.c.message_id).where(_ITEMS.c.message_id.in_(list(emptied)))
+        session.execute(
+            sa.delete(_TABLE).where(_TABLE.c.id.in_(list(emptied)), _TABLE.c.id.not_in(still_carrying))
+        )
 
 
 def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """The item keys among ``keys`` already carried by a message that is not ``skipped``."""
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start : start + 500])
+    for start in range(0, len(keys), _CHUNK):
+        chunk = list(keys[start : start + _CHUNK])
         found.update(
-            session.exec(
-                select(OutboxMessage.key).where(
-                    col(OutboxMessage.key).in_(chunk), OutboxMessage.status != OutboxStatus.SKIPPED
-                )
-            )
+            session.execute(
+                sa.select(_ITEMS.c.key)
+                .join(_TABLE, _TABLE.c.id == _ITEMS.c.message_id)
+                .where(_ITEMS.c.key.in_(chunk), _TABLE.c.status != OutboxStatus.SKIPPED)
+            ).scalars()
         )
     return found
 
 
 def skipped_since(engine: Engine, since: datetime) -> set[str]:
-    """Notification keys with a row skipped for want of an address, due since ``since`` (to plan again)."""
-    table = _TABLE
+    """Notification keys with an item skipped for want of an address, due since ``since`` (to plan again)."""
     with engine.begin() as connection:
         rows = connection.execute(
-            sa.select(table.c.notification_key).where(
-                table.c.status == OutboxStatus.SKIPPED, table.c.due_at >= since
-            )
+            sa.select(_ITEMS.c.notification_key)
+            .join(_TABLE, _TABLE.c.id == _ITEMS.c.message_id)
+            .where(_TABLE.c.status == OutboxStatus.SKIPPED, _TABLE.c.due_at >= since)
         )
         return {row.notification_key for row in rows}
+
+
+def items_of(session: Session, message_ids: Sequence[int]) -> dict[int, list[OutboxItem]]:
+    """The items of each message, in their order in it."""
+    found: dict[int, list[OutboxItem]] = {}
+    for start in range(0, len(message_ids), _CHUNK):
+        chunk = list(message_ids[start : start + _CHUNK])
+        for item in session.exec(
+            select(OutboxItem)
+            .where(col(OutboxItem.message_id).in_(chunk))
+            .order_by(col(OutboxItem.message_id), col(OutboxItem.position))
+        ):
+            found.setdefault(item.message_id, []).append(item)
+    return found
 
 
 def claim(
@@ -128,14 +304,21 @@ def _finish(engine: Engine, message_id: int, worker: str, values: dict[str, Any]
 
 
 def mark_sent(
-    engine: Engine, message: OutboxMessage, worker: str, *, provider_id: str | None, at: datetime
+    engine: Engine,
+    message: OutboxMessage,
+    worker: str,
+    *,
+    provider_id: str | None,
+    at: datetime,
+    written: bool = False,
 ) -> bool:
+    """Sent; or, for ``written``, only written to the file sink because the channel is not configured."""
     return _finish(
         engine,
         message.id or 0,
         worker,
         {
-            "status": OutboxStatus.SENT,
+            "status": OutboxStatus.WRITTEN if written else OutboxStatus.SENT,
             "provider_id": provider_id,
             "sent_at": at,
             "attempts": message.attempts + 1,
@@ -225,10 +408,12 @@ def counts_by_status(session: Session) -> dict[str, int]:
 def requeue(
     session: Session, *, key: str | None = None, all_failed: bool = False, now: datetime
 ) -> list[str]:
-    """Send again: one key (whatever its state but ``sending``), or every failed and dead-lettered row."""
+    """Send again: the message of one key (its own or an item's; whatever its state but ``sending``), or
+    every failed and dead-lettered message. A message written to the file sink goes through the sink again."""
     query = select(OutboxMessage)
-    if key is not None:
-        query = query.where(OutboxMessage.key == key)
+    if key is not None:  # a message's key, or the key of an item it carries
+        carrying = select(OutboxItem.message_id).where(OutboxItem.key == key)
+        query = query.where(sa.or_(OutboxMessage.key == key, col(OutboxMessage.id).in_(carrying)))
     elif all_failed:
         query = query.where(col(OutboxMessage.status).in_([OutboxStatus.FAILED, OutboxStatus.DEAD]))
     else:
@@ -250,6 +435,30 @@ def requeue(
         keys.append(message.key)
     session.flush()
     return keys
+
+
+def last_deliveries(session: Session) -> dict[str, dict[str, datetime]]:
+    """Per channel, when a message was last sent and last written to the file sink: {channel: {status: at}}."""
+    rows = session.execute(
+        sa.select(_TABLE.c.channel, _TABLE.c.status, sa.func.max(_TABLE.c.sent_at))
+        .where(_TABLE.c.status.in_([OutboxStatus.SENT, OutboxStatus.WRITTEN]))
+        .group_by(_TABLE.c.channel, _TABLE.c.status)
+    ).all()
+    found: dict[str, dict[str, datetime]] = {}
+    for channel, status, at in rows:  # max() keeps the column's type: aware UTC moments
+        if at is not None:
+            found.setdefault(channel, {})[status] = at
+    return found
+
+
+def written_since(session: Session, since: datetime) -> dict[str, int]:
+    """Per channel, how many messages were only written to the file sink since ``since``."""
+    rows = session.execute(
+        sa.select(_TABLE.c.channel, sa.func.count())
+        .where(_TABLE.c.status == OutboxStatus.WRITTEN, _TABLE.c.sent_at >= since)
+        .group_by(_TABLE.c.channel)
+    ).all()
+    return {channel: count for channel, count in rows}
 
 
 def config_problems(session: Session) -> list[ConfigProblemRecord]:

@@ -23,8 +23,22 @@ Keys of the context (all always present; ``None`` or empty when they do not appl
 - ``office``: code, name, head_name, head_title, email, phone, contact_text;
 - ``tasks`` (needs_date: task dicts), ``digest`` (digest: see :func:`digest_context`);
 - ``summary`` (digest, needs_date): total, done, open, on_track, due_soon, overdue, undated;
+- ``written_deliveries`` (digest): [{channel, count}]: messages of the last week only written to files
+  because their channel is not configured (they reached nobody);
 - ``links``: done_url (None or a URL), ``done_command`` ("/xong IV.4");
+- ``recipients``: everyone the notification goes to (name, role, part: "chủ trì" | "phối hợp" |
+  "để biết" | ""), and ``recipients_text``, the email's "Nơi nhận" line ("" for the digest);
+- ``embedded``: False; True when the renderer puts a message's body inside a bundle (a digest): the
+  layouts then leave out the greeting, the signature and the contact lines;
 - ``list_limit``: set by the renderer when it must shorten lists (see its ``cap``/``more`` filters).
+
+A bundle (kind ``bundle``: everything for one addressee on one channel at one send time) has its own
+context, from :func:`bundle_context`: ``items`` (each the context above of one item, in order of urgency,
+with ``number``), ``count``, ``summary`` ({bucket: count}) and ``summary_text`` ("3 nhiệm vụ quá hạn, 2 sắp
+đến hạn"), ``recipient``, ``office``, ``plan`` (the plans named, comma-separated), ``day``, ``sent_at``,
+``part`` (None, or number and total when a long message goes in several parts), and the keys every
+context has (``kind``, ``kind_label``, ``channel``, ``links``, ``done_command``, ``recipients_text``,
+``list_limit``). The renderer adds ``sections``: each item already rendered by ``bundle_item``.
 
 Dict keys never shadow dict methods (no "items", "keys", "values", "get"), because
 ``task.items`` in a template would find the method, not the data.
@@ -45,7 +59,15 @@ from planner.digest import Digest, DigestTask, build_digest
 from planner.model import Notification, Recipient, ReportingInput, StatusChange, TaskInput
 from planner.periods import fixed_period
 from rules.model import Channel, NotificationKind, Role
-from vocabulary import CHANNEL_LABELS, KIND_TITLES, LEVEL_LABELS, REPORT_KINDS, WEEKDAYS
+from vocabulary import (
+    BUNDLE_COUNTS,
+    CHANNEL_LABELS,
+    KIND_TITLES,
+    LEVEL_LABELS,
+    RECIPIENT_PARTS,
+    REPORT_KINDS,
+    WEEKDAYS,
+)
 
 # -- Vietnamese formatting (also the templates' filters) --------------------------------------------------
 
@@ -153,6 +175,38 @@ def describe_recipient(code: str, role: str, directory: Directory) -> dict[str, 
         "unit_name": None,
         "addressee": code,
     }
+
+
+def recipients_context(notification: Notification, directory: Directory) -> list[dict[str, Any]]:
+    """Everyone ``notification`` goes to, once each (whatever the channels), as an official document's
+    "Nơi nhận" names them: the lead unit (chủ trì), coordinating units (phối hợp), the others in cc (để biết)."""
+    task: TaskInput | None = notification.data.get("task")
+    lead = set(task.lead) if task is not None else set()
+    coordinating = set(task.coordinating) if task is not None else set()
+    seen: dict[str, dict[str, Any]] = {}
+    for recipient in notification.recipients:
+        if recipient.code in seen:
+            continue
+        described = describe_recipient(recipient.code, str(recipient.role), directory)
+        if recipient.role == Role.TO:
+            part = RECIPIENT_PARTS["lead"] if recipient.code in lead else ""
+        else:
+            part = RECIPIENT_PARTS["coordinating" if recipient.code in coordinating else "cc"]
+        name = (
+            described["name"] if described["kind"] == "unit" else f"{described['title']} {described['name']}"
+        )
+        seen[recipient.code] = {
+            "code": recipient.code,
+            "name": name,
+            "role": str(recipient.role),
+            "part": part,
+        }
+    return list(seen.values())
+
+
+def recipients_text(recipients: Sequence[Mapping[str, Any]]) -> str:
+    """ "Phòng Tổ chức cán bộ (chủ trì); Văn phòng Sở (để biết)"."""
+    return "; ".join(f"{r['name']} ({r['part']})" if r["part"] else r["name"] for r in recipients)
 
 
 def unit_name(directory: Directory, code: str) -> str:
@@ -350,11 +404,16 @@ def message_context(
     digest: Digest | None = None,
     notices: Sequence[str] = (),
     links: Mapping[str, Any] | None = None,
+    recipients: Sequence[Mapping[str, Any]] | None = None,
+    written_deliveries: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything the templates of ``notification.kind`` may use, for ``recipient`` (see the module doc).
 
     ``notices``: warnings about the channels the digest carries for the admin's readers (a Zalo token
-    about to expire).
+    about to expire). ``recipients`` is :func:`recipients_context` of the notification when the caller
+    already has it (the same for each recipient of a notification); ``written_deliveries`` (the digest's
+    delivery section): per channel not configured, how many messages were only written to files
+    ({"channel": label, "count": n}).
     """
     data = notification.data
     kind = str(notification.kind)
@@ -366,6 +425,8 @@ def message_context(
     unit_codes = list(data.get("units") or ())
     period = _period_context(data)
     tasks = [task_context(t, directory, day) for t in data.get("tasks") or ()]
+    if recipients is None:
+        recipients = recipients_context(notification, directory)
     return {
         "kind": kind,
         "kind_label": KIND_TITLES.get(kind, kind),
@@ -396,6 +457,81 @@ def message_context(
         "summary": _summary(digest, tasks if kind == NotificationKind.NEEDS_DATE else None),
         "links": {"done_url": None, **(links or {})},
         "done_command": f"/xong {task_input.code}" if task_input is not None else None,
+        "recipients": list(recipients),
+        "recipients_text": "" if kind == NotificationKind.DIGEST else recipients_text(recipients),
+        "written_deliveries": list(written_deliveries),
+        "embedded": False,
+        "list_limit": None,
+    }
+
+
+# -- bundles -----------------------------------------------------------------------------------------------
+
+
+def summary_bucket(item: Mapping[str, Any]) -> str:
+    """Which count of a bundle's summary an item's context falls under (a key of BUNDLE_COUNTS)."""
+    kind = item["kind"]
+    if kind == NotificationKind.ESCALATION:
+        return "overdue"
+    if kind == NotificationKind.REMINDER:
+        left = item.get("working_days_left")
+        return "overdue" if left is not None and left < 0 else "due_soon"
+    return str(kind)
+
+
+def bundle_summary(items: Sequence[Mapping[str, Any]]) -> tuple[dict[str, int], str]:
+    """Counts per bucket (every bucket of BUNDLE_COUNTS, 0 when none), and the sentence of those that are
+    not 0, in that order: "3 nhiệm vụ quá hạn, 2 sắp đến hạn"."""
+    counts: dict[str, int] = {}
+    for item in items:
+        bucket = summary_bucket(item)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    ordered = {bucket: counts.get(bucket, 0) for bucket in BUNDLE_COUNTS}
+    text = ", ".join(f"{count} {BUNDLE_COUNTS[bucket]}" for bucket, count in ordered.items() if count)
+    return ordered, text
+
+
+def bundle_context(
+    items: Sequence[Mapping[str, Any]],
+    directory: Directory,
+    *,
+    channel: str,
+    sent_at: datetime,
+    recipient: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The context of a bundle of ``items`` (their contexts, most urgent first) for one addressee.
+
+    ``recipient`` defaults to the first item's; when items reach the addressee in different capacities
+    (to for some, cc for others), the bundle is "to" them.
+    """
+    numbered = [{**item, "number": index} for index, item in enumerate(items, start=1)]
+    addressee = dict(recipient or items[0]["recipient"])
+    addressee["role"] = "to" if any(item["recipient"]["role"] == "to" for item in items) else "cc"
+    counts, text = bundle_summary(items)
+    plans = list(dict.fromkeys(str(item["plan"]) for item in items if item.get("plan")))
+    return {
+        "kind": "bundle",
+        "kind_label": KIND_TITLES["bundle"],
+        "channel": channel,
+        "rule": "",
+        "key": "",
+        "plan": ", ".join(plans),
+        "day": sent_at.date(),
+        "sent_at": sent_at,
+        "recipient": addressee,
+        "items": numbered,
+        "count": len(numbered),
+        "summary": counts,
+        "summary_text": text,
+        "office": office_context(directory),
+        "links": {"done_url": None},
+        "done_command": None,
+        "recipients": [],
+        "recipients_text": "",
+        "written_deliveries": [],
+        "notices": [],
+        "embedded": False,
+        "part": None,
         "list_limit": None,
     }
 
@@ -649,8 +785,11 @@ def sample_context(
     kind: str, channel: str = "email", *, level: int = 1, done_url: str | None = None
 ) -> dict[str, Any]:
     """The context of a sample message of ``kind`` for ``channel`` (email, telegram, zalo, zns)."""
+    if kind == "bundle":
+        return sample_bundle_context(channel, done_url=done_url)
     notification, recipient = sample_notification(kind, channel, level=level)
     digest = sample_digest() if kind == NotificationKind.DIGEST else None
+    written = [{"channel": CHANNEL_LABELS["zalo"], "count": 12}] if digest is not None else []
     context = message_context(
         notification,
         recipient,
@@ -658,13 +797,37 @@ def sample_context(
         digest=digest,
         notices=_SAMPLE_NOTICES if digest is not None else (),
         links={"done_url": done_url},
+        written_deliveries=written,
     )
     context["channel"] = channel
     return context
 
 
+def sample_bundle_context(channel: str = "email", *, done_url: str | None = None) -> dict[str, Any]:
+    """A sample bundle on 07/12/2020: escalations of two levels, a reminder, a report request, the digest."""
+    directory = sample_directory()
+    items = []
+    samples = (("escalation", 3), ("escalation", 2), ("reminder", 1), ("report_request", 1), ("digest", 1))
+    for kind, level in samples:
+        notification, _ = sample_notification(kind, channel, level=level)
+        role = Role.TO if kind == "escalation" and level == 3 else Role.CC
+        recipient = Recipient("GD", role, Channel.ZALO if channel == "zns" else Channel(channel))
+        url = done_url if notification.task else None
+        digest = sample_digest() if kind == NotificationKind.DIGEST else None
+        items.append(
+            message_context(notification, recipient, directory, digest=digest, links={"done_url": url})
+        )
+    moment = datetime(2020, 12, 7, 7, 30)
+    return bundle_context(items, directory, channel=channel, sent_at=moment)
+
+
 def sample_variants(kind: str, channel: str) -> list[dict[str, Any]]:
     """Every sample context a template of ``kind`` must render: with and without a link, every level."""
+    if kind == "bundle":
+        return [
+            sample_bundle_context(channel, done_url=url)
+            for url in (None, "https://nhacviec.example/xong/IV.4?sig=abc&exp=1")
+        ]
     levels = (1, 2, 3) if kind == NotificationKind.ESCALATION else (1,)
     return [
         sample_context(kind, channel, level=level, done_url=url)

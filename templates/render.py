@@ -12,13 +12,21 @@ problem (syntax, unknown variable, unsafe access, a message too long for its
 channel, a tag Telegram refuses) raises :class:`TemplateError`, so a broken
 override never reaches a send.
 
-Channels: ``email`` (subject, text, HTML), ``telegram`` (its HTML subset, at most
-4,096 characters, and a plain-text copy), ``zalo`` (OA text, at most 2,000
-characters) and ``zns`` (an approved Zalo template: id and parameters read from
-config/zns.yaml). A message too long for its channel is first re-rendered with
-shorter lists ("… và 3 nhiệm vụ khác"); if it still does not fit, Telegram's is
-split into parts (``extra["telegram_parts"]``, the first one in ``html``) and
-Zalo's is cut at a line end.
+Channels (rules.channels lists them, with their limits and template files): ``email``
+(subject, text, HTML), ``telegram`` (its HTML subset, at most 4,096 characters, and a
+plain-text copy), ``zalo`` (OA text, at most 2,000 characters) and ``zns`` (an approved
+Zalo template: id and parameters read from config/zns.yaml). A message too long for its
+channel is first re-rendered with shorter lists ("… và 3 nhiệm vụ khác"); if it still
+does not fit, Telegram's is split into parts (``extra["telegram_parts"]``, the first one
+in ``html``) and Zalo's is cut at a line end.
+
+A bundle (kind ``bundle``, see templates.context.bundle_context) renders each item with
+``<channel>/bundle_item.<suffix>`` (the item's own context), then the bundle's template
+around those ``sections``. Where the channel has a limit, the items are packed into parts
+that each fit (``part``: number and total), never cutting an item unless one alone is
+longer than the limit: Telegram's parts in ``extra["telegram_parts"]``, Zalo's in
+``extra["zalo_parts"]``, and ``text`` holds them all. A bundle has no ZNS form (an approved
+ZNS template carries one notification).
 """
 
 from __future__ import annotations
@@ -46,8 +54,10 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from plan.errors import UserError
+from rules.channels import CHANNELS as CHANNEL_SPECS
 from rules.model import NotificationKind
 from templates.context import (
     sample_context,
@@ -61,19 +71,23 @@ from templates.context import (
 )
 
 BUILTIN_DIR = Path(__file__).resolve().parent
-KINDS: tuple[str, ...] = tuple(str(kind) for kind in NotificationKind)
-CHANNELS: tuple[str, ...] = ("email", "telegram", "zalo", "zns")
-TELEGRAM_LIMIT = 4096
-ZALO_LIMIT = 2000
+BUNDLE = "bundle"  # the kind of a message that bundles several notifications
+BUNDLE_ITEM = "bundle_item"  # the template of one item of a bundle
+KINDS: tuple[str, ...] = (*(str(kind) for kind in NotificationKind), BUNDLE)
+ZNS = "zns"  # a rendering of a Zalo message as an approved ZNS template, not a channel of its own
+CHANNELS: tuple[str, ...] = (*CHANNEL_SPECS, ZNS)
+TELEGRAM_LIMIT = CHANNEL_SPECS["telegram"].limit or 4096
+ZALO_LIMIT = CHANNEL_SPECS["zalo"].limit or 2000
 TELEGRAM_TAGS = frozenset({"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "blockquote"})
 SUBJECT_LIMIT = 200
 _LIST_LIMITS: tuple[int | None, ...] = (None, 20, 10, 5, 3, 1)
 # Parts of a message and their file suffix, per template channel (zns has no template file).
 PARTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "email": (("subject", "subject.j2"), ("text", "txt.j2"), ("html", "html.j2")),
-    "telegram": (("html", "html.j2"),),
-    "zalo": (("text", "txt.j2"),),
+    code: spec.template_parts for code, spec in CHANNEL_SPECS.items()
 }
+_PART_MARGIN = (
+    16  # characters kept free while packing a bundle's items ("phần 2/12" is longer than "phần 2/0")
+)
 _IGNORED = re.compile(r"(^|/)(\.|__pycache__)|\.pyc?$")
 
 
@@ -618,10 +632,9 @@ class _Validator:
         return (BUILTIN_DIR / path.relative_to(root)).is_file()
 
     def check_render(self, file: Path, kind: str, channel: str, suffix: str) -> None:
-        name = template_name(kind, channel, suffix)
         for context in sample_variants(kind, channel):
             try:
-                output = _render_fitted(self.env, name, context, _limit(channel))
+                output = _render_checked(self.env, kind, channel, suffix, context)
             except Exception as error:  # any failure of an admin's template is reported, never raised
                 where, line = _where(error)
                 if where is not None and self.checked_on_its_own(where, file):
@@ -653,17 +666,15 @@ def _targets(rel: str) -> list[tuple[str, str, str]]:
     channel, _, name = rel.rpartition("/")
     if not name.startswith("_"):
         kind, _, suffix = name.partition(".")
+        kind = BUNDLE if kind == BUNDLE_ITEM else kind  # an item's template is checked through its bundle
         return [(kind, channel, suffix)] if kind in KINDS and channel in PARTS else []
     channels = [channel] if channel in PARTS else list(PARTS)
     return [(kind, ch, suffix) for ch in channels for kind in KINDS for _, suffix in PARTS[ch]]
 
 
 def _limit(channel: str) -> int | None:
-    if channel == "telegram":
-        return TELEGRAM_LIMIT
-    if channel == "zalo":
-        return ZALO_LIMIT
-    return None
+    spec = CHANNEL_SPECS.get(channel)
+    return spec.limit if spec is not None else None
 
 
 def _render_fitted(
@@ -677,6 +688,124 @@ def _render_fitted(
         if limit is None or length(text) <= limit:
             return text, False
     return text, True
+
+
+def _render_checked(
+    env: ImmutableSandboxedEnvironment, kind: str, channel: str, suffix: str, context: Mapping[str, Any]
+) -> tuple[str, bool]:
+    """What validation looks at: the text of one template file's message, and whether it is too long."""
+    name = template_name(kind, channel, suffix)
+    if kind != BUNDLE or suffix == "subject.j2":
+        return _render_fitted(env, name, context, _limit(channel))
+    parts, too_long = _bundle_parts(env, channel, suffix, context, _limit(channel))
+    return "\n\n".join(parts), too_long
+
+
+# -- bundles ----------------------------------------------------------------------------------------------
+
+
+EMBEDDED_KINDS = frozenset({NotificationKind.DIGEST})  # inside a bundle: their own body, as ``body``
+
+
+def _bundle_sections(
+    env: ImmutableSandboxedEnvironment, channel: str, suffix: str, items: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Each item of a bundle rendered on its own, from its own context; a digest brings its own body
+    (its kind's template, ``embedded``: no greeting nor signature) as ``body``."""
+    template = env.get_template(template_name(BUNDLE_ITEM, channel, suffix))
+    markup = _autoescape(f"{BUNDLE_ITEM}.{suffix}")
+    sections = []
+    for item in items:
+        body = None
+        if item["kind"] in EMBEDDED_KINDS:
+            own = env.get_template(template_name(item["kind"], channel, suffix))
+            body = _tidy(own.render({**item, "embedded": True}))
+            body = Markup(body) if markup else body
+        sections.append(_tidy(template.render({**item, "body": body})))
+    return [Markup(section) for section in sections] if markup else sections
+
+
+def _bundle_text(
+    env: ImmutableSandboxedEnvironment,
+    channel: str,
+    suffix: str,
+    context: Mapping[str, Any],
+    chosen: Sequence[int],
+    sections: Sequence[str],
+    part: Mapping[str, int] | None,
+) -> str:
+    template = env.get_template(template_name(BUNDLE, channel, suffix))
+    items = context["items"]
+    return _tidy(
+        template.render(
+            {
+                **context,
+                "items": [items[i] for i in chosen],
+                "sections": [sections[i] for i in chosen],
+                "part": part,
+            }
+        )
+    )
+
+
+def _bundle_parts(
+    env: ImmutableSandboxedEnvironment,
+    channel: str,
+    suffix: str,
+    context: Mapping[str, Any],
+    limit: int | None,
+) -> tuple[list[str], bool]:
+    """The bundle as one text, or as parts that each fit ``limit`` (items packed in order, none cut).
+
+    Returns the parts and whether one is still too long (an item alone longer than the limit). Packing
+    adds up each section's length and the frame's (measured with the footer, so it is an upper bound),
+    rather than rendering each trial: a bundle of a thousand items costs a few renders per part.
+    """
+
+    def text(chosen: Sequence[int], part: Mapping[str, int] | None) -> str:
+        return _bundle_text(env, channel, suffix, context, chosen, sections, part)
+
+    sections: list[str] = []
+    frame = text([], None)  # first: the frame's errors come before the items'
+    sections = _bundle_sections(env, channel, suffix, context["items"])
+    sizes = [length(section) + 2 for section in sections]  # and the blank line after each
+    everything = list(range(len(sections)))
+    if limit is None or length(frame) + sum(sizes) <= limit:
+        whole = text(everything, None)
+        if limit is None or length(whole) <= limit:
+            return [whole], False
+    room = limit - _PART_MARGIN
+    groups: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for index in everything:
+        if current and used + sizes[index] <= room:
+            current.append(index)
+            used += sizes[index]
+            continue
+        if current:
+            groups.append(current)
+        number = len(groups) + 1
+        current, used = [index], length(text([], {"number": number, "total": number})) + sizes[index]
+    groups.append(current)
+    parts = [
+        text(group, {"number": number, "total": len(groups)}) for number, group in enumerate(groups, start=1)
+    ]
+    return parts, any(length(part) > limit for part in parts)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Plain ``text`` in pieces of at most ``limit`` characters, cut at line ends (else spaces)."""
+    pieces: list[str] = []
+    while length(text) > limit:
+        head = truncate_text(text, limit).removesuffix("\n…").rstrip()
+        if not head:
+            break
+        pieces.append(head)
+        text = text[len(head) :].lstrip()
+    if text.strip():
+        pieces.append(text)
+    return pieces
 
 
 def validate(directory: Path, zns_file: Path | None = None) -> list[TemplateProblem]:
@@ -717,6 +846,8 @@ class Renderer:
         if channel not in CHANNELS:
             raise ValueError(f"Unknown channel {channel!r}")
         subject = _one_line(self._render(template_name(kind, "email", "subject.j2"), context))
+        if kind == BUNDLE:
+            return self._bundle(subject, channel, context)
         if channel == "email":
             text = self._render(template_name(kind, "email", "txt.j2"), context)
             return Rendered(subject, text, self._render(template_name(kind, "email", "html.j2"), context))
@@ -730,6 +861,32 @@ class Renderer:
 
     def _render(self, name: str, context: Mapping[str, Any]) -> str:
         return _tidy(self.env.get_template(name).render(context))
+
+    def _bundle(self, subject: str, channel: str, context: Mapping[str, Any]) -> Rendered:
+        if channel == ZNS:
+            raise ValueError("A bundle has no ZNS form: an approved ZNS template carries one notification")
+        spec = CHANNEL_SPECS[channel]
+        suffixes = dict(spec.template_parts)
+        if spec.limit is None:  # email: one message, text and HTML
+            text = _bundle_parts(self.env, channel, suffixes["text"], context, None)[0][0]
+            html = _bundle_parts(self.env, channel, suffixes["html"], context, None)[0][0]
+            return Rendered(subject, text, html)
+        parts, _ = _bundle_parts(self.env, channel, suffixes[spec.body], context, spec.limit)
+        if spec.body == "html":
+            parts = [
+                piece
+                for part in parts
+                for piece in (split_html(part, spec.limit) if length(part) > spec.limit else [part])
+            ]
+            text = html_to_text("\n\n".join(parts))
+            extra = {"telegram_parts": parts} if len(parts) > 1 else {}
+            return Rendered(subject, text, parts[0], extra=extra)
+        parts = [
+            piece
+            for part in parts
+            for piece in (split_text(part, spec.limit) if length(part) > spec.limit else [part])
+        ]
+        return Rendered(subject, "\n\n".join(parts), extra={"zalo_parts": parts} if len(parts) > 1 else {})
 
     def _telegram(self, kind: str, subject: str, context: Mapping[str, Any]) -> Rendered:
         name = template_name(kind, "telegram", "html.j2")

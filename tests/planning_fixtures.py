@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from functools import cache
+from typing import Any
 
 from config.settings import Settings
 from plan.check import check_plan
 from plan.importers.yaml_plan import read_yaml_plan
 from plan.units import Directory, load_directory
 from planner.calendar import WorkingCalendar, load_calendar
-from planner.model import ReportingInput, StatusChange, TaskInput
+from planner.model import Notification, Recipient, ReportingInput, StatusChange, TaskInput
 from planner.planner import PlannerInput, plan_notifications
 from rules.model import Rule
 from store.rules import read_rules_file
@@ -83,3 +85,13 @@ def simulate(
         reporting=(reporting or sample_reporting(),),
     )
     return plan_notifications(inputs, rules if rules is not None else default_rules(), calendar(), start, end)
+
+
+def renderer_for(
+    inputs: PlannerInput, units: Directory, renderer: Any
+) -> Callable[[Notification, Recipient], Any]:
+    """Render one notification for one recipient as the delivery pipeline does (its contexts, the renderer)."""
+    from delivery.pipeline import Contexts
+
+    contexts = Contexts(inputs, units)
+    return lambda n, r: renderer.render(n.template, str(r.channel), contexts.item(n, r))

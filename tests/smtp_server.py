@@ -12,8 +12,9 @@ Usage::
 
 The server stores every accepted message (envelope and parsed ``EmailMessage``),
 counts the connections it accepted, and can reject a recipient with 550, answer
-4xx to the next N messages, require AUTH, close every open connection, or close
-idle ones after a timeout. Certificates come from the ``openssl`` command line
+4xx to the next N messages, require AUTH, close every open connection, close
+idle ones after a timeout, or hold every message after the Nth at its MAIL FROM
+(before any of it is sent: a sender killed then has nothing in flight). Certificates come from the ``openssl`` command line
 (the ``cryptography`` package is not installed).
 """
 
@@ -92,6 +93,25 @@ class RecordingHandler:
     temporary_failures: int = 0
     temporary_code: str = "451 4.3.0 Tạm thời không nhận thư"
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold_after: int | None = None  # messages accepted before the next MAIL FROM is held
+    holding: threading.Event = field(default_factory=threading.Event)  # a MAIL FROM is being held
+    released: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        if (
+            self.hold_after is not None
+            and len(self.messages) >= self.hold_after
+            and not self.released.is_set()
+        ):
+            self.holding.set()
+            while not self.released.is_set():
+                await asyncio.sleep(0.02)
+            return "421 4.3.2 Máy chủ đang tạm dừng"  # to a sender that is gone by then
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -163,6 +183,13 @@ class SmtpTestServer:
         with self.handler.lock:
             self.handler.temporary_failures = count
             self.handler.temporary_code = reply
+
+    def hold_after(self, count: int) -> None:
+        """Hold every message after the ``count``-th at its MAIL FROM, until :meth:`release`."""
+        self.handler.hold_after = count
+
+    def release(self) -> None:
+        self.handler.released.set()
 
     def drop_connections(self) -> None:
         """Close every open connection from the server side (as an MTA restart would)."""

@@ -15,7 +15,7 @@ import pytest
 
 from store.db import make_engine, session_scope, upgrade_schema
 from store.models import OutboxStatus
-from store.outbox import enqueue, list_messages
+from store.outbox import NewMessage, enqueue, list_messages
 from tests.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def fill_outbox(url: str, count: int) -> list[str]:
         for i, key in enumerate(keys)
     ]
     with session_scope(engine) as session:
-        enqueue(session, rows)
+        enqueue(session, [NewMessage.single(row) for row in rows])
     engine.dispose()
     return keys
 

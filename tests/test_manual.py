@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from delivery.enqueue import renderer_for
 from delivery.manual import (
     digest_notifications,
     forced,
@@ -28,7 +27,7 @@ from planner.model import StatusChange
 from planner.planner import PlannerInput
 from rules.model import NotificationKind
 from templates.render import Renderer
-from tests.planning_fixtures import calendar, default_rules, directory, sample_tasks, simulate
+from tests.planning_fixtures import calendar, default_rules, directory, renderer_for, sample_tasks, simulate
 from tests.smtp_server import running_smtp_server
 
 TZ = calendar().tz
@@ -190,7 +189,9 @@ def test_remind_task_delivers_to_the_lead_and_cc_through_a_real_smtp_server(
         ("PCMNV", "cc", "email"),
         ("PCMNV", "cc", "telegram"),
     }
-    assert {m["status"] for m in rows} == {"sent"} and {m["rule"] for m in rows} == {"manual-reminder"}
+    assert {m["status"] for m in rows if m["channel"] == "email"} == {"sent"}
+    assert {m["status"] for m in rows if m["channel"] == "telegram"} == {"written"}  # no bot configured
+    assert {m["rule"] for m in rows} == {"manual-reminder"}
     assert {m.message["X-Nhacviec-Key"] for m in received} == {
         "manual/remind/CCHC-2020:IV.5/2020-12-21|TCCB|email",
         "manual/remind/CCHC-2020:IV.5/2020-12-21|PCMNV|email",
@@ -200,19 +201,19 @@ def test_remind_task_delivers_to_the_lead_and_cc_through_a_real_smtp_server(
 def test_the_same_reminder_the_same_day_sends_nothing_and_force_sends_it_again(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     first = cli("remind", "--task", "IV.4", "--at", "2020-12-01 07:30")
     assert first.exit_code == 0, first.stderr
-    assert "6 tin mới" in first.stdout and "đã gửi 6" in first.stdout
+    assert "6 tin mới" in first.stdout and "ghi ra tệp (chưa cấu hình kênh) 6" in first.stdout
     overdue = [m for m in _sent_emails(tmp_path) if m["To"].addresses[0].addr_spec == "tccb@nhacviec.example"]
     assert [str(m["Subject"]) for m in overdue] == [
         "[Nhắc việc] Nhiệm vụ IV.4 đã quá hạn 1 ngày làm việc (hạn 30/11/2020)"
     ]
     again = cli("remind", "--task", "IV.4", "--at", "2020-12-01 16:00")
     assert again.exit_code == 0, again.stderr
-    assert "6 tin đã gửi hôm nay nên không gửi lại (dùng --force để gửi lại)" in again.stdout
+    assert "6 tin đã vào hộp thư đi hôm nay nên không gửi lại (dùng --force để gửi lại)" in again.stdout
     assert len(_outbox(cli)) == 6 and len(_sent_emails(tmp_path)) == 3
     forced_ = cli("remind", "--task", "IV.4", "--at", "2020-12-01 16:00", "--force")
     assert forced_.exit_code == 0, forced_.stderr
     rows = _outbox(cli)
-    assert len(rows) == 12 and {m["status"] for m in rows} == {"sent"}
+    assert len(rows) == 12 and {m["status"] for m in rows} == {"written"}
     assert "manual/remind/CCHC-2020:IV.4/2020-12-01/2|TCCB|email" in {m["key"] for m in rows}
     assert len(_sent_emails(tmp_path)) == 6
     next_day = cli("remind", "--task", "IV.4", "--at", "2020-12-02 07:30")
@@ -244,7 +245,9 @@ def test_remind_unit_covers_only_the_open_dated_tasks_the_unit_leads(cli) -> Non
     assert result.exit_code == 0, result.stderr
     assert "Bỏ qua 1 nhiệm vụ chưa có thời hạn: IV.8." in result.stdout
     rows = _outbox(cli)
-    assert {m["task"] for m in rows} == {
+    assert len(rows) == 6  # one message per address and channel: TCCB, PCMNV, DVTH, by email and Telegram
+    items = [item | {"subject": m["subject"], "channel": m["channel"]} for m in rows for item in m["items"]]
+    assert {item["task"] for item in items} == {
         "III.1",
         "III.2",
         "III.3",
@@ -255,9 +258,11 @@ def test_remind_unit_covers_only_the_open_dated_tasks_the_unit_leads(cli) -> Non
         "IV.6",
         "IV.7",
     }
-    assert {m["recipient"] for m in rows if m["role"] == "to"} == {"TCCB"}
-    still_due = next(m for m in rows if m["task"] == "IV.5" and m["channel"] == "email" and m["role"] == "to")
-    assert still_due["subject"] == "[Nhắc việc] Nhiệm vụ IV.5 còn 22 ngày làm việc đến hạn 31/12/2020"
+    assert {item["recipient"] for item in items if item["role"] == "to"} == {"TCCB"}
+    lead = next(m for m in rows if m["recipient"] == "TCCB" and m["channel"] == "email")
+    assert lead["kind"] == "bundle"
+    assert lead["subject"] == "[Tổng hợp nhắc việc 01/12/2020] 2 nhiệm vụ quá hạn, 7 sắp đến hạn"
+    assert [item["task"] for item in lead["items"]][:2] == ["IV.3", "IV.4"]  # the overdue ones first
 
 
 def test_digest_sends_one_to_each_deputy_once_a_day(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -268,7 +273,7 @@ def test_digest_sends_one_to_each_deputy_once_a_day(cli, tmp_path: Path) -> None
         "manual/digest/2020-12-07/PGD1|PGD1|email",
         "manual/digest/2020-12-07/PGD2|PGD2|email",
     ]
-    assert {m["status"] for m in rows} == {"sent"}
+    assert {m["status"] for m in rows} == {"written"}  # no SMTP server configured: the file sink
     assert sorted(m["To"].addresses[0].addr_spec for m in _sent_emails(tmp_path)) == [
         "pho-giam-doc-1@nhacviec.example",
         "pho-giam-doc-2@nhacviec.example",
@@ -293,7 +298,7 @@ def test_report_request_for_q1_2020_reaches_the_reporting_units_with_the_office_
         (f"{key}|PCMNV|email", "to"),
         (f"{key}|VP|email", "cc"),
     ]
-    assert {m["status"] for m in rows} == {"sent"} and {m["period"] for m in rows} == {"2020-Q1"}
+    assert {m["status"] for m in rows} == {"written"} and {m["period"] for m in rows} == {"2020-Q1"}
     message = next(m for m in _sent_emails(tmp_path) if "don-vi-truong-hoc" in str(m["To"]))
     assert str(message["Subject"]) == (
         "[Báo cáo định kỳ] Đề nghị gửi Báo cáo quý I năm 2020 (chốt số liệu 14/03/2020)"
@@ -301,7 +306,7 @@ def test_report_request_for_q1_2020_reaches_the_reporting_units_with_the_office_
     body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "từ 15/12/2019 đến 14/03/2020" in body
     again = cli("report-request", "--period", "Quý I", "--year", "2020")
-    assert "3 tin đã gửi hôm nay nên không gửi lại." in again.stdout and len(_outbox(cli)) == 3
+    assert "3 tin đã vào hộp thư đi hôm nay nên không gửi lại." in again.stdout and len(_outbox(cli)) == 3
 
 
 def test_an_adhoc_report_request_goes_to_the_units_given_with_the_cutoff_given(cli) -> None:  # type: ignore[no-untyped-def]

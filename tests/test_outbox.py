@@ -51,7 +51,8 @@ class ScriptedNotifier(Notifier):
         return SendResult(provider_id=f"id-{message.key}")
 
 
-def row(key: str, *, at: datetime = T0, channel: str = "email", **extra: object) -> dict[str, object]:
+def row(key: str, *, at: datetime = T0, channel: str = "email", **extra: object) -> outbox.NewMessage:
+    """A message of one item, as the pipeline would write it."""
     values: dict[str, object] = {
         "key": key,
         "notification_key": key.split("|")[0],
@@ -74,10 +75,10 @@ def row(key: str, *, at: datetime = T0, channel: str = "email", **extra: object)
         "extra": {},
     }
     values.update(extra)
-    return values
+    return outbox.NewMessage.single(values)
 
 
-def add(engine: Engine, *rows: dict[str, object]) -> int:
+def add(engine: Engine, *rows: outbox.NewMessage) -> int:
     with session_scope(engine) as session:
         return outbox.enqueue(session, list(rows))
 

@@ -42,7 +42,7 @@ def test_without_any_channel_configured_messages_go_to_the_file_sink(run_cli, tm
     assert any("IV.4" in s and "quá hạn" in s.lower() for s in subjects)
     assert list((tmp_path / "var" / "sent").rglob("*.txt")), "telegram messages are written as .txt files"
     outbox = json.loads(run_cli("outbox", "list", "--json").stdout)
-    assert outbox and {m["status"] for m in outbox} == {"sent"}
+    assert outbox and {m["status"] for m in outbox} == {"written"}  # never "sent": nobody received them
     escalation = next(
         m for m in outbox if m["kind"] == "escalation" and m["channel"] == "email" and m["role"] == "to"
     )
@@ -194,5 +194,13 @@ def test_a_message_skipped_for_want_of_an_address_goes_once_the_address_is_added
     added = run_cli("units", "set", "VP", "telegram_chat_id=-1001000000001")  # the admin adds the chat id
     assert added.exit_code == 0, added.stderr
     run_cli("run", "--once", "--at", "2020-12-01 09:00")
-    outbox = {m["key"]: m for m in json.loads(run_cli("outbox", "list", "--json").stdout)}
-    assert all(outbox[m["key"]]["status"] == "sent" and outbox[m["key"]]["address"] for m in skipped)
+    carried_by = {
+        item["key"]: message
+        for message in json.loads(run_cli("outbox", "list", "--json").stdout)
+        for item in message["items"]
+    }
+    skipped_items = [item["key"] for m in skipped for item in m["items"]]
+    assert skipped_items and all(
+        carried_by[key]["status"] == "written" and carried_by[key]["address"] for key in skipped_items
+    )
+    assert json.loads(run_cli("outbox", "list", "--status", "skipped", "--json").stdout) == []

@@ -66,7 +66,7 @@ def _dead_letter(engine: Engine) -> None:
         "extra": {},
     }
     with session_scope(engine) as db:
-        assert outbox.enqueue(db, [row]) == 1
+        assert outbox.enqueue(db, [outbox.NewMessage.single(row)]) == 1
         message = db.exec(select(OutboxMessage).where(OutboxMessage.key == DEAD_KEY)).one()
         message.status = OutboxStatus.DEAD
         message.attempts = 5

@@ -1141,7 +1141,7 @@ def dispatch_zalo(engine: Engine, settings: Any, *rows: dict[str, Any]) -> None:
     from store.db import session_scope
 
     with session_scope(engine) as session:
-        outbox.enqueue(session, list(rows))
+        outbox.enqueue(session, [outbox.NewMessage.single(row) for row in rows])
     notifiers = {"zalo": build_notifiers(settings, engine)["zalo"]}
     asyncio.run(dispatch(engine, notifiers))
 
@@ -1149,7 +1149,7 @@ def dispatch_zalo(engine: Engine, settings: Any, *rows: dict[str, Any]) -> None:
 def test_user_side_refusals_appear_per_recipient_not_as_config_alerts(
     engine: Engine, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from delivery.service import failed_deliveries
+    from delivery.pipeline import recent_deliveries
     from planner.digest import build_digest
     from store.db import session_scope
     from store.outbox import config_problems, list_messages
@@ -1170,7 +1170,7 @@ def test_user_side_refusals_appear_per_recipient_not_as_config_alerts(
     assert (rows["TCCB"].status, rows["PGD1"].status) == ("sent", "failed")
     assert "không nhận tin ZNS" in rows["PGD1"].last_error and "mã -114" in rows["PGD1"].last_error
     assert problems == []  # the recipient's choice, not the Office's configuration
-    failed = failed_deliveries(engine)
+    failed = recent_deliveries(engine, datetime.now(UTC))["failed"]
     assert [(f["recipient"], f["channel"]) for f in failed] == [("Phòng GD&ĐT huyện Lương Sơn", "zalo")]
     digest = build_digest(sample_tasks(), date(2020, 12, 7), units=None, failed_deliveries=failed)
     section = digest_context(digest, sample_directory())["failed_deliveries"]

@@ -11,7 +11,8 @@ here, not a crash in front of a user).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # -- what a message is about ---------------------------------------------------------------------------
 
@@ -26,6 +27,7 @@ KIND_TITLES: Mapping[str, str] = {
     "report_followup": "Đôn đốc báo cáo chưa gửi",
     "digest": "Bản tin tuần",
     "needs_date": "Nhiệm vụ chưa có thời hạn",
+    "bundle": "Tổng hợp nhắc việc",  # one message carrying everything for one addressee at one send time
 }
 KIND_SHORT: Mapping[str, str] = {
     "kickoff": "bắt đầu",
@@ -37,10 +39,27 @@ KIND_SHORT: Mapping[str, str] = {
     "report_followup": "đôn đốc báo cáo",
     "digest": "bản tin tuần",
     "needs_date": "chưa có hạn",
+    "bundle": "tổng hợp",
 }
 # Kinds about one task, and kinds about a reporting period.
 TASK_KINDS: tuple[str, ...] = ("kickoff", "reminder", "checkin", "escalation")
 REPORT_KINDS: tuple[str, ...] = ("report_request", "report_reminder", "report_followup")
+
+# The counts at the top of a bundled message ("3 nhiệm vụ quá hạn, 2 sắp đến hạn, 1 đề nghị báo cáo"),
+# in this order; each item of a bundle counts under one of them (delivery's urgency order).
+BUNDLE_COUNTS: Mapping[str, str] = {
+    "overdue": "nhiệm vụ quá hạn",
+    "due_soon": "sắp đến hạn",
+    "report_followup": "báo cáo chưa gửi",
+    "report_reminder": "nhắc gửi báo cáo",
+    "report_request": "đề nghị báo cáo",
+    "checkin": "cần cập nhật tiến độ",
+    "kickoff": "bắt đầu thực hiện",
+    "needs_date": "danh sách nhiệm vụ chưa có hạn",
+    "digest": "bản tin tuần",
+}
+# How an email's "Nơi nhận" line names each recipient's part in an item.
+RECIPIENT_PARTS: Mapping[str, str] = {"lead": "chủ trì", "coordinating": "phối hợp", "cc": "để biết"}
 
 # Escalation levels of the default ladder.
 LEVEL_LABELS: Mapping[int, str] = {1: "Trưởng đơn vị", 2: "Phó Giám đốc phụ trách", 3: "Giám đốc Sở"}
@@ -52,6 +71,11 @@ CHANNEL_LABELS: Mapping[str, str] = {
     "telegram": "Telegram",
     "zalo": "Zalo",
     "zns": "Zalo ZNS",
+}
+# Whether a channel sends for real or writes what it would send to files (nhacviec status, the web).
+CHANNEL_STATE: Mapping[str, str] = {
+    "configured": "đã cấu hình",
+    "sink": "chưa cấu hình, tin chỉ được ghi ra tệp",
 }
 
 # -- tasks ---------------------------------------------------------------------------------------------
@@ -141,6 +165,16 @@ OUTBOX_STATUS: Mapping[str, str] = {
     "failed": "lỗi (không thử lại)",
     "dead": "hết lượt thử",
     "skipped": "thiếu địa chỉ",
+    "written": "ghi ra tệp (chưa cấu hình kênh)",
+}
+# What became of the messages one send tried (delivery.dispatcher.DispatchSummary).
+DISPATCH_OUTCOMES: Mapping[str, str] = {
+    "sent": "đã gửi",
+    "written": "ghi ra tệp (chưa cấu hình kênh)",
+    "pending": "sẽ thử lại",
+    "failed": "lỗi",
+    "dead": "hết lượt thử",
+    "unrecorded": "chưa ghi được kết quả (sẽ gửi lại)",
 }
 
 # -- rules ---------------------------------------------------------------------------------------------
@@ -179,3 +213,12 @@ def label(table: Mapping[str, str], code: object) -> str:
     """The word for ``code`` in ``table``; the code itself when the table does not know it."""
     text = str(code)
     return table.get(text, text)
+
+
+def describe_items(items: Iterable[Any]) -> str:
+    """What a message carries, in a few words: "quá hạn IV.4; nhắc trước hạn V.1" (items with a kind,
+    a task and a period, as the outbox stores them)."""
+    return "; ".join(
+        " ".join(part for part in (label(KIND_SHORT, item.kind), item.task or item.period or "") if part)
+        for item in items
+    )

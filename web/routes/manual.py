@@ -1,17 +1,17 @@
 """Manual sends from the browser: a reminder (one task or a unit's tasks), the digest or a report request.
 
 Always two steps: the preview POST builds the messages exactly as ``nhacviec remind``
-/ ``digest`` / ``report-request`` do (delivery/manual.py) and renders them without
-writing anything (the recipients and the text of the first message); the confirm
-POST builds them again at that moment, puts them in the outbox and sends what is due
-(``delivery.service.send_due``). Admin only. Mistakes (unknown task or unit, a task
+/ ``digest`` / ``report-request`` do (delivery/manual.py, then delivery/pipeline.py up to
+rendering) without writing anything (the recipients and the text of the first message);
+the confirm POST builds them again at that moment, puts them in the outbox and sends what
+is due (the pipeline's commit and dispatch). Admin only. Mistakes (unknown task or unit, a task
 with no date, a bad period) are shown beside the form, in Vietnamese.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -20,29 +20,32 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from delivery.manual import (
-    ManualBatch,
-    commit,
     digest_notifications,
     period_for,
     pick_rule,
-    prepare,
     regime_for,
     reminder_notifications,
     report_request_notification,
     resolve_units,
     select_tasks,
 )
-from delivery.service import completion_links, send_due
+from delivery.pipeline import (
+    Prepared,
+    Setup,
+    commit,
+    completion_links,
+    dispatch,
+    prepare_manual,
+    with_retries,
+)
 from plan.dates import parse_date
 from plan.errors import UserError
 from plan.units import Directory
 from planner.calendar import WorkingCalendar
 from planner.model import Notification, ReportingInput
 from rules.model import NotificationKind, Rule
-from store.calendar import working_calendar
 from store.db import session_scope
-from store.planning import load_planner_input, plans_for
-from store.rules import load_rules
+from store.planning import plans_for
 from templates.render import Renderer
 from vocabulary import CHANNEL_LABELS
 from web.deps import SignedIn, Text, WebContext, context, csrf_protect, render
@@ -72,19 +75,18 @@ class ManualAsk:
 @dataclass
 class Built:
     notifications: list[Notification]
-    batch: ManualBatch
+    prepared: Prepared
     skipped: list[str]  # chosen tasks with no due date
+    build: Callable[[], Prepared]  # the same messages built again (when a concurrent send took an item)
 
 
 def _notifications(ctx: WebContext, asked: ManualAsk, moment: datetime) -> Built:
     settings = ctx.settings
-    directory = ctx.directory()
+    setup = Setup.load(ctx.engine, settings, ctx.directory())
     with session_scope(ctx.engine) as db:
-        inputs = load_planner_input(db, directory)
-        rules = load_rules(db)
-        calendar = working_calendar(db, settings.calendar_file, settings.send_time)
         plans = plans_for(db)
         latest = plans[-1].code if plans else None
+    inputs, rules, directory, calendar = setup.inputs, setup.rules, setup.directory, setup.calendar
     skipped: list[str] = []
     if asked.kind == "remind":
         if not asked.task.strip() and not asked.unit.strip():
@@ -106,11 +108,12 @@ def _notifications(ctx: WebContext, asked: ManualAsk, moment: datetime) -> Built
     if not notifications:
         raise UserError("Không có tin nào để gửi với lựa chọn này.")
     renderer = Renderer(settings.templates_dir, settings.zns_templates_file)
-    batch = prepare(
-        ctx.engine, inputs, directory, renderer, notifications, now=moment,
-        links=completion_links(settings, moment),
-    )  # fmt: skip
-    return Built(notifications, batch, skipped)
+    links = completion_links(settings, moment)
+
+    def build() -> Prepared:
+        return prepare_manual(ctx.engine, setup, renderer, notifications, now=moment, links=links)
+
+    return Built(notifications, build(), skipped, build)
 
 
 def _report_request(
@@ -185,17 +188,17 @@ def preview(request: Request, user: SignedIn, asked: Asked) -> Response:
         built = _notifications(ctx, asked, moment)
     except UserError as error:
         return _form_page(request, asked, str(error), 400)
-    rows = built.batch.rows
+    prepared = built.prepared
     return render(
         request,
         "manual_preview.html",
         asked=asked,
         what=KINDS[asked.kind],
         moment=moment,
-        rows=rows,
-        first=built.batch.sendable[0] if built.batch.sendable else None,
-        already_sent=built.batch.already_sent,
-        problems=[message for _, message in built.batch.problems],
+        rows=prepared.messages,
+        first=prepared.sendable[0] if prepared.sendable else None,
+        already_sent=prepared.already,
+        problems=list(prepared.problems.values()),
         skipped=built.skipped,
         channels=CHANNEL_LABELS,
         notifications=len(built.notifications),
@@ -211,15 +214,17 @@ def send(request: Request, user: SignedIn, asked: Asked) -> Response:
         built = _notifications(ctx, asked, moment)
     except UserError as error:
         return _form_page(request, asked, str(error), 400)
-    new_rows, new_problems = commit(ctx.engine, built.batch, now=moment)
-    summary = asyncio.run(send_due(ctx.engine, ctx.settings, moment)) if new_rows else None
+    prepared, enqueued = with_retries(
+        built.build, lambda p: commit(ctx.engine, p, now=moment), built=built.prepared
+    )
+    summary = asyncio.run(dispatch(ctx.engine, ctx.settings, moment)) if enqueued.new_messages else None
     return render(
         request,
         "manual_sent.html",
         what=KINDS[asked.kind],
         notifications=len(built.notifications),
-        new_rows=new_rows,
-        already_sent=built.batch.already_sent,
-        problems=new_problems,
+        new_rows=enqueued.new_messages,
+        already_sent=prepared.already,
+        problems=enqueued.new_problems,
         summary=str(summary) if summary is not None else None,
     )

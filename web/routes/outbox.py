@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from store import outbox
 from store.db import session_scope
 from store.models import OutboxStatus, UserRole
-from vocabulary import CHANNEL_LABELS, OUTBOX_STATUS, label
+from vocabulary import CHANNEL_LABELS, OUTBOX_STATUS, describe_items, label
 from web.deps import SignedIn, context, csrf_protect, render
 from web.permissions import Action, require
 
@@ -38,6 +38,8 @@ def outbox_page(request: Request, user: SignedIn, status: str = "", ok: str = ""
     with session_scope(context(request).engine) as db:
         counts = outbox.counts_by_status(db)
         messages = outbox.list_messages(db, status or None)
+        shown = list(reversed(messages[-PAGE_SIZE:]))  # the newest first
+        items = outbox.items_of(db, [m.id for m in shown if m.id is not None])
         rows = [
             {
                 "key": m.key,
@@ -46,12 +48,13 @@ def outbox_page(request: Request, user: SignedIn, status: str = "", ok: str = ""
                 "recipient": m.recipient_name or m.recipient,
                 "address": m.address,
                 "subject": m.subject,
+                "carries": describe_items(items.get(m.id or 0, [])),
                 "attempts": m.attempts,
                 "error": m.last_error,
                 "due_at": m.due_at,
                 "sent_at": m.sent_at,
             }
-            for m in reversed(messages[-PAGE_SIZE:])  # the newest first
+            for m in shown
         ]
     retryable = counts.get(OutboxStatus.FAILED, 0) + counts.get(OutboxStatus.DEAD, 0)
     return render(

@@ -14,11 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from delivery.preview import chain_text, escalation_chain
 from plan.dates import parse_date
 from plan.deadline import DeadlineKind
 from plan.errors import UserError
 from planner.diff import diff_notifications
-from rules.model import Channel, Rule, RuleProblem, parse_rule
+from rules.channels import CHANNELS
+from rules.model import NotificationKind, Rule, RuleProblem, parse_rule
+from store.calendar import working_calendar
 from store.db import session_scope
 from store.models import UserRole
 from store.rules import get_rule, load_rules, save_rule, unit_codes
@@ -183,11 +186,13 @@ def _edit_page(
     other_errors: list[str] | None = None,
     preview: dict[str, Any] | None = None,
     flash: str | None = None,
+    chain_unit: str = "",
 ) -> Response:
     return render(
         request,
         "rules_edit.html",
         status_code,
+        chain=_chain(request, rule, chain_unit) if rule.kind == NotificationKind.ESCALATION else None,
         rule=rule,
         summary=summary(rule),
         values=values,
@@ -197,14 +202,30 @@ def _edit_page(
         flash=flash,
         can_edit=user.role == UserRole.ADMIN,
         kind_fields=KIND_FIELDS.get(str(rule.kind), ()),
-        channels=[str(c) for c in Channel],
+        channels=list(CHANNELS),
         deadline_kinds=[(str(k), label(DEADLINE_KINDS, k)) for k in DeadlineKind],
         weekdays=WEEKDAY_LABELS,
     )
 
 
+def _chain(request: Request, rule: Rule, unit_code: str) -> dict[str, Any]:
+    """The escalation ladder drawn for a task one unit leads: each rung with the names it reaches."""
+    ctx = context(request)
+    settings = ctx.settings
+    directory = ctx.directory()
+    units = [(u.code, u.name) for u in directory.units if u.head is not None] or [
+        (u.code, u.name) for u in directory.units
+    ]
+    if unit_code not in {code for code, _ in units}:
+        unit_code = units[0][0]
+    with session_scope(ctx.engine) as db:
+        calendar = working_calendar(db, settings.calendar_file, settings.send_time)
+    rungs = escalation_chain(rule, directory, calendar, unit_code)
+    return {"unit": unit_code, "units": units, "rungs": rungs, "text": chain_text(rungs, rule.repeat_every)}
+
+
 @router.get("/rules/{rule_id}")
-def rule_page(request: Request, user: SignedIn, rule_id: str, ok: str = "") -> Response:
+def rule_page(request: Request, user: SignedIn, rule_id: str, ok: str = "", unit: str = "") -> Response:
     require(user, Action.VIEW_RULES)
     rule = _stored(request, rule_id)
     values = form_values(rule) | {
@@ -212,7 +233,7 @@ def rule_page(request: Request, user: SignedIn, rule_id: str, ok: str = "") -> R
         "preview_days": str(PREVIEW_DAYS),
     }
     flash = "Đã lưu quy tắc." if ok == "saved" else None
-    return _edit_page(request, user, rule, values, flash=flash)
+    return _edit_page(request, user, rule, values, flash=flash, chain_unit=unit.strip().upper())
 
 
 Many = Annotated[list[str], Form()]

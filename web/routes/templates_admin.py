@@ -20,8 +20,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from planner.model import Notification, Recipient
+from rules.channels import CHANNELS
 from templates.context import message_context, sample_context
-from templates.render import BUILTIN_DIR, CHANNELS, Renderer, TemplateError, TemplateProblem, validate
+from templates.render import BUILTIN_DIR, Renderer, TemplateError, TemplateProblem, validate
 from vocabulary import CHANNEL_LABELS, TASK_KINDS
 from vocabulary import TEMPLATE_SOURCES as SOURCE_LABELS
 from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, render
@@ -30,7 +31,7 @@ from web.routes.upcoming import plan_window
 
 router = APIRouter()
 
-PREVIEW_CHANNELS = tuple(c for c in CHANNELS if c != "zns")
+PREVIEW_CHANNELS = tuple(CHANNELS)  # the channels with template files (ZNS has approved templates instead)
 
 
 def _builtin(channel: str, name: str) -> Path:

@@ -1,0 +1,789 @@
+"""One delivery pipeline for every message nhacviec sends, read top to bottom:
+
+    plan -> still meaningful -> resolve recipients and addresses -> bundle -> render -> enqueue -> dispatch
+
+The scheduled pass (:func:`scheduled`), the manual triggers (``remind``, ``digest``, ``report-request``
+and the web's manual send: their notifications from delivery/manual.py, then :func:`prepare` and
+:func:`commit`) and the who-gets-what preview (:func:`preview`) are these stages in this order; nothing
+else writes to the outbox. Stages 1 to 5 are pure (data in, data out); enqueue writes the outbox in one
+transaction; dispatch sends what is due (delivery/dispatcher.py).
+
+Bundling: at each send time, everything planned for one address (a person, or a unit's mailbox or
+chat) on one channel goes out as one message, its items most urgent first. Idempotency stays per item:
+each item keeps its delivery key (``rule/plan:task/occurrence|recipient|channel``), an item already in
+the outbox is never bundled again, and a bundle's key is derived from its items' keys, so planning the
+same moment again adds nothing and a crash between two enqueues or two sends loses nothing. A rule or a
+recipient with ``bundle: false`` goes on its own; so does a Zalo message that can only go by ZNS (an
+approved ZNS template carries one notification). The weekly digest is an item like the others (its own
+body inside the bundle), so a Deputy Director's Monday is one message too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from config.settings import Settings
+from plan.units import Contacts, Directory
+from planner.calendar import WorkingCalendar
+from planner.model import Notification, Recipient
+from planner.planner import PlannerInput, plan_notifications
+from rules.channels import CHANNELS
+from rules.model import NotificationKind, Rule
+from store import outbox
+from store.calendar import working_calendar
+from store.db import session_scope
+from store.models import OutboxMessage, OutboxStatus
+from store.outbox import NewItem, NewMessage
+from store.planning import load_planner_input
+from store.rules import load_rules
+from templates.render import BUNDLE, Rendered
+from vocabulary import CHANNEL_LABELS, TASK_KINDS
+
+log = logging.getLogger("nhacviec.pipeline")
+
+ENQUEUE_ATTEMPTS = 3  # a concurrent enqueue took an item: build the messages again, at most this often
+
+
+# -- 1. plan ---------------------------------------------------------------------------------------------
+
+
+def plan(
+    inputs: PlannerInput, rules: Sequence[Rule], calendar: WorkingCalendar, start: date, end: date
+) -> list[Notification]:
+    """The planner's notifications for ``start``..``end`` (manual triggers build theirs in delivery/manual.py)."""
+    return plan_notifications(inputs, rules, calendar, start, end)
+
+
+# -- 2. still meaningful -----------------------------------------------------------------------------------
+
+
+def still_meaningful(notification: Notification, now: datetime) -> bool:
+    """Whether a notification planned for a missed moment is still worth sending at ``now``.
+
+    Within the last hour everything is; after downtime, nothing about a task done since, no reminder
+    whose due date has passed (the escalation ladder has taken over), no rung of a ladder whose due
+    date an extension replaced.
+    """
+    if notification.at >= now - timedelta(hours=1) or notification.kind not in TASK_KINDS:
+        return True
+    task = notification.data.get("task")
+    today = now.date()
+    if task is not None and task.done_on(today) is not None:
+        return False  # done since: nothing to remind or escalate
+    if notification.kind == NotificationKind.REMINDER:
+        due = notification.data.get("due")
+        return due is None or due >= today
+    if notification.kind == NotificationKind.ESCALATION and task is not None:
+        return task.due_on(today) == notification.data.get("due")  # extended since: the old ladder is void
+    return True
+
+
+@dataclass(frozen=True)
+class PassWindow:
+    """What one scheduled pass sends: planned after ``after`` (the last pass) and not after ``until``,
+    plus what was skipped earlier for want of an address (``retry``: notification keys), all still meaningful."""
+
+    after: datetime
+    until: datetime
+    now: datetime
+    retry: frozenset[str] = frozenset()
+
+    def keeps(self, notification: Notification) -> bool:
+        if notification.at > self.until:
+            return False
+        fresh = notification.at > self.after or notification.key in self.retry
+        return fresh and still_meaningful(notification, self.now)
+
+
+def superseded(notifications: Sequence[Notification]) -> frozenset[str]:
+    """The deliveries a later notification of the same series supersedes (their keys): after downtime, a
+    pass may hold several reminders of one due date (14 then 7 working days before), several rungs of one
+    escalation, several weekly digests or monthly check-ins; each recipient gets only the latest of each
+    series (the others would repeat it with stale figures). A day's pass has nothing superseded."""
+
+    def series(n: Notification, r: Recipient) -> tuple[Any, ...]:
+        return (n.kind, n.rule, n.plan, n.task, n.period, n.data.get("due"), r.code, r.channel)
+
+    latest: dict[tuple[Any, ...], datetime] = {}
+    for n in notifications:
+        for r in n.recipients:
+            latest[series(n, r)] = max(latest.get(series(n, r), n.at), n.at)
+    return frozenset(
+        n.delivery_key(r) for n in notifications for r in n.recipients if latest[series(n, r)] != n.at
+    )
+
+
+# -- 3. resolve recipients and addresses -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Addressee:
+    code: str
+    name: str
+    contacts: Contacts
+    bundle: bool = True  # False: ``bundle: false`` in the unit directory
+
+
+def addressee(directory: Directory, code: str) -> Addressee:
+    """The person or unit behind a recipient code: "TCCB", "TCCB.head", "PGD1"."""
+    if code.endswith(".head"):
+        unit = directory.unit(code.removesuffix(".head"))
+        head = unit.head
+        if head is None:
+            return Addressee(code, unit.name, unit.contacts, unit.bundle)
+        return Addressee(code, f"{head.title} {unit.name} ({head.name})", head.contacts, head.bundle)
+    unit = directory.get(code)
+    if unit is not None:
+        return Addressee(code, unit.name, unit.contacts, unit.bundle)
+    person = directory.leader(code)
+    return Addressee(code, f"{person.title} {person.name}", person.contacts, person.bundle)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One item: a notification to one recipient on one channel, with the address it goes to."""
+
+    key: str  # the delivery key, unique for ever
+    notification: Notification
+    recipient: Recipient
+    addressee: Addressee
+    channel: str
+    address: str | None  # None: no address on this channel
+    fallback: str | None = None  # a contact that reaches the recipient without the address (Zalo: phone)
+    bundle: bool = True  # may share a message with the addressee's other items
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.address or self.fallback)
+
+    def item(self) -> NewItem:
+        n = self.notification
+        return NewItem(
+            key=self.key,
+            notification_key=n.key,
+            kind=str(n.kind),
+            rule=n.rule,
+            recipient=self.recipient.code,
+            role=str(self.recipient.role),
+            plan=n.plan,
+            task=n.task,
+            period=n.period,
+            level=n.level,
+        )
+
+
+@dataclass
+class Resolved:
+    deliveries: list[Delivery] = field(default_factory=list)
+    already: int = 0  # deliveries whose key is already in the outbox (not enqueued again)
+    # configuration problems: recipients with no address on a channel (problem key -> message)
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def missing_address(name: str, channel: str) -> str:
+    return f"{name} chưa có địa chỉ {CHANNEL_LABELS[channel]}: thêm vào danh bạ đơn vị (units.yaml)."
+
+
+def resolve(
+    notifications: Iterable[Notification],
+    directory: Directory,
+    *,
+    aliases: Mapping[str, Mapping[str, str]] | None = None,
+    known: Callable[[list[str]], set[str]] | None = None,
+    unbundled_rules: frozenset[str] = frozenset(),
+    only: frozenset[str] | None = None,
+    left_out: frozenset[str] = frozenset(),
+) -> Resolved:
+    """One delivery per notification, recipient and channel, addressed; those ``known`` (already in the
+    outbox) and those ``left_out`` (superseded) are left out, and with ``only`` those to other recipient
+    codes. A recipient with no address on a channel is a configuration problem."""
+    aliases = aliases or {}
+    candidates = [
+        (n, r, n.delivery_key(r))
+        for n in notifications
+        for r in n.recipients
+        if (only is None or r.code in only) and n.delivery_key(r) not in left_out
+    ]
+    skip = known([key for _, _, key in candidates]) if known is not None else set()
+    resolved = Resolved(already=len(skip))
+    people: dict[str, Addressee] = {}
+    for notification, recipient, key in candidates:
+        if key in skip:
+            continue
+        person = people.get(recipient.code) or people.setdefault(
+            recipient.code, addressee(directory, recipient.code)
+        )
+        spec = CHANNELS[str(recipient.channel)]
+        address = getattr(person.contacts, spec.contact_field)
+        if address and spec.code in aliases:
+            address = aliases[spec.code].get(address, address)
+        fallback = getattr(person.contacts, spec.fallback_field) if spec.fallback_field else None
+        shared = (
+            person.bundle
+            and notification.rule not in unbundled_rules
+            and not (fallback and not address)  # only by its fallback (a ZNS template): one per message
+        )
+        delivery = Delivery(
+            key, notification, recipient, person, spec.code, address or None, fallback, shared
+        )
+        if not delivery.reachable:
+            problem = f"missing-address:{recipient.code}:{spec.code}"
+            resolved.problems[problem] = missing_address(person.name, spec.code)
+        resolved.deliveries.append(delivery)
+    return resolved
+
+
+def unbundled(rules: Iterable[Rule], manual: Mapping[str, Rule] | None = None) -> frozenset[str]:
+    """Rule ids whose messages go on their own (``bundle: false``); ``manual`` maps a manual trigger's
+    rule id ("manual-reminder") to the rule it follows."""
+    ids = {rule.id for rule in rules if not rule.bundle}
+    ids |= {manual_id for manual_id, rule in (manual or {}).items() if not rule.bundle}
+    return frozenset(ids)
+
+
+# -- 4. bundle ---------------------------------------------------------------------------------------------
+
+# Most urgent first: escalations (the highest rung first), overdue reminders, reports not received...
+_URGENCY = {
+    NotificationKind.ESCALATION: 0,
+    NotificationKind.REPORT_FOLLOWUP: 2,
+    NotificationKind.REMINDER: 3,
+    NotificationKind.REPORT_REMINDER: 4,
+    NotificationKind.REPORT_REQUEST: 5,
+    NotificationKind.CHECKIN: 6,
+    NotificationKind.KICKOFF: 7,
+    NotificationKind.NEEDS_DATE: 8,
+    NotificationKind.DIGEST: 9,
+}
+
+
+def urgency(delivery: Delivery) -> tuple[Any, ...]:
+    """Sort key of an item in its bundle: kind, then the most overdue (or the nearest due date) first."""
+    n = delivery.notification
+    data = n.data
+    rank = _URGENCY.get(n.kind, 10)
+    left = data.get("working_days_left")
+    if n.kind == NotificationKind.REMINDER and left is not None and left < 0:
+        rank = 1  # an overdue reminder (a manual one): with the escalations
+    if n.kind == NotificationKind.ESCALATION:
+        within = (-(n.level or 0), -int(data.get("working_days_overdue") or 0))
+    else:
+        within = (int(left) if left is not None else 0, 0)
+    task = data.get("task")
+    return (rank, *within, n.plan or "", task.position if task is not None else -1, delivery.key)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What becomes one outbox message: items for one address on one channel at one send time
+    (``at``: when it goes; planned moments already past when the pass runs all go at the pass's moment)."""
+
+    key: str
+    channel: str
+    at: datetime
+    items: tuple[Delivery, ...]  # most urgent first
+
+    @property
+    def first(self) -> Delivery:
+        return self.items[0]
+
+    @property
+    def address(self) -> str | None:
+        return self.first.address
+
+    @property
+    def reachable(self) -> bool:
+        return self.first.reachable
+
+    @property
+    def recipient_name(self) -> str:
+        return "; ".join(dict.fromkeys(item.addressee.name for item in self.items))
+
+
+def bundle_key(items: Sequence[Delivery], at: datetime) -> str:
+    """A single item's message keeps the item's key; a bundle's is derived from its items' keys."""
+    if len(items) == 1:
+        return items[0].key
+    first = items[0]
+    digest = hashlib.sha256("\n".join(sorted(item.key for item in items)).encode()).hexdigest()[:24]
+    return f"bundle/{at:%Y-%m-%dT%H:%M}/{first.recipient.code}|{first.channel}/{digest}"
+
+
+def bundle(deliveries: Iterable[Delivery], *, not_before: datetime | None = None) -> list[Bundle]:
+    """Group deliveries into messages: per send time, channel and address (a recipient with no address:
+    per recipient code); opted-out deliveries alone. A planned moment before ``not_before`` (the pass's
+    own moment: what was missed goes now) counts as ``not_before``. In send order, then in the order the
+    deliveries came (the planner's: a notification's recipients "to" first)."""
+    groups: dict[tuple[Any, ...], list[Delivery]] = {}
+    for delivery in deliveries:
+        at = delivery.notification.at
+        if not_before is not None and at < not_before:
+            at = not_before
+        if delivery.bundle:
+            where = delivery.address if delivery.address else f"code:{delivery.recipient.code}"
+            group: tuple[Any, ...] = (at, delivery.channel, where)
+        else:
+            group = (at, delivery.channel, "key:" + delivery.key)
+        groups.setdefault(group, []).append(delivery)
+    bundles = []
+    for (at, channel, _), items in groups.items():
+        ordered = tuple(sorted(items, key=urgency))
+        bundles.append(Bundle(bundle_key(ordered, at), channel, at, ordered))
+    bundles.sort(key=lambda b: b.at)  # stable: groups keep the order of their first delivery
+    return bundles
+
+
+# -- 5. render -----------------------------------------------------------------------------------------------
+
+
+class MessageRenderer(Protocol):
+    """What renders a message (templates.render.Renderer): a kind's template, or a bundle's."""
+
+    def render(self, kind: str, channel: str, context: Mapping[str, Any]) -> Rendered: ...
+
+
+Links = Callable[[Notification, Recipient], Mapping[str, Any] | None]
+
+
+class Contexts:
+    """The templates' data for an item or a bundle: the notification's, plus what lies outside it
+    (the digest's content, signed completion links, recent failed and file-sink deliveries)."""
+
+    def __init__(
+        self,
+        inputs: PlannerInput,
+        directory: Directory,
+        *,
+        links: Links | None = None,
+        deliveries: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.inputs = inputs
+        self.directory = directory
+        self.links = links
+        self._deliveries_source = deliveries
+        self._deliveries: Mapping[str, Any] | None = None
+        self._digests: dict[tuple[object, ...], Any] = {}
+        self._recipients: dict[str, list[dict[str, Any]]] = {}
+
+    def deliveries(self) -> Mapping[str, Any]:
+        """The digest's delivery section (read once, when a digest is rendered)."""
+        if self._deliveries is None:
+            self._deliveries = self._deliveries_source() if self._deliveries_source else {}
+        return self._deliveries
+
+    def item(self, notification: Notification, recipient: Recipient) -> dict[str, Any]:
+        """The context of ``notification`` for ``recipient`` (templates.context.message_context)."""
+        from planner.digest import build_digest
+        from templates.context import message_context, recipients_context
+
+        digest = None
+        written: Sequence[Mapping[str, Any]] = ()
+        notices: Sequence[str] = ()
+        if notification.kind == NotificationKind.DIGEST:
+            units = notification.data.get("units")
+            cache_key = (notification.data["day"], tuple(units) if units is not None else None)
+            if cache_key not in self._digests:
+                self._digests[cache_key] = build_digest(
+                    self.inputs.tasks,
+                    notification.data["day"],
+                    units=units,
+                    reporting=self.inputs.reporting,
+                    failed_deliveries=self.deliveries().get("failed", ()),
+                )
+            digest = self._digests[cache_key]
+            written = self.deliveries().get("written", ())
+            notices = self.deliveries().get("notices", ())
+        recipients = self._recipients.get(notification.key)
+        if recipients is None:
+            recipients = self._recipients[notification.key] = recipients_context(notification, self.directory)
+        return message_context(
+            notification,
+            recipient,
+            self.directory,
+            digest=digest,
+            notices=notices,
+            links=self.links(notification, recipient) if self.links else None,
+            recipients=recipients,
+            written_deliveries=written,
+        )
+
+    def bundle(self, message: Bundle) -> dict[str, Any]:
+        from templates.context import bundle_context
+
+        items = [self.item(delivery.notification, delivery.recipient) for delivery in message.items]
+        return bundle_context(items, self.directory, channel=message.channel, sent_at=message.at)
+
+    def of(self, message: Bundle) -> tuple[str, dict[str, Any]]:
+        """The template kind and context of a message: its item's own, or the bundle's."""
+        if len(message.items) == 1:
+            return message.first.notification.template, self.item(
+                message.first.notification, message.first.recipient
+            )
+        return BUNDLE, self.bundle(message)
+
+
+def render(
+    bundles: Iterable[Bundle],
+    contexts: Contexts,
+    renderer: MessageRenderer,
+    *,
+    now: datetime,
+    origin: str = "planner",
+) -> list[NewMessage]:
+    """A rendered outbox message per bundle; a bundle with no address is ``skipped`` (nothing rendered)."""
+    messages = []
+    for message in bundles:
+        first = message.first
+        new = NewMessage(
+            key=message.key,
+            channel=message.channel,
+            recipient=first.recipient.code,
+            recipient_name=message.recipient_name,
+            address=message.address,
+            status=OutboxStatus.PENDING,
+            due_at=message.at,
+            created_at=now,
+            items=tuple(delivery.item() for delivery in message.items),
+            origin=origin,
+        )
+        if not message.reachable:
+            new.status = OutboxStatus.SKIPPED
+            new.last_error = missing_address(first.addressee.name, message.channel)
+            messages.append(new)
+            continue
+        kind, context = contexts.of(message)
+        rendered = renderer.render(kind, message.channel, context)
+        new.subject = rendered.subject or ""
+        new.body_text = rendered.text or ""
+        new.body_html = rendered.html
+        new.extra = dict(rendered.extra or {})
+        if first.fallback:
+            new.extra["phone"] = first.fallback
+        messages.append(new)
+    return messages
+
+
+# -- 6. enqueue ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Enqueued:
+    new_messages: int = 0  # outbox messages written
+    new_items: int = 0  # items the messages carry (one per notification, recipient and channel)
+    skipped: int = 0  # messages with no address on their channel
+    new_problems: list[str] = field(default_factory=list)  # configuration problems seen for the first time
+    planned: int = 0  # a scheduled pass: the notifications planned and kept
+
+
+def enqueue(
+    engine: Engine, messages: Sequence[NewMessage], problems: Mapping[str, str], *, now: datetime
+) -> Enqueued:
+    """Write the messages and their items in one transaction, and remember the configuration problems.
+
+    Raises :class:`store.outbox.ItemConflict` (nothing written) when a concurrent enqueue took an item
+    first: the caller builds the messages again (:func:`with_retries`).
+    """
+    result = Enqueued()
+    with session_scope(engine) as session:
+        result.new_messages = outbox.enqueue(session, messages)
+        for key, message in problems.items():
+            if outbox.record_problem(session, key, message, now=now):
+                result.new_problems.append(message)
+                log.warning("configuration problem: %s", message)
+    result.new_items = sum(len(m.items) for m in messages)
+    result.skipped = sum(1 for m in messages if m.status == OutboxStatus.SKIPPED)
+    return result
+
+
+def known_keys(engine: Engine) -> Callable[[list[str]], set[str]]:
+    """Which of some delivery keys are already carried by a message of the outbox."""
+
+    def lookup(keys: list[str]) -> set[str]:
+        with session_scope(engine) as session:
+            return outbox.existing_keys(session, keys)
+
+    return lookup
+
+
+def address_aliases(engine: Engine) -> dict[str, dict[str, str]]:
+    """Addresses a provider moved (a Telegram group that became a supergroup), per channel."""
+    with session_scope(engine) as session:
+        return {channel: outbox.aliases(session, channel) for channel in CHANNELS}
+
+
+def with_retries(
+    build: Callable[[], Prepared], write: Callable[[Prepared], Enqueued], *, built: Prepared | None = None
+) -> tuple[Prepared, Enqueued]:
+    """``write(build())`` (``built``: what was already built for the first try), building again when a
+    concurrent enqueue took one of the items meanwhile."""
+    for attempt in range(1, ENQUEUE_ATTEMPTS + 1):
+        prepared = built if built is not None and attempt == 1 else build()
+        try:
+            return prepared, write(prepared)
+        except outbox.ItemConflict:
+            if attempt == ENQUEUE_ATTEMPTS:
+                raise
+            log.info("an item was enqueued by someone else meanwhile: building the messages again")
+    raise AssertionError("unreachable")
+
+
+# -- 7. dispatch ---------------------------------------------------------------------------------------------
+
+
+async def dispatch(engine: Engine, settings: Settings, now: datetime | None = None) -> Any:
+    """Send every outbox message due at ``now`` through the channels the settings configure."""
+    from delivery.channels import build_notifiers
+    from delivery.dispatcher import dispatch as run_dispatcher
+    from delivery.retry import RetryPolicy
+
+    policy = RetryPolicy(settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+    return await run_dispatcher(
+        engine,
+        build_notifiers(settings, engine),
+        policy=policy,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
+        now=now,
+    )
+
+
+# -- what templates need from the store and the settings -------------------------------------------------
+
+
+def recent_deliveries(engine: Engine, now: datetime, limit: int = 50, days: int = 7) -> dict[str, Any]:
+    """For the digest: the latest failed and dead-lettered messages, per channel how many messages of the
+    last ``days`` days were only written to the file sink (the channel is not configured), and the
+    warnings about the channels (a Zalo token that will expire within two weeks)."""
+    with session_scope(engine) as session:
+        failed_rows = session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.status).in_([OutboxStatus.FAILED, OutboxStatus.DEAD]))
+            .order_by(col(OutboxMessage.due_at).desc())
+            .limit(limit)
+        ).all()
+        items = outbox.items_of(session, [r.id for r in failed_rows if r.id is not None])
+        failed = [
+            {
+                "recipient": r.recipient,  # a code: the digest names it
+                "channel": r.channel,
+                "error": r.last_error or "",
+                "status": r.status,
+                "task": r.task or ", ".join(i.task for i in items.get(r.id or 0, []) if i.task),
+                "kind": r.kind,
+                "key": r.key,
+            }
+            for r in failed_rows
+        ]
+        written = outbox.written_since(session, now - timedelta(days=days))
+    return {
+        "failed": failed,
+        "notices": digest_notices(engine, now),
+        "written": [
+            {"channel": CHANNEL_LABELS.get(channel, channel), "count": count}
+            for channel, count in sorted(written.items())
+        ],
+    }
+
+
+def digest_notices(engine: Engine, now: datetime) -> list[str]:
+    """Warnings the digest carries about the channels: a Zalo token that will expire within two weeks."""
+    from notifiers.zalo import expiry_warning
+    from store.zalo_tokens import stored_pair
+
+    warning = expiry_warning(stored_pair(engine), now, now.tzinfo or UTC)
+    return [warning] if warning else []
+
+
+def completion_links(settings: Settings, now: datetime) -> Links | None:
+    """Signed "Đã hoàn thành" links for task messages, when a link secret and a base URL are configured."""
+    if settings.link_secret is None or not settings.base_url:
+        return None
+    from completion.links import links_for
+
+    ttl = timedelta(days=settings.link_ttl_days)
+    secret = settings.link_secret
+    base_url = settings.base_url
+    return lambda n, r: links_for(n, r, secret, base_url, now, ttl)
+
+
+# -- the flows ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """Stages 1 to 5 done: what would go into the outbox (a dry run and the preview stop here)."""
+
+    notifications: list[Notification]
+    messages: list[NewMessage]
+    already: int  # items already in the outbox
+    problems: dict[str, str]
+
+    @property
+    def sendable(self) -> list[NewMessage]:
+        return [m for m in self.messages if m.status == OutboxStatus.PENDING]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every flow reads before it starts: the plan, the rules, the calendar, the directory."""
+
+    inputs: PlannerInput
+    rules: list[Rule]
+    calendar: Any
+    directory: Directory
+
+    @classmethod
+    def load(
+        cls, engine: Engine, settings: Settings, directory: Directory, plan_code: str | None = None
+    ) -> Setup:
+        with session_scope(engine) as session:
+            inputs = load_planner_input(session, directory, plan_code)
+            rules = load_rules(session)
+            calendar = working_calendar(session, settings.calendar_file, settings.send_time)
+        return cls(inputs, rules, calendar, directory)
+
+
+def prepare(
+    engine: Engine,
+    setup: Setup,
+    renderer: MessageRenderer,
+    notifications: list[Notification],
+    *,
+    now: datetime,
+    origin: str,
+    links: Links | None = None,
+    unbundled_rules: frozenset[str] = frozenset(),
+    only: frozenset[str] | None = None,
+    catch_up: bool = True,
+    left_out: frozenset[str] = frozenset(),
+) -> Prepared:
+    """Resolve, bundle and render ``notifications`` (already planned and filtered); nothing is written.
+
+    ``only``: the recipient codes whose messages are wanted (the preview); default everyone.
+    ``catch_up``: what was planned before ``now`` goes at ``now`` (a pass after downtime sends one message
+    per address); the preview keeps every planned moment. ``left_out``: delivery keys not to send
+    (:func:`superseded`).
+    """
+    resolved = resolve(
+        notifications,
+        setup.directory,
+        aliases=address_aliases(engine),
+        known=known_keys(engine),
+        unbundled_rules=unbundled_rules | unbundled(setup.rules),
+        only=only,
+        left_out=left_out,
+    )
+    needs_deliveries = any(n.kind == NotificationKind.DIGEST for n in notifications)
+    contexts = Contexts(
+        setup.inputs,
+        setup.directory,
+        links=links,
+        deliveries=(lambda: recent_deliveries(engine, now)) if needs_deliveries else None,
+    )
+    bundles = bundle(resolved.deliveries, not_before=now if catch_up else None)
+    messages = render(bundles, contexts, renderer, now=now, origin=origin)
+    return Prepared(notifications, messages, resolved.already, resolved.problems)
+
+
+def commit(engine: Engine, prepared: Prepared, *, now: datetime) -> Enqueued:
+    """Stage 6: put the prepared messages into the outbox."""
+    return enqueue(engine, prepared.messages, prepared.problems, now=now)
+
+
+def prepare_manual(
+    engine: Engine,
+    setup: Setup,
+    renderer: MessageRenderer,
+    notifications: list[Notification],
+    *,
+    now: datetime,
+    force: bool = False,
+    links: Links | None = None,
+) -> Prepared:
+    """Stages 3 to 5 for a manual trigger's notifications (delivery/manual.py built them: stage 1);
+    ``force`` puts them under new keys, so what was sent today is sent again."""
+    from delivery.manual import forced, manual_rules
+
+    if force:
+        notifications = forced(notifications, known_keys(engine))
+    return prepare(
+        engine,
+        setup,
+        renderer,
+        notifications,
+        now=now,
+        origin="manual",
+        links=links,
+        unbundled_rules=unbundled((), manual_rules(setup.rules)),
+    )
+
+
+def scheduled(
+    engine: Engine,
+    settings: Settings,
+    directory: Directory,
+    renderer: MessageRenderer,
+    *,
+    start: date,
+    end: date,
+    window: PassWindow,
+) -> Enqueued:
+    """A scheduled pass's stages 1 to 6: plan ``start``..``end``, keep what ``window`` keeps, enqueue it."""
+    setup = Setup.load(engine, settings, directory)
+    links = completion_links(settings, window.now)
+
+    def build() -> Prepared:
+        planned = plan(setup.inputs, setup.rules, setup.calendar, start, end)
+        notifications = [n for n in planned if window.keeps(n)]
+        return prepare(
+            engine,
+            setup,
+            renderer,
+            notifications,
+            now=window.now,
+            origin="planner",
+            links=links,
+            left_out=superseded(notifications),
+        )
+
+    prepared, enqueued = with_retries(build, lambda p: commit(engine, p, now=window.now))
+    enqueued.planned = len(prepared.notifications)
+    log.info(
+        "enqueued planned=%d new_messages=%d items=%d skipped=%d from=%s to=%s",
+        enqueued.planned,
+        enqueued.new_messages,
+        enqueued.new_items,
+        enqueued.skipped,
+        start.isoformat(),
+        end.isoformat(),
+    )
+    return enqueued
+
+
+def preview(
+    engine: Engine,
+    setup: Setup,
+    renderer: MessageRenderer,
+    *,
+    start: date,
+    end: date,
+    codes: frozenset[str],
+    now: datetime,
+) -> Prepared:
+    """Who gets what: the messages the days ``start``..``end`` will carry to the recipients ``codes``,
+    as the scheduled passes will build them (items already in the outbox left out); nothing is written."""
+    notifications = [
+        n
+        for n in plan(setup.inputs, setup.rules, setup.calendar, start, end)
+        if any(r.code in codes for r in n.recipients)
+    ]
+    return prepare(
+        engine, setup, renderer, notifications, now=now, origin="preview", only=codes, catch_up=False
+    )
