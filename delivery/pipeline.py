@@ -571,7 +571,7 @@ def recent_deliveries(engine: Engine, now: datetime, limit: int = 50, days: int 
         items = outbox.items_of(session, [r.id for r in failed_rows if r.id is not None])
         failed = [
             {
-                "recipient": r.recipient,  # a code: the digest names it
+                "recipient": r.recipient_name or r.recipient,
                 "channel": r.channel,
                 "error": r.last_error or "",
                 "status": r.status,
