@@ -307,3 +307,33 @@ def test_items_skipped_for_want_of_an_address_go_in_a_new_message_once_it_exists
     with session_scope(engine) as session:
         assert OutboxStatus.SKIPPED not in outbox.counts_by_status(session)
     assert set(items_by_key(engine).values()) == {1}
+
+
+def test_the_unit_directory_reads_bundle_false_for_a_unit_or_a_person() -> None:
+    import yaml
+
+    from config import UNITS_FILE
+    from plan.units import UnitsFileError, parse_directory
+
+    data = yaml.safe_load(UNITS_FILE.read_text(encoding="utf-8"))
+    data["units"][0]["bundle"] = False
+    data["leadership"]["director"]["bundle"] = False
+    units = parse_directory(data, "units.yaml")
+    assert not units.units[0].bundle and not units.director.bundle and units.units[1].bundle
+    data["units"][1]["head"]["bundle"] = "không"
+    with pytest.raises(UnitsFileError, match=r"units\[2\]\.head\.bundle: phải là true hoặc false"):
+        parse_directory(data, "units.yaml")
+
+
+def test_retry_takes_a_messages_key_or_the_key_of_an_item_it_carries(engine: Engine) -> None:
+    items = [d for d in deliveries(planned(BUSY_DAY)) if d.recipient.code == "VP" and d.channel == "email"]
+    [message] = render(bundle(items), contexts(), Renderer(), now=at(BUSY_DAY))
+    with session_scope(engine) as session:
+        outbox.enqueue(session, [message])
+        stored = outbox.list_messages(session)[0]
+        stored.status = OutboxStatus.DEAD
+        session.add(stored)
+    with session_scope(engine) as session:
+        assert outbox.requeue(session, key=items[1].key, now=at(BUSY_DAY)) == [message.key]
+        assert outbox.requeue(session, key="khong-co", now=at(BUSY_DAY)) == []
+        assert outbox.list_messages(session)[0].status == OutboxStatus.PENDING
