@@ -36,7 +36,7 @@ from planner.calendar import WorkingCalendar
 from planner.model import Notification, Recipient
 from planner.planner import PlannerInput, plan_notifications
 from rules.channels import CHANNELS
-from rules.model import NotificationKind, Rule
+from rules.model import NotificationKind, Role, Rule
 from store import outbox
 from store.calendar import working_calendar
 from store.db import session_scope
@@ -266,7 +266,8 @@ _URGENCY = {
 
 
 def urgency(delivery: Delivery) -> tuple[Any, ...]:
-    """Sort key of an item in its bundle: kind, then the most overdue (or the nearest due date) first."""
+    """Sort key of an item in its bundle: kind, then what asks the reader to act before what is in copy,
+    then the highest rung and the most overdue (or the nearest due date) first."""
     n = delivery.notification
     data = n.data
     rank = _URGENCY.get(n.kind, 10)
@@ -278,7 +279,8 @@ def urgency(delivery: Delivery) -> tuple[Any, ...]:
     else:
         within = (int(left) if left is not None else 0, 0)
     task = data.get("task")
-    return (rank, *within, n.plan or "", task.position if task is not None else -1, delivery.key)
+    copy = delivery.recipient.role != Role.TO
+    return (rank, copy, *within, n.plan or "", task.position if task is not None else -1, delivery.key)
 
 
 @dataclass(frozen=True)

@@ -864,7 +864,7 @@ class Renderer:
 
     def _bundle(self, subject: str, channel: str, context: Mapping[str, Any]) -> Rendered:
         if channel == ZNS:
-            raise ValueError("A bundle has no ZNS form: an approved ZNS template carries one notification")
+            raise TemplateError("Tin tổng hợp không có dạng ZNS: một mẫu ZNS đã duyệt chỉ mang một thông báo.")
         spec = CHANNEL_SPECS[channel]
         suffixes = dict(spec.template_parts)
         if spec.limit is None:  # email: one message, text and HTML

@@ -89,6 +89,17 @@ def test_items_go_most_urgent_first_escalations_by_rung_then_overdue_then_neares
     assert reminders == sorted(reminders)
 
 
+def test_what_asks_the_reader_to_act_comes_before_what_is_in_copy() -> None:
+    monday = date(2020, 12, 7)  # the Deputy Director: escalations to act on, others in copy, the digest
+    items = [d for d in deliveries(planned(monday)) if d.recipient.code == "PGD1" and d.channel == "email"]
+    [message] = bundle(items)
+    escalations = [d.recipient.role for d in message.items if d.notification.kind == "escalation"]
+    assert {"to", "cc"} <= set(escalations) and escalations == sorted(
+        escalations, key=lambda role: role != "to"
+    )
+    assert message.items[-1].notification.kind == "digest"
+
+
 def test_a_bundles_key_comes_from_its_items_keys_and_a_single_item_keeps_its_own() -> None:
     items = [d for d in deliveries(planned(BUSY_DAY)) if d.recipient.code == "VP" and d.channel == "email"]
     moment = items[0].notification.at
