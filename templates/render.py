@@ -85,9 +85,8 @@ _LIST_LIMITS: tuple[int | None, ...] = (None, 20, 10, 5, 3, 1)
 PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     code: spec.template_parts for code, spec in CHANNEL_SPECS.items()
 }
-_PART_MARGIN = (
-    16  # characters kept free while packing a bundle's items ("phần 2/12" is longer than "phần 2/0")
-)
+# Characters kept free while packing a bundle's items: a part's heading grows with the total ("phần 2/12").
+_PART_MARGIN = 16
 _IGNORED = re.compile(r"(^|/)(\.|__pycache__)|\.pyc?$")
 
 
@@ -864,7 +863,9 @@ class Renderer:
 
     def _bundle(self, subject: str, channel: str, context: Mapping[str, Any]) -> Rendered:
         if channel == ZNS:
-            raise TemplateError("Tin tổng hợp không có dạng ZNS: một mẫu ZNS đã duyệt chỉ mang một thông báo.")
+            raise TemplateError(
+                "Tin tổng hợp không có dạng ZNS: một mẫu ZNS đã duyệt chỉ mang một thông báo."
+            )
         spec = CHANNEL_SPECS[channel]
         suffixes = dict(spec.template_parts)
         if spec.limit is None:  # email: one message, text and HTML
