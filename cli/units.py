@@ -129,7 +129,7 @@ def alias(
 
 @app.command(
     "set",
-    help="Sửa thông tin đơn vị: name, kind, supervisor, email, telegram_chat_id, zalo_user_id, phone, head.*.",
+    help="Sửa thông tin đơn vị: name, kind, supervisor, bundle (true/false: gộp tin), email, telegram_chat_id, zalo_user_id, phone, head.*.",
 )
 def set_(
     code: CodeArg,

@@ -51,6 +51,7 @@ def _person(person: Person | None) -> dict[str, Any] | None:
         "name": person.name,
         "title": person.title,
         "contacts": _contacts(person.contacts),
+        "bundle": person.bundle,
     }
 
 
@@ -60,6 +61,7 @@ def _unit_row(row: Unit, unit: DirectoryUnit, position: int) -> Unit:
     row.contacts = _contacts(unit.contacts)
     row.head = _person(unit.head)
     row.position = position
+    row.bundle = unit.bundle
     return row
 
 
@@ -99,6 +101,7 @@ def seed_directory(session: Session, directory: Directory) -> bool:
                     title=person.title,
                     contacts=_contacts(person.contacts),
                     position=position,
+                    bundle=person.bundle,
                 )
             )
         wrote = True
@@ -107,7 +110,13 @@ def seed_directory(session: Session, directory: Directory) -> bool:
 
 
 def _leader(row: Leader) -> dict[str, Any]:
-    return {"code": row.code, "name": row.name, "title": row.title, "contacts": row.contacts or None}
+    return {
+        "code": row.code,
+        "name": row.name,
+        "title": row.title,
+        "contacts": row.contacts or None,
+        "bundle": row.bundle,
+    }
 
 
 def _as_data(units: Iterable[Unit], leaders: Iterable[Leader]) -> dict[str, Any]:
@@ -129,6 +138,7 @@ def _as_data(units: Iterable[Unit], leaders: Iterable[Leader]) -> dict[str, Any]
                 "head": row.head,
                 "contacts": {key: value for key, value in (row.contacts or {}).items() if value} or None,
                 "supervisor": row.supervisor,
+                "bundle": row.bundle,
             }
             for row in ordered
         ],
@@ -238,11 +248,29 @@ def set_alias(session: Session, code: str, alias: str, *, remove: bool = False) 
     return row
 
 
-UNIT_KEYS = ("name", "kind", "supervisor", *CHANNELS, *(f"head.{key}" for key in (*HEAD_FIELDS, *CHANNELS)))
+UNIT_KEYS = (
+    "name",
+    "kind",
+    "supervisor",
+    "bundle",
+    *CHANNELS,
+    *(f"head.{key}" for key in (*HEAD_FIELDS, "bundle", *CHANNELS)),
+)
+_YES, _NO = frozenset({"true", "co", "1"}), frozenset({"false", "khong", "0"})
+
+
+def _flag(key: str, value: str | None) -> bool:
+    """ "true"/"false" (also "có"/"không") for ``bundle``: gather into the bundled message, or not."""
+    word = fold(value or "")
+    if word in _YES or word in _NO:
+        return word in _YES
+    raise UserError(
+        f"{key} nhận true (gộp vào tin tổng hợp) hoặc false (gửi riêng từng tin), không phải '{value}'."
+    )
 
 
 def set_fields(session: Session, code: str, changes: Mapping[str, str]) -> Unit:
-    """Change a unit's name, kind, supervisor, contacts or head ("email", "head.name"...); "" clears."""
+    """Change a unit's name, kind, supervisor, bundling, contacts or head ("email", "head.name"...); "" clears."""
     row = _unit(session, code)
     contacts = dict(row.contacts or {})
     head = dict(row.head or {}) if row.head else None
@@ -258,6 +286,8 @@ def set_fields(session: Session, code: str, changes: Mapping[str, str]) -> Unit:
             row.kind = _check_kind(value or "")
         elif key == "supervisor":
             row.supervisor = value
+        elif key == "bundle":
+            row.bundle = _flag(key, value)
         elif key in CHANNELS:
             contacts[key] = value
         else:
@@ -265,6 +295,8 @@ def set_fields(session: Session, code: str, changes: Mapping[str, str]) -> Unit:
             head = head or {"name": "", "title": "", "contacts": {}}
             if field in HEAD_FIELDS:
                 head[field] = value or ""
+            elif field == "bundle":
+                head["bundle"] = _flag(key, value)
             else:
                 head["contacts"] = {**(head.get("contacts") or {}), field: value}
     if head is not None and not (

@@ -81,6 +81,7 @@ class Unit(SQLModel, table=True):
     head: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     position: int = 0
     is_office: bool = False
+    bundle: bool = True  # False: each message to the unit's mailbox or chat on its own (the head's: in head)
 
 
 class Leader(SQLModel, table=True):
@@ -94,6 +95,7 @@ class Leader(SQLModel, table=True):
     title: str
     contacts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     position: int = 0
+    bundle: bool = True  # False: each message to this leader on its own
 
 
 class Plan(SQLModel, table=True):

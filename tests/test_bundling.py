@@ -348,3 +348,26 @@ def test_retry_takes_a_messages_key_or_the_key_of_an_item_it_carries(engine: Eng
         assert outbox.requeue(session, key=items[1].key, now=at(BUSY_DAY)) == [message.key]
         assert outbox.requeue(session, key="khong-co", now=at(BUSY_DAY)) == []
         assert outbox.list_messages(session)[0].status == OutboxStatus.PENDING
+
+
+def test_bundle_false_is_kept_in_the_database_directory_and_set_from_the_cli_words(engine: Engine) -> None:
+    import yaml
+
+    from config import UNITS_FILE
+    from plan.errors import UserError
+    from plan.units import parse_directory
+    from store.directory import load_directory, seed_directory, set_fields
+
+    data = yaml.safe_load(UNITS_FILE.read_text(encoding="utf-8"))
+    data["leadership"]["director"]["bundle"] = False
+    with session_scope(engine) as session:
+        seed_directory(session, parse_directory(data, "units.yaml"))
+    with session_scope(engine) as session:
+        set_fields(session, "TCCB", {"bundle": "false", "head.bundle": "không"})
+        with pytest.raises(UserError, match="bundle nhận true"):
+            set_fields(session, "VP", {"bundle": "đôi khi"})
+    with session_scope(engine) as session:
+        units = load_directory(session, UNITS_FILE)
+    assert not units.director.bundle and not units.unit("TCCB").bundle
+    assert units.unit("TCCB").head is not None and not units.unit("TCCB").head.bundle
+    assert units.unit("VP").bundle and units.deputies[0].bundle

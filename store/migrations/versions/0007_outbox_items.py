@@ -1,4 +1,4 @@
-"""outbox items: a message carries one or more planned items (bundled delivery)
+"""outbox items: a message carries one or more planned items (bundled delivery); bundle: false per unit and leader
 
 Revision ID: 0007
 Revises: 0009
@@ -47,6 +47,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_outbox_items_notification_key"), ["notification_key"], unique=False
         )
+    for table in ("units", "leaders"):  # ``bundle: false``: each message to them on its own
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("bundle", sa.Boolean(), nullable=False, server_default=sa.true()))
     # Data: each existing message is a message of one item, under its own key.
     op.execute(
         f"INSERT INTO outbox_items (key, message_id, position, {_COLUMNS}) "
@@ -55,6 +58,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in ("leaders", "units"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("bundle")
     with op.batch_alter_table("outbox_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_items_notification_key"))
         batch_op.drop_index(batch_op.f("ix_outbox_items_message_id"))
