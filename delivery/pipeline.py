@@ -44,7 +44,7 @@ from store.models import OutboxMessage, OutboxStatus
 from store.outbox import NewItem, NewMessage
 from store.planning import load_planner_input
 from store.rules import load_rules
-from templates.render import BUNDLE, Rendered
+from templates.render import BUNDLE, Rendered, TemplateError
 from vocabulary import CHANNEL_LABELS, TASK_KINDS
 
 log = logging.getLogger("nhacviec.pipeline")
@@ -351,6 +351,10 @@ class MessageRenderer(Protocol):
 
     def render(self, kind: str, channel: str, context: Mapping[str, Any]) -> Rendered: ...
 
+    def zns_payload(self, kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
+        """The approved ZNS template of ``kind`` filled from ``context``; TemplateError when there is none."""
+        ...
+
 
 Links = Callable[[Notification, Recipient], Mapping[str, Any] | None]
 
@@ -423,6 +427,18 @@ class Contexts:
         items = [self.item(delivery.notification, delivery.recipient) for delivery in message.items]
         return bundle_context(items, self.directory, channel=message.channel, sent_at=message.at)
 
+    def zns(self, message: Bundle, renderer: MessageRenderer) -> list[dict[str, Any]] | None:
+        """The message as ZNS templates, one per item in order (an approved template carries one
+        notification), for when the OA cannot carry it; None unless every item's kind has one."""
+        payloads = []
+        for delivery in message.items:
+            context = self.item(delivery.notification, delivery.recipient)
+            try:
+                payloads.append(renderer.zns_payload(delivery.notification.template, context))
+            except TemplateError:
+                return None
+        return payloads
+
     def of(self, message: Bundle) -> tuple[str, dict[str, Any]]:
         """The template kind and context of a message: its item's own, or the bundle's."""
         if len(message.items) == 1:
@@ -467,8 +483,10 @@ def render(
         new.body_text = rendered.text or ""
         new.body_html = rendered.html
         new.extra = dict(rendered.extra or {})
-        if first.fallback:
-            new.extra["phone"] = first.fallback
+        if first.fallback:  # Zalo: the phone and ZNS templates, when the OA cannot carry the message
+            zns = contexts.zns(message, renderer)
+            if zns is not None:
+                new.extra.update(phone=first.fallback, zns=zns[0] if len(zns) == 1 else zns)
         messages.append(new)
     return messages
 

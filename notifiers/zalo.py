@@ -462,7 +462,18 @@ class ZaloNotifier(Notifier):
         return SendResult(provider_id=",".join(ids) if len(ids) > 1 else ids[0] or None)
 
     async def _send_zns(self, message: OutgoingMessage, after: str = "") -> SendResult:
-        zns = message.extra["zns"]
+        """The message by ZNS: one approved template, or one per item of a bundle (``extra["zns"]`` a list),
+        in order. A refusal after some went fails the message; a retry sends the earlier ones again."""
+        payloads = _zns_payloads(message)
+        ids = []
+        for index, zns in enumerate(payloads):
+            key = message.key if len(payloads) == 1 else f"{message.key}#{index + 1}"
+            ids.append(await self._send_one_zns(message, zns, key, after) or "")
+        return SendResult(provider_id=",".join(ids) if len(ids) > 1 else ids[0] or None)
+
+    async def _send_one_zns(
+        self, message: OutgoingMessage, zns: Mapping[str, Any], key: str, after: str
+    ) -> str | None:
         raw_phone = str(message.extra["phone"])
         phone = normalise_phone(raw_phone)
         if phone is None:
@@ -474,13 +485,13 @@ class ZaloNotifier(Notifier):
             "phone": phone,
             "template_id": str(zns["template_id"]),
             "template_data": dict(zns.get("template_data") or {}),
-            "tracking_id": tracking_id(message.key),
+            "tracking_id": tracking_id(key),
         }
         if self.zns_development_mode:
             body["mode"] = "development"
         reply = await self._authorised_post("zns", f"{self.business_api_url}/message/template", body)
         if reply["error"] == 0:
-            return SendResult(provider_id=_provider_id(reply, "msg_id"))
+            return _provider_id(reply, "msg_id")
         error = await self._refusal("zns", reply)
         if after:  # the reason the OA was not used comes first: "OA từ chối (...); Zalo: ..."
             error.reason = f"{after} ZNS: {error.reason}"
@@ -727,9 +738,17 @@ def _consume_exception(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
+def _zns_payloads(message: OutgoingMessage) -> list[Mapping[str, Any]]:
+    """The ZNS templates a message carries: one, or one per item of a bundle."""
+    zns = message.extra.get("zns")
+    payloads = zns if isinstance(zns, list) else [zns]
+    return [p for p in payloads if isinstance(p, Mapping) and p.get("template_id")]
+
+
 def _has_zns(message: OutgoingMessage) -> bool:
     zns = message.extra.get("zns")
-    return bool(message.extra.get("phone")) and isinstance(zns, Mapping) and bool(zns.get("template_id"))
+    expected = len(zns) if isinstance(zns, list) else 1
+    return bool(message.extra.get("phone")) and len(_zns_payloads(message)) == expected > 0
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:

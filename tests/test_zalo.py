@@ -1320,3 +1320,38 @@ def list_messages_of_kind(engine: Engine, kind: str) -> list[Any]:
 
     with session_scope(engine) as session:
         return [m for m in list_messages(session) if m.kind == kind]
+
+
+def test_the_pipeline_gives_zalo_messages_their_zns_form_so_the_reminder_reaches_the_phone(
+    run_cli, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """End to end: `remind` renders each Zalo message with its ZNS templates and the phone; the OA refuses
+    users who do not follow it (-213), and the reminder goes by ZNS instead of being lost."""
+    zalo_settings(fake, monkeypatch, REFRESH_TOKEN=fake.issue_refresh_token())
+    assert run_cli("init").exit_code == 0
+    assert run_cli("rules", "set", "reminder", "channels=zalo").exit_code == 0
+
+    result = run_cli("remind", "--task", "IV.4", "--at", "25/11/2020")
+
+    assert result.exit_code == 0, result.stderr
+    assert fake.oa_messages == []  # nobody follows the OA yet: every OA message refused (-213)
+    sent = {m["phone"]: m for m in fake.zns_messages}
+    assert set(sent) == {"84900000002", "84900000007", "84900000008"}  # TCCB, and the two units in cc
+    lead = sent["84900000002"]
+    assert lead["template_id"] == "000002"  # config/zns.yaml's reminder
+    assert lead["template_data"]["task_code"] == "IV.4"
+    assert lead["template_data"]["due_date"] == "30/11/2020"
+    rows = json.loads(run_cli("outbox", "list", "--json").stdout)
+    assert {row["status"] for row in rows} == {"sent"}
+
+
+def test_a_bundle_goes_by_zns_as_one_template_message_per_item_in_order(fake: FakeZalo) -> None:
+    second = {**ZNS, "template_data": {**ZNS["template_data"], "task_code": "IV.4"}}
+    bundle = message(None, key="bundle/2020-11-25T07:30/TCCB|zalo/abc", phone="0912345678", zns=[ZNS, second])
+
+    result = send_one(notifier(fake, seeded_store(fake)), bundle)
+
+    assert not isinstance(result, Exception), result
+    assert [m["template_data"]["task_code"] for m in fake.zns_messages] == ["II.4.b", "IV.4"]
+    assert len({m["tracking_id"] for m in fake.zns_messages}) == 2  # each item tracked on its own
+    assert result.provider_id == ",".join(m["msg_id"] for m in fake.zns_messages)
