@@ -8,9 +8,11 @@ and to test against the fake Bot API. An update is confirmed to Telegram (by
 the next ``offset``) only after it was handled, so a restart never replays a command.
 
 A chat is heard only when it is registered for a unit: it is the unit's
-``telegram_chat_id`` or its head's (config/units.yaml), or the supergroup such
-a group became (``address_aliases``). A chat acts only on the tasks its unit
-leads. Every refusal is logged at WARNING with its reason (never the token).
+``telegram_chat_id`` or its head's (the directory in the database, read again
+for each message), or the supergroup such a group became (``address_aliases``).
+A chat acts only on the tasks its unit leads. Any chat may send ``/start CODE``
+with an invite code (store.invites): that binds the chat to the code's unit,
+head or leader. Every refusal is logged at WARNING with its reason (never the token).
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ from plan.text import clean
 from plan.units import Directory
 from planner.periods import ReportPeriod, parse_period
 from store.db import session_scope
-from store.models import AddressAlias, Task
+from store.directory import current_directory
+from store.invites import redeem
+from store.models import AddressAlias, Task, Unit
 from store.reports import lead_units, record_report, report_period, request_extension
 from store.tasks import find_task, get_plan, list_tasks, mark_done
 
@@ -109,14 +113,24 @@ class CompletionBot:
         self.plan_code = plan_code  # None: the newest plan
         self.username: str | None = None  # the bot's own name, to skip "/cmd@other_bot" in groups
         self._chats: dict[str, tuple[str, ...]] = {}
+        self._load_chats(directory)
+
+    def _load_chats(self, directory: Directory) -> None:
+        self.directory = directory
+        chats: dict[str, tuple[str, ...]] = {}
         for unit in directory.units:
-            chats = {
+            for chat in {
                 unit.contacts.telegram_chat_id,
                 unit.head.contacts.telegram_chat_id if unit.head else None,
-            }
-            for chat in chats - {None}:
+            } - {None}:
                 key = str(chat).strip()
-                self._chats[key] = (*self._chats.get(key, ()), unit.code)
+                chats[key] = (*chats.get(key, ()), unit.code)
+        self._chats = chats
+
+    def _reload(self, session: Session) -> None:
+        """Read the directory again: a chat bound by an invite or unbound on the web counts at once."""
+        if session.exec(select(Unit.code)).first() is not None:
+            self._load_chats(current_directory(session))
 
     # --- who is talking ---------------------------------------------------------------------------
 
@@ -142,14 +156,19 @@ class CompletionBot:
 
     # --- the core -----------------------------------------------------------------------------------
 
-    def handle_text(self, chat_id: str, user: str, text: str, now: datetime) -> Reply | None:
+    def handle_text(
+        self, chat_id: str, user: str, text: str, now: datetime, *, chat_title: str | None = None
+    ) -> Reply | None:
         """The reply to ``text`` from ``chat_id`` (None: nothing to say, e.g. chatter in a group)."""
         chat_id = str(chat_id).strip()
         match = _COMMAND.match(text.strip())
         is_group = chat_id.startswith("-")
         if match and match["bot"] and self.username and match["bot"].lower() != self.username.lower():
             return None  # a command for another bot in the same group
+        if match and match["name"].lower() == "start" and clean(match["args"] or ""):
+            return self._bind(chat_id, user, text, clean(match["args"] or ""), now, chat_title)
         with session_scope(self.engine) as session:
+            self._reload(session)
             units = self.units_for_chat(session, chat_id)
             if not units:
                 if match is None and is_group:
@@ -189,7 +208,24 @@ class CompletionBot:
         office = self.directory.office_unit.name
         return (
             "Nhóm chat này chưa được đăng ký với đơn vị nào nên bot chưa nhận lệnh. "
-            f"Đề nghị anh/chị báo {office} mã chat {chat_id} để được đăng ký."
+            f"Đề nghị anh/chị xin {office} mã mời rồi gửi /start MÃ_MỜI tại đây "
+            f"(hoặc báo {office} mã chat {chat_id} để được đăng ký)."
+        )
+
+    def _bind(self, chat_id: str, user: str, text: str, code: str, now: datetime, title: str | None) -> Reply:
+        """``/start CODE``: bind this chat to the recipient of an invite code (store.invites)."""
+        label = f"{title} ({user})" if title else user
+        try:
+            with session_scope(self.engine) as session:
+                bound = redeem(session, code, VIA, chat_id, label, now=now)
+                self._load_chats(current_directory(session))
+        except UserError as error:
+            return self._refuse(chat_id, user, text, "invite refused", str(error))
+        log.info("bot: chat=%s bound to %s by invite (user=%s)", chat_id, bound.target.code, user)
+        here = "Nhóm chat này" if chat_id.startswith("-") else "Chat này"
+        return Reply(
+            f"{here} đã được liên kết với {bound.target.name}: từ nay nhắc việc gửi {bound.target.name} "
+            f"qua Telegram sẽ đến đây.\n\n{HELP}"
         )
 
     def _refuse(self, chat_id: str, user: str, text: str, reason: str, message: str) -> Reply:
@@ -417,7 +453,11 @@ async def _answer(bot: Bot, handler: CompletionBot, update: Update, now: datetim
         return
     chat_id = str(message.chat_id)
     try:
-        reply = await asyncio.to_thread(handler.handle_text, chat_id, user_label(message), message.text, now)
+        chat = message.chat
+        title = chat.title or " ".join(part for part in (chat.first_name, chat.last_name) if part) or None
+        reply = await asyncio.to_thread(
+            handler.handle_text, chat_id, user_label(message), message.text, now, chat_title=title
+        )
     except Exception:  # a bug or a database outage: say so, keep serving the others
         log.exception("bot could not handle update %s from chat=%s", update.update_id, chat_id)
         reply = Reply(SORRY)

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # Telegram (python-telegram-bot). api_url: a self-hosted Bot API server (or a test server).
     telegram_token: SecretStr | None = None
     telegram_api_url: str | None = None
+    # The bot's @name for invite links (https://t.me/<name>?start=CODE); default: asked of Telegram (getMe).
+    telegram_bot_username: str | None = None
 
     # Zalo Official Account and ZNS (httpx). The refresh token is read on first start only;
     # the rotated pair lives in the database.
@@ -63,6 +65,14 @@ class Settings(BaseSettings):
     # With it set, the notifier knows each follower's last interaction and uses ZNS outside the OA's window.
     zalo_oa_secret_key: SecretStr | None = None
     zalo_oa_window_days: float = Field(default=7.0, gt=0)  # consultation messages: days after an interaction
+    # The OA's public page (https://zalo.me/<OA id>): Zalo invites show it as a QR code to follow the OA.
+    zalo_oa_link: str | None = None
+
+    # Readiness (nhacviec doctor, run): a directory entry with a placeholder address (the sample's
+    # example.* emails, 0900000000-like numbers...) stops `run` when a channel is configured to really send,
+    # unless this allows it (a demonstration).
+    allow_placeholders: bool = False
+    check_timeout_seconds: float = Field(default=10.0, gt=0)  # each channel check of `doctor`
 
     # File sink: one .eml / .txt per message, the default when no channel is configured.
     sink_dir: Path | None = None  # default: <data_dir>/sent

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +189,8 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-def _validated(session: Session) -> Directory:
+def validate_directory(session: Session) -> Directory:
+    """The directory as it now stands in the session, checked whole; a UserError naming what is wrong."""
     session.flush()
     try:
         return _build(session)
@@ -224,7 +226,7 @@ def add_unit(
         position=(last or 0) + 1,
     )
     session.add(row)
-    _validated(session)
+    validate_directory(session)
     return row
 
 
@@ -244,7 +246,7 @@ def set_alias(session: Session, code: str, alias: str, *, remove: bool = False) 
         aliases.append(alias)
     row.aliases = aliases
     session.add(row)
-    _validated(session)
+    validate_directory(session)
     return row
 
 
@@ -307,7 +309,7 @@ def set_fields(session: Session, code: str, changes: Mapping[str, str]) -> Unit:
         raise UserError(f"Trưởng đơn vị {row.code} cần cả tên (head.name) và chức vụ (head.title).")
     row.contacts, row.head = contacts, head
     session.add(row)
-    _validated(session)
+    validate_directory(session)
     return row
 
 
@@ -353,3 +355,96 @@ def add_unlisted_units(session: Session, names: Iterable[str], plan_code: str) -
             )
     session.flush()
     return added
+
+
+# --- recipients: a unit, its head, a leader ---------------------------------------------------------
+
+
+def current_directory(session: Session) -> Directory:
+    """The directory as the database holds it now (no seeding: the database already has one)."""
+    return _build(session)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who an address belongs to, by the recipient code the planner uses: "TCCB", "TCCB.head", "PGD1"."""
+
+    code: str
+    kind: str  # "unit" | "head" | "leader" (vocabulary.RECIPIENT_KINDS)
+    unit: str | None  # the unit's code, for a unit or its head
+    name: str  # as people read it
+
+
+def target_code(code: str, person: str = "unit") -> str:
+    """The recipient code for ``UNIT`` and ``--person head|unit`` ("TCCB", "head" -> "TCCB.head")."""
+    code = code.strip()
+    if person not in ("unit", "head"):
+        raise UserError(f"'{person}' không hợp lệ: chọn 'unit' (đơn vị) hoặc 'head' (trưởng đơn vị).")
+    if person == "head" and not code.endswith(".head"):
+        return f"{code}.head"
+    return code
+
+
+def find_target(session: Session, code: str) -> Target:
+    """The unit, head or leader ``code`` names; a sentence naming the known codes when there is none."""
+    code = code.strip()
+    unit_code, is_head = (code.removesuffix(".head"), True) if code.endswith(".head") else (code, False)
+    leader = session.get(Leader, code) or session.get(Leader, code.upper())
+    if leader is not None and not is_head:
+        return Target(leader.code, "leader", None, f"{leader.title} {leader.name}")
+    row = session.get(Unit, unit_code) or session.get(Unit, unit_code.upper())
+    if row is None:
+        units = ", ".join(session.exec(select(Unit.code).order_by(col(Unit.position), col(Unit.code))))
+        leaders = ", ".join(session.exec(select(Leader.code).order_by(col(Leader.position))))
+        raise UserError(
+            f"Không có đơn vị hay lãnh đạo mã '{code}' trong danh bạ (đơn vị: {units}; lãnh đạo: {leaders})."
+        )
+    if not is_head:
+        return Target(row.code, "unit", row.code, row.name)
+    if not row.head:
+        raise UserError(
+            f"Đơn vị {row.code} chưa có trưởng đơn vị; thêm bằng "
+            f'\'nhacviec units set {row.code} head.name="..." head.title="..."\' rồi làm lại.'
+        )
+    return Target(
+        f"{row.code}.head", "head", row.code, f"{row.head['title']} {row.name} ({row.head['name']})"
+    )
+
+
+def contacts_of(session: Session, target: Target) -> dict[str, Any]:
+    """The target's contacts as stored (a copy)."""
+    if target.kind == "leader":
+        leader = session.get(Leader, target.code)
+        return dict((leader.contacts if leader else None) or {})
+    row = session.get(Unit, target.unit)
+    if row is None:
+        return {}
+    if target.kind == "head":
+        return dict(((row.head or {}).get("contacts")) or {})
+    return dict(row.contacts or {})
+
+
+def set_contacts(session: Session, target: Target, changes: Mapping[str, str | None]) -> None:
+    """Change some of the target's contacts ({"telegram_chat_id": "-100...", "email": None to clear})."""
+    unknown = [key for key in changes if key not in CHANNELS]
+    if unknown:
+        raise UserError(f"Không có trường liên lạc '{unknown[0]}'; dùng: {', '.join(CHANNELS)}.")
+    contacts = {**contacts_of(session, target), **{key: value or None for key, value in changes.items()}}
+    if target.kind == "leader":
+        leader = session.get(Leader, target.code)
+        if leader is None:
+            raise UserError(f"Không còn lãnh đạo mã '{target.code}' trong danh bạ.")
+        leader.contacts = contacts
+        session.add(leader)
+    else:
+        row = session.get(Unit, target.unit)
+        if row is None:
+            raise UserError(f"Không còn đơn vị mã '{target.unit}' trong danh bạ.")
+        if target.kind == "head":
+            if not row.head:
+                raise UserError(f"Đơn vị {row.code} không còn trưởng đơn vị trong danh bạ.")
+            row.head = {**row.head, "contacts": contacts}
+        else:
+            row.contacts = contacts
+        session.add(row)
+    validate_directory(session)

@@ -424,3 +424,28 @@ class IcsToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     created_by: str = Field(default="system", max_length=64)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class Invite(SQLModel, table=True):
+    """A single-use code that binds a Telegram chat or a Zalo follower to a recipient of the directory.
+
+    ``target`` is the recipient code the planner uses: a unit ("TCCB"), its head ("TCCB.head") or a leader
+    ("PGD1"). Only the code's SHA-256 is kept; the code itself is shown once, when it is made. ``used_at``
+    is set once (the code's single use), with who joined (``bound_address``: the chat or Zalo user id;
+    ``bound_label``: a name to show); ``unbound_at`` when an admin later removed that binding.
+    """
+
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    target: str = Field(max_length=48, index=True)
+    channel: str = Field(max_length=16)  # telegram | zalo
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    created_by: str = Field(default="system", max_length=128)
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    bound_address: str | None = Field(default=None, max_length=255)
+    bound_label: str | None = Field(default=None, max_length=255)
+    unbound_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

@@ -78,6 +78,33 @@ CHANNEL_STATE: Mapping[str, str] = {
     "sink": "chưa cấu hình, tin chỉ được ghi ra tệp",
 }
 
+# -- the directory and invites -------------------------------------------------------------------------
+
+# Who an address belongs to (store.directory.Target.kind).
+RECIPIENT_KINDS: Mapping[str, str] = {"unit": "đơn vị", "head": "trưởng đơn vị", "leader": "lãnh đạo Sở"}
+# A contact field of the directory (plan.units.CHANNELS), as a column or a sentence names it.
+CONTACT_FIELDS: Mapping[str, str] = {
+    "email": "Email",
+    "telegram_chat_id": "Telegram",
+    "zalo_user_id": "Zalo",
+    "phone": "Điện thoại",
+}
+# Whether a channel reaches a recipient (delivery.readiness.reach).
+REACH_STATES: Mapping[str, str] = {
+    "ok": "liên lạc được",
+    "no_address": "chưa có địa chỉ",
+    "placeholder": "địa chỉ giữ chỗ",
+    "not_configured": "kênh chưa cấu hình",
+}
+# An invite code's state (store.invites.state).
+INVITE_STATES: Mapping[str, str] = {
+    "pending": "chưa dùng",
+    "joined": "đã liên kết",
+    "unbound": "đã gỡ liên kết",
+    "expired": "hết hạn",
+    "revoked": "đã huỷ",
+}
+
 # -- tasks ---------------------------------------------------------------------------------------------
 
 # How a deadline phrase was read (plan.deadline.DeadlineKind).

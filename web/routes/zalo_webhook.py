@@ -3,7 +3,8 @@
 Zalo calls this address (set in the app's Webhook settings on developers.zalo.me) for each event of the
 OA: a user follows or unfollows it, sends it a message, reacts... We keep each follower's last
 interaction, which the notifier needs: the OA may send a consultation message only within days of it
-(notifiers.zalo). Issue 17 adds binding a follower to a unit by invite code on the same events.
+(notifiers.zalo). A text carrying an invite code (store.invites) binds its sender to the code's unit, head or
+leader.
 
 The signature (Zalo for Developers, Official Account API, "Webhook"; the portal could not be read, so as
 quoted by the PHP guide https://hainh.me/zalo-api-php-webhook-callback-official-account.html and by
@@ -35,8 +36,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Connection
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from store.invites import InviteRefused, redeem_in_text
 from store.zalo_followers import record_event
 from web.deps import context
 
@@ -86,8 +89,22 @@ def on_unfollow(connection: Connection, event: ZaloEvent) -> None:
 
 
 def on_user_send_text(connection: Connection, event: ZaloEvent) -> None:
-    """A text from a user: an interaction (and, with issue 17, maybe an invite code to bind)."""
+    """A text from a user: an interaction, and maybe an invite code that binds the sender (store.invites)."""
     _interaction(connection, event)
+    user = event.user("sender")
+    message = event.data.get("message")
+    text = message.get("text") if isinstance(message, Mapping) else None
+    if user is None or not isinstance(text, str) or not text.strip():
+        return
+    with Session(bind=connection) as session:  # joins the event's transaction: committed with it
+        try:
+            bound = redeem_in_text(session, text, "zalo", user, f"Zalo {user}", now=event.at)
+        except InviteRefused as error:  # refused before anything is written
+            log.info("zalo webhook: invite refused for user=%s: %s", user, error)
+            return
+        session.flush()
+    if bound is not None:
+        log.info("zalo webhook: user=%s bound to %s by invite", user, bound.target.code)
 
 
 def on_user_message(connection: Connection, event: ZaloEvent) -> None:
