@@ -18,6 +18,7 @@ def init(
 
     from cli.plans import plan_year, read_plan_file
     from plan.check import check_plan
+    from plan.contacts import without_placeholders
     from plan.errors import UserError
     from plan.units import load_directory as load_units_file
     from store.db import session_scope
@@ -30,13 +31,22 @@ def init(
     engine = open_store()
     with session_scope(engine) as session:
         empty = session.exec(select(Unit.code)).first() is None
+        stripped = 0
         if empty:
-            seed_directory(session, load_units_file(config.units_file))
+            seed = load_units_file(config.units_file)
+            if not with_sample:  # a real installation: the units, never the sample's stand-in addresses
+                seed, stripped = without_placeholders(seed)
+            seed_directory(session, seed)
         directory = directory_of(session, config.units_file)
         console.print(f"Cơ sở dữ liệu: {engine.url.render_as_string(hide_password=True)}")
         source = (
             f"nạp từ {config.units_file}" if empty else "giữ nguyên danh bạ đang dùng ('nhacviec units list')"
         )
+        if stripped:
+            source += (
+                f"; bỏ {stripped} địa chỉ giữ chỗ của danh bạ mẫu: nạp danh bạ thật bằng "
+                "'nhacviec units import danh-ba.xlsx' (mẫu: 'nhacviec units export danh-ba.xlsx')"
+            )
         console.print(f"Danh bạ: {len(directory.units)} đơn vị ({source}).")
         _seed_rules(session, config.rules_file)
         if not with_sample:
