@@ -6,7 +6,22 @@ import sys
 
 import typer
 
-from cli import calendar, deadlines, init, manual, outbox, plans, rules, run, simulate, status, tasks, zalo
+from cli import (
+    calendar,
+    deadlines,
+    doctor,
+    init,
+    manual,
+    outbox,
+    plans,
+    rules,
+    run,
+    simulate,
+    status,
+    tasks,
+    test_send,
+    zalo,
+)
 from cli import ics as ics_cli
 from cli import preview as preview_cli
 from cli import reports as reports_cli
@@ -59,6 +74,13 @@ app.command("status", help="Tình trạng dịch vụ: lượt gần nhất, l�
 app.command(
     "preview", help="Ai nhận gì: các tin mỗi kênh sẽ gửi cho một người (--person) hoặc một đơn vị (--unit)."
 )(preview_cli.preview)
+app.command(
+    "doctor",
+    help="Kiểm tra sẵn sàng: ai liên lạc được qua kênh nào, nhiệm vụ không tới được đơn vị chủ trì, địa chỉ giữ chỗ, các kênh có trả lời không.",
+)(doctor.doctor)
+app.command("test-send", help="Gửi một tin thử qua hộp thư đi tới một đơn vị, trưởng đơn vị hoặc lãnh đạo.")(
+    test_send.test_send
+)
 app.command("simulate", help="Xem trước mọi thông báo sẽ gửi trong một khoảng thời gian (không gửi gì).")(
     simulate.simulate
 )

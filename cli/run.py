@@ -26,6 +26,8 @@ def run(
     host: Annotated[str, typer.Option("--host", help="Với --web: địa chỉ lắng nghe.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Với --web: cổng.")] = 8000,
 ) -> None:
+    from delivery.readiness import placeholder_refusal
+    from plan.errors import UserError
     from rules.channels import CHANNELS
     from scheduler.logs import configure_logging
     from templates.render import Renderer
@@ -33,6 +35,9 @@ def run(
     config = settings()
     engine = open_store()
     directory = load_directory()
+    refusal = placeholder_refusal(config, directory)
+    if refusal is not None:  # in production, never send to the sample's stand-in addresses
+        raise UserError(refusal)
     renderer = Renderer(config.templates_dir, config.zns_templates_file)
     if once:
         from delivery.dispatcher import describe_outcomes
@@ -62,8 +67,6 @@ def run(
     from store.db import session_scope
 
     if at:
-        from plan.errors import UserError
-
         raise UserError("--at chỉ dùng cùng --once.")
     configure_logging(config.log_format, config.log_level)
     with session_scope(engine) as session:

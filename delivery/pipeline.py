@@ -807,3 +807,96 @@ def preview(
     return prepare(
         engine, setup, renderer, notifications, now=now, origin="preview", only=codes, catch_up=False
     )
+
+
+# -- a test message (`nhacviec test-send`) ----------------------------------------------------------------
+
+TEST_KIND = "test"
+
+
+@dataclass(frozen=True)
+class TestSend:
+    """What `test-send` put in the outbox, and what it could not (channel -> the reason, one sentence)."""
+
+    messages: list[NewMessage]
+    refused: dict[str, str]
+
+
+def test_messages(
+    directory: Directory,
+    code: str,
+    channels: Sequence[str],
+    *,
+    now: datetime,
+    aliases: Mapping[str, Mapping[str, str]] | None = None,
+) -> TestSend:
+    """Stages 3 and 5 for a short test message to ``code`` ("TCCB", "TCCB.head", "PGD1") on each of
+    ``channels`` (empty: every channel the recipient has an address on). Its key is new each time."""
+    person = addressee(directory, code)
+    wanted = list(channels) or [c for c, s in CHANNELS.items() if getattr(person.contacts, s.contact_field)]
+    nonce = hashlib.sha256(f"{code}|{now.isoformat()}|{id(person)}".encode()).hexdigest()[:12]
+    sent_at = f"{now.astimezone(now.tzinfo):%H:%M %d/%m/%Y}"
+    text = (
+        f"Tin thử của Nhắc việc gửi {person.name} lúc {sent_at}: kênh này đã nhận được nhắc việc. "
+        "Không cần trả lời tin này."
+    )
+    messages, refused = [], {}
+    for channel in wanted:
+        spec = CHANNELS[channel]
+        address = getattr(person.contacts, spec.contact_field)
+        if address and aliases and channel in aliases:
+            address = aliases[channel].get(address, address)
+        if not address:
+            fallback = getattr(person.contacts, spec.fallback_field) if spec.fallback_field else None
+            refused[channel] = (
+                f"{person.name} chỉ có số điện thoại cho Zalo: tin ZNS phải theo mẫu Zalo đã duyệt, nên tin thử "
+                f"cần mã người dùng Zalo ('nhacviec units invite {code.removesuffix('.head')} --channel zalo')."
+                if fallback
+                else missing_address(person.name, channel)
+            )
+            continue
+        key = f"test/{code}/{nonce}|{code}|{channel}"
+        item = NewItem(
+            key=key,
+            notification_key=key.split("|")[0],
+            kind=TEST_KIND,
+            rule="test-send",
+            recipient=code,
+            role="to",
+        )
+        message = NewMessage(
+            key=key,
+            channel=channel,
+            recipient=code,
+            recipient_name=person.name,
+            address=address,
+            status=OutboxStatus.PENDING,
+            due_at=now,
+            created_at=now,
+            items=(item,),
+            subject="[Nhắc việc] Tin thử" if channel == "email" else "",
+            body_text=text,  # plain: the Telegram notifier escapes it
+            origin="test",
+        )
+        messages.append(message)
+    return TestSend(messages, refused)
+
+
+async def send_test(
+    engine: Engine,
+    settings: Settings,
+    directory: Directory,
+    code: str,
+    channels: Sequence[str],
+    *,
+    now: datetime,
+) -> tuple[TestSend, dict[str, OutboxMessage]]:
+    """Stages 6 and 7: enqueue the test messages and send what is due now (they, and anything else due);
+    returns them as the outbox holds them afterwards, per channel."""
+    prepared = test_messages(directory, code, channels, now=now, aliases=address_aliases(engine))
+    enqueue(engine, prepared.messages, {}, now=now)
+    await dispatch(engine, settings, now)
+    keys = [message.key for message in prepared.messages]
+    with session_scope(engine) as session:
+        rows = session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys))).all()
+    return prepared, {row.channel: row for row in rows}

@@ -15,6 +15,7 @@ appears in a message, a log line or a repr.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.errors
 import email.utils
 import hashlib
@@ -246,6 +247,21 @@ class EmailNotifier(Notifier):
             except Exception as error:
                 raise self._scrub(classify(error, message.address)) from error
         return SendResult(provider_id=mail["Message-ID"])
+
+    async def check(self) -> str:
+        """Connect, say EHLO, STARTTLS or TLS as set, log in when a user is set, then QUIT: what answered.
+
+        Raises :class:`DeliveryError` (its reason in Vietnamese, never the password) when any step fails.
+        """
+        try:
+            client = await self._connect()
+        except Exception as error:
+            raise self._scrub(classify(error, self.envelope_from)) from error
+        self._discard(client)
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            await client.quit(timeout=min(self.timeout, 5.0))
+        login = f", đăng nhập {self.user}" if self.user else ""
+        return f"máy chủ {self.host}:{self.port} trả lời{login}"
 
     async def close(self) -> None:
         """Say QUIT on every connection (politely, ignoring servers that already left)."""

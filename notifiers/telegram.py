@@ -126,6 +126,16 @@ class TelegramNotifier(Notifier):
             get_updates_request=self._request,
         )
 
+    async def check(self) -> str:
+        """Ask Telegram who the bot is (getMe): the bot's @name; a DeliveryError when the token is refused."""
+        await self.open()
+        assert self._bot is not None
+        try:
+            me = await self._bot.get_me()
+        except TelegramError as exc:
+            raise _translate(exc, "getMe") from None
+        return f"bot @{me.username}"
+
     async def close(self) -> None:
         if self._request is not None:
             await self._request.shutdown()

@@ -550,6 +550,38 @@ class ZaloNotifier(Notifier):
         reply["error"] = code
         return reply
 
+    async def check(self) -> str:
+        """Whether the stored token works: the OA's profile (``GET /v2.0/oa/getoa``), refreshed once when refused.
+
+        Returns the OA's name; raises DeliveryError (no token, refused, unreachable) otherwise.
+        """
+        url = f"{self.api_url}/v2.0/oa/getoa"
+        pair = await self._usable_pair()
+        reply = await self._get(url, pair.access_token)
+        if reply["error"] in TOKEN_ERRORS["oa"]:
+            pair = await self._refresh(seen_generation=pair.generation)
+            reply = await self._get(url, pair.access_token)
+        if reply["error"] != 0:
+            raise PermanentError(
+                f"Zalo từ chối token của Official Account (mã {reply['error']}): {str(reply.get('message', ''))[:200]}"
+            )
+        data = reply.get("data")
+        name = data.get("name") if isinstance(data, Mapping) else None
+        return f"Official Account {name}" if name else "Official Account trả lời"
+
+    async def _get(self, url: str, access_token: str) -> dict[str, Any]:
+        await self._limiter.acquire()
+        try:
+            response = await self._http().get(url, headers={"access_token": access_token})
+        except httpx.HTTPError as exc:
+            raise TransientError(f"Không kết nối được Zalo ({type(exc).__name__})") from None
+        reply = _json_object(response)
+        code = _error_code(reply)
+        if reply is None or code is None:
+            raise _unexpected_reply(response.status_code)
+        reply["error"] = code
+        return reply
+
     # -- tokens -----------------------------------------------------------------------------------------
 
     async def keep_alive(self) -> bool:

@@ -30,6 +30,9 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
             monkeypatch.delenv(name)
     monkeypatch.setenv("NHACVIEC_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("NHACVIEC_CONSOLE_SINK", "false")  # messages still go to the file sink
+    # The tests send the sample directory's placeholder addresses to local fake servers: a demonstration, so
+    # `run` is allowed to (tests/test_readiness.py removes this to see it refuse).
+    monkeypatch.setenv("NHACVIEC_ALLOW_PLACEHOLDERS", "true")
 
 
 def postgres_schema_url() -> Iterator[str]:

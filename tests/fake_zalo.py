@@ -44,6 +44,7 @@ import httpx
 from templates.render import ZNS_PARAM_TYPES, length, load_zns
 
 OA_PATH = "/v3.0/oa/message/cs"
+OA_INFO_PATH = "/v2.0/oa/getoa"
 ZNS_PATH = "/message/template"
 TOKEN_PATH = "/v4/oa/access_token"
 JSON = "application/json"
@@ -92,6 +93,7 @@ class _Follower:
 @dataclass
 class FakeZalo:
     app_id: str = "app-123"
+    oa_name: str = "Sở GD&ĐT (thử)"
     secret_key: str = "fake-secret-key-9f8e7d"
     oa_secret_key: str = "fake-oa-secret-3c2b1a"  # signs webhook events (not the app's secret)
     expires_in: str = "90000"
@@ -317,6 +319,16 @@ class FakeZalo:
         data = {"message_id": message_id, "user_id": user_id, "sent_time": str(int(time.time() * 1000))}
         return Reply(200, {"error": 0, "message": "Success", "data": {**data, "quota_type": quota_type}})
 
+    def handle_oa_info(self, token: str) -> Reply:
+        """GET /v2.0/oa/getoa: the OA's profile, for a valid access token (what `doctor` asks)."""
+        with self._lock:
+            self.counts["oa_info"] += 1
+            if not self._token_ok(token):
+                return error_reply(-216, "Access token is invalid")
+            return Reply(
+                200, {"error": 0, "message": "Success", "data": {"oa_id": "1234567890", "name": self.oa_name}}
+            )
+
     def handle_zns(self, content_type: str, token: str, body: Any) -> Reply:
         with self._lock:
             self.counts["zns"] += 1
@@ -438,6 +450,12 @@ def _template_data_problem(template: Mapping[str, str], data: Mapping[str, Any])
 class _Handler(BaseHTTPRequestHandler):
     zalo: FakeZalo
     protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        if self.path == OA_INFO_PATH:
+            self._answer(self.zalo.handle_oa_info(self.headers.get("access_token", "")))
+        else:
+            self._answer(Reply(404, raw="<html>Not Found</html>"))
 
     def do_POST(self) -> None:
         length_ = int(self.headers.get("Content-Length") or 0)
