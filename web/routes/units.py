@@ -1,22 +1,28 @@
 """The unit directory as the messages see it: each unit's contacts per channel, its Telegram chats and
 the configuration problems the dispatcher recorded (a unit with no address for a channel). Admins add
 units, add and remove the names plans write them by, and edit their contacts and head: the same
-database the CLI's `nhacviec units` edits."""
+database the CLI's `nhacviec units` edits. A unit's page also makes invite codes (shown once, with the
+Telegram link and its QR code), lists its invites and who joined, and removes a binding in one click."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
+from completion.invites import handover, qr_svg
 from plan.errors import UserError
 from plan.units import CHANNELS, KINDS, Contacts, Directory, Person
 from store import outbox
 from store.db import session_scope
-from store.directory import add_unit, load_directory, set_alias, set_fields
+from store.directory import add_unit, load_directory, set_alias, set_fields, target_code
+from store.invites import create_invite, invites_for_unit, revoke_invite, unbind
+from store.invites import state as invite_state
 from store.models import AddressAlias, UserRole
+from vocabulary import CHANNEL_LABELS, INVITE_STATES, RECIPIENT_KINDS
 from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
 from web.permissions import Action, require
 
@@ -87,7 +93,13 @@ def units_page(request: Request, user: SignedIn, ok: str = "") -> Response:
     return _page(request, user, flash=_FLASH.get(ok))
 
 
-_FLASH = {"added": "Đã thêm đơn vị.", "saved": "Đã lưu thông tin đơn vị.", "alias": "Đã cập nhật tên gọi."}
+_FLASH = {
+    "added": "Đã thêm đơn vị.",
+    "saved": "Đã lưu thông tin đơn vị.",
+    "alias": "Đã cập nhật tên gọi.",
+    "unbound": "Đã gỡ liên kết.",
+    "revoked": "Đã huỷ mã mời.",
+}
 
 
 @router.post("/units", dependencies=[Depends(csrf_protect)])
@@ -115,9 +127,28 @@ def _unit_or_404(request: Request, code: str) -> Any:
 def _edit_page(request: Request, user: Any, code: str, error: str | None = None, status_code: int = 200,
                flash: str | None = None) -> Response:  # fmt: skip
     unit = _unit_or_404(request, code)
+    ctx = context(request)
+    now = ctx.now()
+    with session_scope(ctx.engine) as db:
+        invites = [
+            {
+                "invite": row,
+                "state": invite_state(row, now),
+                "person": "head" if row.target.endswith(".head") else "unit",
+            }
+            for row in invites_for_unit(db, unit.code)
+        ]
+    bindings = [
+        {"person": person, "channel": channel, "address": address}
+        for person, contacts in (("unit", unit.contacts), ("head", unit.head.contacts if unit.head else None))
+        if contacts is not None
+        for channel, address in (("telegram", contacts.telegram_chat_id), ("zalo", contacts.zalo_user_id))
+        if address
+    ]
     return render(
         request, "unit_edit.html", status_code, unit=unit, error=error, flash=flash, kinds=KINDS,
-        channels=CHANNELS, can_edit=user.role == UserRole.ADMIN,
+        channels=CHANNELS, can_edit=user.role == UserRole.ADMIN, invites=invites, bindings=bindings,
+        invite_states=INVITE_STATES, persons=RECIPIENT_KINDS, channel_labels=CHANNEL_LABELS,
     )  # fmt: skip
 
 
@@ -154,3 +185,63 @@ def alias(request: Request, user: SignedIn, code: str, alias: Text = "", remove:
     except UserError as error:
         return _edit_page(request, user, code, str(error), 400)
     return RedirectResponse(f"/units/{row.code}?ok=alias", status_code=303)
+
+
+# --- invites and bindings (store.invites) ----------------------------------------------------------------
+
+
+@router.post("/units/{code}/invites", dependencies=[Depends(csrf_protect)])
+def new_invite(
+    request: Request, user: SignedIn, code: str, person: Text = "unit", channel: Text = "telegram"
+) -> Response:
+    """Make a code and show it once, with its link and QR code (only its hash is kept)."""
+    require(user, Action.EDIT_UNITS)
+    ctx = context(request)
+    try:
+        with session_scope(ctx.engine) as db:
+            load_directory(db, ctx.settings.units_file)
+            made = create_invite(
+                db, target_code(code, person), channel, now=ctx.now(), actor=f"web:{user.name}"
+            )
+            given = handover(ctx.settings, channel, made.code, made.target.name)  # no bot name: nothing kept
+    except UserError as error:
+        return _edit_page(request, user, code, str(error), 400)
+    return render(
+        request,
+        "invite_created.html",
+        unit=_unit_or_404(request, code),
+        made=made,
+        given=given,
+        qr=qr_svg(given.link) if given.link else None,
+        png=segno.make(given.link, error="m").png_data_uri(scale=8) if given.link else None,
+        channel_labels=CHANNEL_LABELS,
+    )
+
+
+@router.post("/units/{code}/unbind", dependencies=[Depends(csrf_protect)])
+def unbind_chat(
+    request: Request, user: SignedIn, code: str, person: Text = "unit", channel: Text = "telegram"
+) -> Response:
+    require(user, Action.EDIT_UNITS)
+    ctx = context(request)
+    try:
+        with session_scope(ctx.engine) as db:
+            load_directory(db, ctx.settings.units_file)
+            unbind(db, target_code(code, person), channel, now=ctx.now())
+    except UserError as error:
+        return _edit_page(request, user, code, str(error), 400)
+    return RedirectResponse(f"/units/{code}?ok=unbound", status_code=303)
+
+
+@router.post("/units/{code}/invites/{invite_id}/revoke", dependencies=[Depends(csrf_protect)])
+def revoke(request: Request, user: SignedIn, code: str, invite_id: int) -> Response:
+    require(user, Action.EDIT_UNITS)
+    ctx = context(request)
+    try:
+        with session_scope(ctx.engine) as db:
+            invite = revoke_invite(db, invite_id, now=ctx.now())
+            if invite.target.removesuffix(".head") != code:
+                raise UserError(f"Mã mời số {invite_id} không thuộc đơn vị {code}.")
+    except UserError as error:
+        return _edit_page(request, user, code, str(error), 400)
+    return RedirectResponse(f"/units/{code}?ok=revoked", status_code=303)
