@@ -4,8 +4,10 @@
 
 The scheduled pass (:func:`scheduled`), the manual triggers (``remind``, ``digest``, ``report-request``
 and the web's manual send: their notifications from delivery/manual.py, then :func:`prepare` and
-:func:`commit`) and the who-gets-what preview (:func:`preview`) are these stages in this order; nothing
-else writes to the outbox. Stages 1 to 5 are pure (data in, data out); enqueue writes the outbox in one
+:func:`commit`) and the who-gets-what preview (:func:`preview`) are these stages in this order. Two
+messages no rule plans join at stage 6, built by :func:`direct_message` as stages 3 to 5 would leave them:
+a test message (:func:`send_test`, ``nhacviec test-send``) and the answer to an invite code sent on Zalo
+(:func:`reply`). Nothing else writes to the outbox. Stages 1 to 5 are pure (data in, data out); enqueue writes the outbox in one
 transaction; dispatch sends what is due (delivery/dispatcher.py).
 
 Bundling: at each send time, everything planned for one address (a person, or a unit's mailbox or
@@ -809,9 +811,43 @@ def preview(
     )
 
 
-# -- a test message (`nhacviec test-send`) ----------------------------------------------------------------
+# -- messages written by hand: a test (`nhacviec test-send`), a reply to an invite code sent on Zalo ----------
 
 TEST_KIND = "test"
+REPLY_KIND = "reply"
+
+
+def direct_message(
+    key: str,
+    kind: str,
+    channel: str,
+    recipient: str,
+    name: str,
+    address: str,
+    text: str,
+    *,
+    now: datetime,
+    subject: str = "",
+) -> NewMessage:
+    """One message that no rule planned, as stages 3 to 5 would leave it: one item, plain text, due ``now``
+    (the Telegram notifier escapes plain text; email has no HTML part)."""
+    item = NewItem(
+        key=key, notification_key=key.split("|")[0], kind=kind, rule=kind, recipient=recipient, role="to"
+    )
+    return NewMessage(
+        key=key,
+        channel=channel,
+        recipient=recipient,
+        recipient_name=name,
+        address=address,
+        status=OutboxStatus.PENDING,
+        due_at=now,
+        created_at=now,
+        items=(item,),
+        subject=subject,
+        body_text=text,
+        origin=kind,
+    )
 
 
 @dataclass(frozen=True)
@@ -830,14 +866,15 @@ def test_messages(
     now: datetime,
     aliases: Mapping[str, Mapping[str, str]] | None = None,
 ) -> TestSend:
-    """Stages 3 and 5 for a short test message to ``code`` ("TCCB", "TCCB.head", "PGD1") on each of
-    ``channels`` (empty: every channel the recipient has an address on). Its key is new each time."""
+    """A short test message to ``code`` ("TCCB", "TCCB.head", "PGD1") on each of ``channels`` (empty: every
+    channel the recipient has an address on), under a new key each time."""
+    import secrets
+
     person = addressee(directory, code)
     wanted = list(channels) or [c for c, s in CHANNELS.items() if getattr(person.contacts, s.contact_field)]
-    nonce = hashlib.sha256(f"{code}|{now.isoformat()}|{id(person)}".encode()).hexdigest()[:12]
-    sent_at = f"{now.astimezone(now.tzinfo):%H:%M %d/%m/%Y}"
+    nonce = secrets.token_hex(6)
     text = (
-        f"Tin thử của Nhắc việc gửi {person.name} lúc {sent_at}: kênh này đã nhận được nhắc việc. "
+        f"Tin thử của Nhắc việc gửi {person.name} lúc {now:%H:%M %d/%m/%Y}: kênh này đã nhận được nhắc việc. "
         "Không cần trả lời tin này."
     )
     messages, refused = [], {}
@@ -856,30 +893,34 @@ def test_messages(
             )
             continue
         key = f"test/{code}/{nonce}|{code}|{channel}"
-        item = NewItem(
-            key=key,
-            notification_key=key.split("|")[0],
-            kind=TEST_KIND,
-            rule="test-send",
-            recipient=code,
-            role="to",
+        subject = "[Nhắc việc] Tin thử" if channel == "email" else ""
+        messages.append(
+            direct_message(
+                key, TEST_KIND, channel, code, person.name, address, text, now=now, subject=subject
+            )
         )
-        message = NewMessage(
-            key=key,
-            channel=channel,
-            recipient=code,
-            recipient_name=person.name,
-            address=address,
-            status=OutboxStatus.PENDING,
-            due_at=now,
-            created_at=now,
-            items=(item,),
-            subject="[Nhắc việc] Tin thử" if channel == "email" else "",
-            body_text=text,  # plain: the Telegram notifier escapes it
-            origin="test",
-        )
-        messages.append(message)
     return TestSend(messages, refused)
+
+
+def reply(
+    engine: Engine,
+    key: str,
+    channel: str,
+    recipient: str,
+    name: str,
+    address: str,
+    text: str,
+    *,
+    now: datetime,
+) -> Enqueued:
+    """Stage 6 for an answer to someone who wrote to us (an invite code on Zalo): the next dispatch sends it.
+    ``key`` comes from what they sent, so a repeated webhook call answers once."""
+    return enqueue(
+        engine,
+        [direct_message(key, REPLY_KIND, channel, recipient, name, address, text, now=now)],
+        {},
+        now=now,
+    )
 
 
 async def send_test(

@@ -11,7 +11,8 @@ Contracts:
   ``XXXX-XXXX-XXXX``; typed back in any case, with or without the dashes or spaces, O read as 0 and I/L as 1;
 * only its SHA-256 is stored; the code itself is shown once, when it is made;
 * it works once: the use is claimed with ``UPDATE ... WHERE used_at IS NULL``, so two chats sending the same
-  code at once bind one of them; it expires (7 days by default), and an admin may revoke it before use;
+  code at once bind one of them (the chat that used it may send it again: nothing changes); it expires (7 days
+  by default), and an admin may revoke it before use;
 * every refusal is a :class:`InviteRefused`, one Vietnamese sentence saying what to do, and changes nothing.
 """
 
@@ -189,6 +190,8 @@ def redeem(session: Session, code: str, channel: str, address: str, label: str, 
     if invite.channel != channel:
         other = "Zalo" if invite.channel == "zalo" else "Telegram"
         raise InviteRefused(f"Mã mời này dành cho {other}; anh/chị hãy gửi mã trên {other}.")
+    if invite.used_at is not None and invite.bound_address == address and invite.unbound_at is None:
+        return Bound(find_target(session, invite.target), channel, address, None)  # the same chat, again
     if invite.used_at is not None:
         raise InviteRefused(
             f"Mã mời này đã được dùng lúc {_moment(invite.used_at)}; mỗi mã chỉ dùng một lần, "

@@ -226,8 +226,11 @@ def _text(user_id: str, text: str) -> dict[str, Any]:
     }
 
 
-def test_a_zalo_follower_sending_the_code_is_bound_through_the_signed_webhook(
-    zalo_client: tuple[TestClient, FakeZalo, Engine], run_cli: Callable[..., Any]
+@pytest.mark.slow
+def test_a_zalo_follower_sending_the_code_is_bound_through_the_signed_webhook_and_answered(
+    zalo_client: tuple[TestClient, FakeZalo, Engine],
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client, fake, engine = zalo_client
     made = json.loads(
@@ -238,6 +241,7 @@ def test_a_zalo_follower_sending_the_code_is_bound_through_the_signed_webhook(
 
     body, headers = fake.signed_event(_text("8410001", f"Mã mời của tôi: {spaced}"))
     assert client.post(PATH, content=body, headers=headers).status_code == 200
+    assert client.post(PATH, content=body, headers=headers).status_code == 200  # Zalo repeats: answered once
     body, headers = fake.signed_event(_text("8410002", made["code"]))  # someone else, the same code
     assert client.post(PATH, content=body, headers=headers).status_code == 200
 
@@ -246,6 +250,31 @@ def test_a_zalo_follower_sending_the_code_is_bound_through_the_signed_webhook(
     assert head.contacts.zalo_user_id == "8410001"
     [listed] = json.loads(run_cli("units", "invites", "TCCB", "--json").stdout)
     assert (listed["state"], listed["address"], listed["channel"]) == ("joined", "8410001", "zalo")
+
+    # both are answered through the outbox, by an OA message (each has just written: the window is open)
+    replies = {m["address"]: m for m in json.loads(run_cli("outbox", "list", "--json").stdout)}
+    assert set(replies) == {"8410001", "8410002"}
+    fake.start()
+    try:
+        fake.interact("8410001", "8410002")
+        for name, value in {
+            "SECRET_KEY": fake.secret_key,
+            "REFRESH_TOKEN": fake.issue_refresh_token(),
+            "API_URL": fake.url,
+            "BUSINESS_API_URL": fake.url,
+            "OAUTH_URL": fake.url,
+        }.items():
+            monkeypatch.setenv(f"NHACVIEC_ZALO_{name}", value)
+        assert run_cli("outbox", "send").exit_code == 0
+        texts = {m["user_id"]: m["text"] for m in fake.oa_messages}
+    finally:
+        fake.stop()
+    assert texts["8410001"] == (
+        "Tài khoản Zalo này đã được liên kết với Trưởng phòng Phòng Tổ chức cán bộ (Hoàng Văn E): từ nay nhắc "
+        "việc gửi Trưởng phòng Phòng Tổ chức cán bộ (Hoàng Văn E) qua Zalo sẽ đến đây."
+    )
+    assert texts["8410002"].startswith("Mã mời này đã được dùng lúc ")
+    assert len(fake.oa_messages) == 2
 
 
 def test_an_unsigned_call_binds_nothing(

@@ -4,7 +4,8 @@ Zalo calls this address (set in the app's Webhook settings on developers.zalo.me
 OA: a user follows or unfollows it, sends it a message, reacts... We keep each follower's last
 interaction, which the notifier needs: the OA may send a consultation message only within days of it
 (notifiers.zalo). A text carrying an invite code (store.invites) binds its sender to the code's unit, head or
-leader.
+leader, and the sender is answered (bound, or why not) by an OA message put in the outbox: the user has just
+written, so the OA's window is open; a repeated event answers once (the message's key is the event's).
 
 The signature (Zalo for Developers, Official Account API, "Webhook"; the portal could not be read, so as
 quoted by the PHP guide https://hainh.me/zalo-api-php-webhook-callback-official-account.html and by
@@ -39,6 +40,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from delivery.pipeline import reply
 from store.invites import InviteRefused, redeem_in_text
 from store.zalo_followers import record_event
 from web.deps import context
@@ -67,7 +69,18 @@ class ZaloEvent:
         return str(value) if isinstance(value, str | int) and str(value) else None
 
 
-Handler = Callable[[Connection, ZaloEvent], None]
+@dataclass(frozen=True)
+class Answer:
+    """A text to send back to the user who wrote (through the outbox, after the event is recorded)."""
+
+    recipient: str  # the directory's code when bound ("TCCB.head"), else "zalo:<user id>"
+    name: str
+    user: str
+    text: str
+    key: str
+
+
+Handler = Callable[[Connection, ZaloEvent], Answer | None]
 
 
 def _interaction(connection: Connection, event: ZaloEvent) -> None:
@@ -88,23 +101,33 @@ def on_unfollow(connection: Connection, event: ZaloEvent) -> None:
         record_event(connection, user, event.at, event.name, interaction=False, following=False)
 
 
-def on_user_send_text(connection: Connection, event: ZaloEvent) -> None:
-    """A text from a user: an interaction, and maybe an invite code that binds the sender (store.invites)."""
+def on_user_send_text(connection: Connection, event: ZaloEvent) -> Answer | None:
+    """A text from a user: an interaction, and maybe an invite code that binds the sender (store.invites);
+    the sender is told either way (bound, or why not)."""
     _interaction(connection, event)
     user = event.user("sender")
     message = event.data.get("message")
     text = message.get("text") if isinstance(message, Mapping) else None
     if user is None or not isinstance(text, str) or not text.strip():
-        return
+        return None
+    message_id = message.get("msg_id") if isinstance(message, Mapping) else None
+    key = f"reply/zalo:{user}/{message_id or int(event.at.timestamp() * 1000)}"
     with Session(bind=connection) as session:  # joins the event's transaction: committed with it
         try:
             bound = redeem_in_text(session, text, "zalo", user, f"Zalo {user}", now=event.at)
         except InviteRefused as error:  # refused before anything is written
             log.info("zalo webhook: invite refused for user=%s: %s", user, error)
-            return
+            return Answer(f"zalo:{user}", "Người dùng Zalo", user, str(error), f"{key}|zalo:{user}|zalo")
         session.flush()
-    if bound is not None:
-        log.info("zalo webhook: user=%s bound to %s by invite", user, bound.target.code)
+    if bound is None:
+        return None
+    log.info("zalo webhook: user=%s bound to %s by invite", user, bound.target.code)
+    target = bound.target
+    text = (
+        f"Tài khoản Zalo này đã được liên kết với {target.name}: từ nay nhắc việc gửi {target.name} "
+        "qua Zalo sẽ đến đây."
+    )
+    return Answer(target.code, target.name, user, text, f"{key}|zalo:{user}|zalo")
 
 
 def on_user_message(connection: Connection, event: ZaloEvent) -> None:
@@ -202,11 +225,13 @@ async def zalo_webhook(request: Request) -> JSONResponse:
     handler = HANDLERS.get(name)
     if handler is None:
         return _answer(200, ignored=name)
-    await run_in_threadpool(_handle, ctx.engine, handler, ZaloEvent(name, at, event))
+    await run_in_threadpool(_handle, ctx.engine, handler, ZaloEvent(name, at, event), ctx.now())
     log.info("zalo webhook: %s recorded", name)
     return _answer(200)
 
 
-def _handle(engine: Any, handler: Handler, event: ZaloEvent) -> None:
+def _handle(engine: Any, handler: Handler, event: ZaloEvent, now: datetime) -> None:
     with engine.begin() as connection:
-        handler(connection, event)
+        answer = handler(connection, event)
+    if answer is not None:  # the event is recorded; the answer goes through the outbox (the next dispatch)
+        reply(engine, answer.key, "zalo", answer.recipient, answer.name, answer.user, answer.text, now=now)
