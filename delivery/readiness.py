@@ -60,7 +60,9 @@ class Recipient:
 def recipients(directory: Directory) -> list[Recipient]:
     """Everyone the rules may write to: each leader, each unit and its head."""
     found = [
-        Recipient(person.code or person.name, "leader", f"{person.title} {person.name}", None, person.contacts)
+        Recipient(
+            person.code or person.name, "leader", f"{person.title} {person.name}", None, person.contacts
+        )
         for person in directory.leaders()
     ]
     for unit in directory.units:
