@@ -104,6 +104,7 @@ def diff(session: Session, sheet: Sheet) -> Diff:
     units = {row.code.upper(): row for row in session.exec(select(Unit))}
     seen: dict[str, int] = {}
     named = {key: (row.code, row.name) for key, row in leaders.items()}  # with the deputies the sheet adds
+    added: dict[str, Change] = {}  # the units the sheet adds, by code in capitals
 
     def claim(target: str, row: ContactRow) -> bool:
         first = seen.setdefault(target, row.row)
@@ -170,25 +171,29 @@ def diff(session: Session, sheet: Sheet) -> Diff:
                     f"{where}: không có lãnh đạo '{row.supervisor}' (có: {', '.join(named)})."
                 )
                 continue
-        if unit is None:
-            if not (code and row.unit):
-                result.problems.append(
-                    f"{where}: không có đơn vị '{row.code or row.unit}' trong danh bạ; ghi cả 'Mã' và tên "
-                    "'Đơn vị' để thêm đơn vị mới."
-                )
-                continue
-            if not claim(row.code or code, row):
-                continue
-            fields = [("unit", None, row.unit)] + ([("supervisor", None, supervisor)] if supervisor else [])
-            if not is_head:
-                fields += _contacts_changes({}, row)
-            result.changes.append(Change(row.code or code, row.unit, "add", row.row, fields))
-            if is_head:
-                if not (row.name and row.title):
-                    result.problems.append(f"{where}: trưởng đơn vị cần cả họ tên và chức vụ.")
+        if unit is None:  # a new unit: its own row and its head's row may come in either order
+            pending = added.get(code) if code else None
+            if pending is None:
+                if not (code and row.unit):
+                    result.problems.append(
+                        f"{where}: không có đơn vị '{row.code or row.unit}' trong danh bạ; ghi cả 'Mã' và tên "
+                        "'Đơn vị' để thêm đơn vị mới."
+                    )
                     continue
+                pending = Change(row.code or code, row.unit, "add", row.row, [("unit", None, row.unit)])
+                added[code] = pending
+                result.changes.append(pending)
+            if not claim(f"{pending.target}.head" if is_head else pending.target, row):
+                continue
+            if not is_head:
+                pending.fields += [("supervisor", None, supervisor)] if supervisor else []
+                pending.fields += _contacts_changes({}, row)
+                pending.row = row.row
+            elif row.name and row.title:
                 fields = [("name", None, row.name), ("title", None, row.title), *_contacts_changes({}, row)]
-                result.changes.append(Change(f"{row.code or code}.head", row.name, "add", row.row, fields))
+                result.changes.append(Change(f"{pending.target}.head", row.name, "add", row.row, fields))
+            else:
+                result.problems.append(f"{where}: trưởng đơn vị cần cả họ tên và chức vụ.")
             continue
         if is_head:
             target = f"{unit.code}.head"

@@ -226,3 +226,18 @@ def test_headers_are_read_by_their_words() -> None:
 )
 def test_placeholders_are_told_from_real_addresses(column: str, value: str, placeholder: bool) -> None:
     assert (placeholder_reason(column, value) is not None) is placeholder
+
+
+def test_a_new_unit_comes_with_its_head_in_either_order(cli: Callable[..., Any], tmp_path: Path) -> None:
+    sheet = tmp_path / "d.csv"
+    sheet.write_text(
+        "Mã,Đơn vị,Họ và tên,Chức vụ,Email\n"
+        "KT,Phòng Khảo thí,Lý Thị N,Trưởng phòng,n@sgddt.hoabinh.gov.vn\n"
+        "KT,Phòng Khảo thí,,,khaothi@sgddt.hoabinh.gov.vn\n",
+        encoding="utf-8",
+    )
+    result = cli("units", "import", str(sheet), "--json")
+    assert result.exit_code == 0, result.stdout
+    kt = units(cli)["KT"]
+    assert kt["contacts"]["email"] == "khaothi@sgddt.hoabinh.gov.vn"
+    assert (kt["head"]["name"], kt["head"]["contacts"]["email"]) == ("Lý Thị N", "n@sgddt.hoabinh.gov.vn")
