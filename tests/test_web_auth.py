@@ -230,6 +230,7 @@ def test_every_post_route_checks_the_csrf_token_first(engine: Engine) -> None:
         "rule_id": "reminder",
         "channel": "email",
         "name": "reminder",
+        "invite_id": "1",
     }
     posts = [route.path for router in routers() for route in router.routes if "POST" in route.methods]
     assert len(posts) >= 18
