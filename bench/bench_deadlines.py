@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from plan.deadline import DeadlineError, parse_deadline
-from tests.deadline_cases import LANGUAGE_CASES, SEED_CASES, TABLE_CASES
+from tests.support.deadline_cases import LANGUAGE_CASES, SEED_CASES, TABLE_CASES
 
 TARGET = 20_000
 PHRASES = [(case.phrase, case.year) for case in SEED_CASES + TABLE_CASES]

@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/bench_email.py [--count 2000] [--runs 3] [--pool 4] 
 
 Prepare (timed, reported separately): a fresh SQLite file database (Alembic schema) and ``count`` email
 outbox rows rendered by the real path: the sample plan's year of notifications
-(tests/planning_fixtures.simulate()), each email recipient rendered by delivery/pipeline.py (resolve,
+(tests/support/planning_fixtures.simulate()), each email recipient rendered by delivery/pipeline.py (resolve,
 one message per recipient, render) with the built-in templates, replicated with distinct keys when the year has fewer
 than ``count``, every row given its own test address and made due in the past.
 
@@ -73,7 +73,7 @@ from store import outbox
 from store.db import make_engine, session_scope, upgrade_schema
 from store.models import OutboxMessage, OutboxStatus
 from templates.render import Renderer
-from tests.planning_fixtures import directory, sample_reporting, sample_tasks, simulate
+from tests.support.planning_fixtures import directory, sample_reporting, sample_tasks, simulate
 
 SENDER = "Văn phòng Sở Nội vụ <nhacviec@snv.gov.vn>"
 TARGET_VS_NAIVE = 1.5

@@ -85,7 +85,7 @@ from store.models import (
     TaskStatus,
     TaskUnit,
 )
-from store.plans import sync_units
+from store.plan_import import sync_units
 from store.rules import load_rules, read_rules_file, replace_rules, unit_codes
 from store.state import LAST_PASS, get_state, set_last_pass
 from templates.render import Renderer

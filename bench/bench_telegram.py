@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from notifiers.base import OutgoingMessage
 from notifiers.ratelimit import RateLimiter
 from notifiers.telegram import OVERALL_PERIOD, OVERALL_RATE, TelegramNotifier
-from tests.fake_telegram import DEFAULT_TOKEN, FakeTelegram, SentMessage, max_in_window
+from tests.support.fake_telegram import DEFAULT_TOKEN, FakeTelegram, SentMessage, max_in_window
 
 BOUND = 30  # messages per second, Telegram's overall limit
 LOW, HIGH = 27.0, 33.0  # within 10% of the bound

@@ -50,7 +50,7 @@ from bench.synthetic import PLAN_CODE
 from config.settings import Settings
 from store.db import make_engine, session_scope
 from store.users import add_user
-from tests.browser_support import free_port, wait_until_up
+from tests.support.browser_support import free_port, wait_until_up
 from web.app import create_app
 from web.config import WebSettings
 
@@ -127,7 +127,7 @@ def time_in_process(client: TestClient, path: str, runs: int) -> tuple[list[floa
 
 def dashboard_stages(settings: Settings, today: date) -> dict[str, float]:
     """Milliseconds of each step of the dashboard's handler, called directly (the template excepted)."""
-    from store.planning import load_task_inputs
+    from store.planner_input import load_task_inputs
     from store.tasks import get_plan
     from store.users import UserRole
     from web.dashboard import progress_by_section, progress_by_unit, status_counts

@@ -16,7 +16,7 @@ def init(
 ) -> None:
     from sqlmodel import select
 
-    from cli.plans import plan_year, read_plan_file
+    from cli.plan import plan_year, read_plan_file
     from plan.check import check_plan
     from plan.contacts import without_placeholders
     from plan.errors import UserError
@@ -25,7 +25,7 @@ def init(
     from store.directory import load_directory as directory_of
     from store.directory import seed_directory
     from store.models import Plan, Unit
-    from store.plans import import_plan
+    from store.plan_import import import_plan
 
     config = settings()
     engine = open_store()

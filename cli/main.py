@@ -13,7 +13,6 @@ from cli import (
     init,
     manual,
     outbox,
-    plans,
     rules,
     run,
     simulate,
@@ -23,6 +22,7 @@ from cli import (
     zalo,
 )
 from cli import ics as ics_cli
+from cli import plan as plan_cli  # not `plan`: that name is the package of plan reading
 from cli import preview as preview_cli
 from cli import reports as reports_cli
 from cli import templates as templates_cli  # not `templates`: that name is the package of templates
@@ -48,7 +48,7 @@ app.command("deadline", help='Đọc thử các cụm từ thời hạn ("Quý I
 app.command(
     "init", help="Tạo cơ sở dữ liệu, nạp danh bạ đơn vị và kế hoạch mẫu (chạy lại nhiều lần vẫn an toàn)."
 )(init.init)
-app.add_typer(plans.app, name="plan")
+app.add_typer(plan_cli.app, name="plan")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")

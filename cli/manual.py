@@ -57,7 +57,7 @@ class _Store:
 def _load() -> _Store:
     from delivery.pipeline import Setup
     from store.db import session_scope
-    from store.planning import plans_for
+    from store.planner_input import plans_for
 
     config = settings()
     engine = open_store()

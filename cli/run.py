@@ -74,7 +74,7 @@ def run(
     extra = []
     companions = []
     if config.telegram_token is not None:
-        from completion.bot import run_bot
+        from inbound.bot import run_bot
 
         extra.append(lambda stop: run_bot(config, engine, directory, stop))
     if web:

@@ -45,7 +45,7 @@ def timeline(
     from planner.planner import plan_notifications
     from store.calendar import working_calendar
     from store.db import session_scope
-    from store.planning import load_planner_input
+    from store.planner_input import load_planner_input
     from store.rules import load_rules
 
     if end < start:

@@ -55,7 +55,7 @@ def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> str:
 
 def _plan_year() -> int:
     from store.db import session_scope
-    from store.planning import plans_for
+    from store.planner_input import plans_for
 
     with session_scope(open_store()) as session:
         plans = plans_for(session)

@@ -179,7 +179,7 @@ def invite(
     from datetime import timedelta
 
     from cli.common import actor, now
-    from completion.invites import handover, qr_text
+    from inbound.invites import handover, qr_text
     from store.db import session_scope
     from store.directory import load_directory, target_code
     from store.invites import create_invite

@@ -44,7 +44,7 @@ from store.calendar import working_calendar
 from store.db import session_scope
 from store.models import OutboxMessage, OutboxStatus
 from store.outbox import NewItem, NewMessage
-from store.planning import load_planner_input
+from store.planner_input import load_planner_input
 from store.rules import load_rules
 from templates.render import BUNDLE, Rendered, TemplateError
 from vocabulary import CHANNEL_LABELS, TASK_KINDS
@@ -627,7 +627,7 @@ def completion_links(settings: Settings, now: datetime) -> Links | None:
     """Signed "Đã hoàn thành" links for task messages, when a link secret and a base URL are configured."""
     if settings.link_secret is None or not settings.base_url:
         return None
-    from completion.links import links_for
+    from inbound.links import links_for
 
     ttl = timedelta(days=settings.link_ttl_days)
     secret = settings.link_secret

@@ -14,15 +14,15 @@ import pytest
 from sqlalchemy.engine import Engine
 from telegram import Bot
 
-from completion.bot import HELP, SORRY, CompletionBot, poll
 from config import UNITS_FILE
 from config.settings import Settings
+from inbound.bot import HELP, SORRY, CompletionBot, poll
 from plan.units import load_directory
 from store.db import make_engine, session_scope
 from store.models import AddressAlias, EventKind, TaskStatus
 from store.reports import EXTENSION_REQUESTED, pending_extensions, reports_received
 from store.tasks import find_task, history
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2020, 11, 20, 9, 0, tzinfo=TZ)
@@ -149,7 +149,7 @@ def test_xong_on_another_units_task_is_refused_logged_and_changes_nothing(
     before = events(world.engine, "I.1")
     world.say(TCCB, "/xong I.1 xong rồi")
 
-    with caplog.at_level(logging.WARNING, logger="completion.bot"):
+    with caplog.at_level(logging.WARNING, logger="inbound.bot"):
         world.run(expect=1)
 
     assert world.replies(TCCB) == [
@@ -182,7 +182,7 @@ def test_an_unregistered_chat_is_refused_with_its_chat_id_and_logged(
 ) -> None:
     world.say(STRANGER, "/xong IV.4")
 
-    with caplog.at_level(logging.WARNING, logger="completion.bot"):
+    with caplog.at_level(logging.WARNING, logger="inbound.bot"):
         world.run(expect=1)
 
     [reply] = world.replies(STRANGER)
@@ -233,7 +233,7 @@ def test_a_failure_inside_the_bot_is_answered_politely_and_polling_goes_on(
     world.say(TCCB, "/nhiemvu")
     world.say(TCCB, "/xong IV.4")
 
-    with caplog.at_level(logging.ERROR, logger="completion.bot"):
+    with caplog.at_level(logging.ERROR, logger="inbound.bot"):
         world.run(expect=2)
 
     assert world.replies(TCCB) == [SORRY, SORRY]

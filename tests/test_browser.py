@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from completion.links import make_done_token
-from tests.browser_support import (
+from inbound.links import make_done_token
+from tests.support.browser_support import (
     browser_skip_reason,
     chromium_context,
     cli,

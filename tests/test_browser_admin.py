@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import cli, free_port, screenshot_dir, web_server
-from tests.smtp_server import Received, SmtpTestServer, running_smtp_server
+from tests.support.browser_support import cli, free_port, screenshot_dir, web_server
+from tests.support.smtp_server import Received, SmtpTestServer, running_smtp_server
 from tests.test_browser import (
     LINK_SECRET,
     PASSWORD,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.smtp_server import running_smtp_server
+from tests.support.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def use_smtp(monkeypatch: pytest.MonkeyPatch, server: Any, pool: int = 4) -> Non
 def test_a_pass_over_many_overdue_tasks_sends_each_address_one_email_and_each_chat_one_message(
     run_cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from tests.fake_telegram import FakeTelegram
+    from tests.support.fake_telegram import FakeTelegram
 
     assert run_cli("init").exit_code == 0
     assert run_cli("run", "--once", "--at", FIRST).exit_code == 0

@@ -30,7 +30,7 @@ from store import outbox
 from store.db import session_scope
 from store.models import OutboxStatus
 from templates.render import Renderer, length
-from tests.planning_fixtures import (
+from tests.support.planning_fixtures import (
     calendar,
     default_rules,
     directory,

@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from plan.deadline import Deadline, DeadlineError, DeadlineKind, parse_deadline
-from tests.deadline_cases import (
+from tests.support.deadline_cases import (
     ERROR_CASES,
     LANGUAGE_CASES,
     REFUSED_CASES,
@@ -172,7 +172,7 @@ def test_uncertain_reading_is_refused_with_a_reason_never_guessed(phrase: str, w
 
 
 def test_the_language_of_real_documents_has_cases_in_every_category() -> None:
-    from tests import deadline_cases
+    from tests.support import deadline_cases
 
     for name in ("TIME", "DAY_LIST", "SENTENCE_WINDOW", "RELATIVE", "CUTOFF", "WRAPPER"):
         assert len(getattr(deadline_cases, f"{name}_CASES")) >= 15, name

@@ -16,7 +16,7 @@ import pytest
 from store.db import make_engine, session_scope, upgrade_schema
 from store.models import OutboxStatus
 from store.outbox import NewMessage, enqueue, list_messages
-from tests.smtp_server import running_smtp_server
+from tests.support.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from planner.digest import DigestCounts, FailedDelivery, build_digest
 from planner.model import StatusChange, TaskInput
 from templates.context import message_context
 from templates.render import Renderer
-from tests.planning_fixtures import directory, sample_reporting, sample_tasks, simulate
+from tests.support.planning_fixtures import directory, sample_reporting, sample_tasks, simulate
 
 DEC_7 = date(2020, 12, 7)  # a Monday: the digest's day
 RECEIVED = {

@@ -41,7 +41,7 @@ def test_the_directory_is_seeded_once_then_read_from_the_database(engine: Engine
 
 
 def test_a_database_from_before_gets_its_leadership_and_office_from_the_units_file(engine: Engine) -> None:
-    from store.plans import sync_units
+    from store.plan_import import sync_units
 
     with session_scope(engine) as db:
         sync_units(db, read_units_file(UNITS_FILE))  # as imports used to mirror units.yaml

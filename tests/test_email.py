@@ -18,7 +18,12 @@ import pytest
 from config.settings import Settings
 from notifiers.base import DeliveryError, OutgoingMessage, PermanentError, SendResult, TransientError
 from notifiers.email import AUTH_HINT, EmailNotifier, TlsMode, build_email, email_bytes, message_id_for
-from tests.smtp_server import Certificate, SmtpTestServer, make_self_signed_certificate, running_smtp_server
+from tests.support.smtp_server import (
+    Certificate,
+    SmtpTestServer,
+    make_self_signed_certificate,
+    running_smtp_server,
+)
 
 T = TypeVar("T")
 SENDER = "Văn phòng Sở Nội vụ <nhacviec@snv.gov.vn>"

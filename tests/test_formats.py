@@ -23,7 +23,7 @@ from plan.importers.pdf_plan import pdf_rows
 from plan.importers.yaml_plan import read_yaml_plan
 from plan.model import PlanFileError, RawPlan
 from plan.units import Directory, load_directory
-from tests.plan_files import COLUMNS, write_docx, write_xlsx
+from tests.support.plan_files import COLUMNS, write_docx, write_xlsx
 
 NO_SOFFICE = (
     "LibreOffice (soffice) is not installed: .ci/run installs libreoffice-writer-nogui and -calc-nogui"
@@ -259,15 +259,15 @@ def test_on_a_terminal_reading_a_pdf_shows_a_progress_bar_and_json_shows_none(
 
     from rich.console import Console
 
-    import cli.plans
+    import cli.plan
 
     screen = io.StringIO()
-    monkeypatch.setattr(cli.plans, "err_console", Console(file=screen, force_terminal=True, width=100))
-    cli.plans.read_and_check(files["pdf"], 2020)
+    monkeypatch.setattr(cli.plan, "err_console", Console(file=screen, force_terminal=True, width=100))
+    cli.plan.read_and_check(files["pdf"], 2020)
     assert "Đang đọc các trang PDF" in screen.getvalue()
 
     screen.truncate(0)
-    cli.plans.read_and_check(files["pdf"], 2020, quiet=True)  # what --json asks for
+    cli.plan.read_and_check(files["pdf"], 2020, quiet=True)  # what --json asks for
     assert screen.getvalue() == ""
 
     result = run_cli("plan", "check", str(files["pdf"]), "--year", "2020", "--json")

@@ -24,7 +24,7 @@ from store.db import make_engine, session_scope, upgrade_schema
 from store.ics import IcsTokenError, create_token, revoke_token, verify_token
 from store.models import IcsToken, Unit
 from store.tasks import extend, find_task, mark_done
-from tests.web_support import sample_engine
+from tests.support.web_support import sample_engine
 from web.app import create_app
 from web.config import WebSettings
 from web.ics import escape_text, fold, task_events

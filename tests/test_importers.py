@@ -17,7 +17,7 @@ from plan.importers import read_plan
 from plan.importers.table import Row, read_table, split_products, split_units
 from plan.importers.yaml_plan import read_yaml_plan
 from plan.model import PlanFileError, RawPlan, RawSection, RawTask
-from tests.plan_files import (
+from tests.support.plan_files import (
     COLUMNS,
     write_csv,
     write_docx,

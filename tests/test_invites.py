@@ -16,14 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from telegram import Bot
 
-from completion.bot import HELP, CompletionBot, poll
 from config.settings import Settings
+from inbound.bot import HELP, CompletionBot, poll
 from store.db import make_engine, session_scope
 from store.directory import current_directory
 from store.invites import codes_in, create_invite, normalise_code, redeem
-from tests.fake_telegram import FakeTelegram
-from tests.fake_zalo import FakeZalo
-from tests.web_support import FAST
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_zalo import FakeZalo
+from tests.support.web_support import FAST
 from web.app import create_app
 from web.config import WebSettings
 from web.routes.zalo_webhook import PATH

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from completion.links import (
+from inbound.links import (
     DoneClaim,
     ExpiredLinkError,
     LinkError,

@@ -27,8 +27,15 @@ from planner.model import StatusChange
 from planner.planner import PlannerInput
 from rules.model import NotificationKind
 from templates.render import Renderer
-from tests.planning_fixtures import calendar, default_rules, directory, renderer_for, sample_tasks, simulate
-from tests.smtp_server import running_smtp_server
+from tests.support.planning_fixtures import (
+    calendar,
+    default_rules,
+    directory,
+    renderer_for,
+    sample_tasks,
+    simulate,
+)
+from tests.support.smtp_server import running_smtp_server
 
 TZ = calendar().tz
 

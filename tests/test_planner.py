@@ -9,7 +9,7 @@ import pytest
 from freezegun import freeze_time
 
 from planner.model import Notification, StatusChange
-from tests.planning_fixtures import (
+from tests.support.planning_fixtures import (
     calendar,
     default_rules,
     sample_reporting,
@@ -267,7 +267,7 @@ def test_report_keys_do_not_move_when_a_make_up_working_day_is_declared() -> Non
 
     moved = dc_replace(calendar(), working_saturdays=frozenset({date(2020, 9, 12)}))
     from planner.planner import PlannerInput, plan_notifications
-    from tests.planning_fixtures import directory
+    from tests.support.planning_fixtures import directory
 
     inputs = PlannerInput(tasks=sample_tasks(), directory=directory(), reporting=(sample_reporting(),))
     shifted = plan_notifications(inputs, default_rules(), moved, date(2020, 9, 1), date(2020, 9, 30))

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram
-from tests.fake_zalo import FakeZalo
-from tests.smtp_server import running_smtp_server
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_zalo import FakeZalo
+from tests.support.smtp_server import running_smtp_server
 
 AT = "2020-12-01 07:30"
 

@@ -108,7 +108,7 @@ def test_set_field_reads_yaml_values_and_validates() -> None:
 
 def test_replacing_the_rules_records_who_changed_what(engine: Engine) -> None:
     from cli.common import load_directory
-    from store.plans import sync_units
+    from store.plan_import import sync_units
 
     rules = read_rules_file(DEFAULT_RULES_FILE, UNITS)
     with session_scope(engine) as session:

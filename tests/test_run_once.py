@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from config import UNITS_FILE
-from tests.smtp_server import running_smtp_server
+from tests.support.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.slow
 
@@ -113,8 +113,8 @@ def test_outbox_retry_requires_a_key_or_all_failed(run_cli) -> None:  # type: ig
 
 
 def test_one_pass_reaches_every_real_channel(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from tests.fake_telegram import FakeTelegram
-    from tests.fake_zalo import FakeZalo
+    from tests.support.fake_telegram import FakeTelegram
+    from tests.support.fake_zalo import FakeZalo
 
     run_cli("init")
     assert run_cli("rules", "set", "escalation", "channels=[email, telegram, zalo]").exit_code == 0
@@ -158,7 +158,7 @@ def test_emails_to_the_lead_carry_a_signed_done_link_that_verifies(
     import re
     from datetime import UTC, datetime
 
-    from completion.links import verify_done_token
+    from inbound.links import verify_done_token
 
     monkeypatch.setenv("NHACVIEC_LINK_SECRET", "bi-mat-ky-lien-ket")
     monkeypatch.setenv("NHACVIEC_BASE_URL", "https://nhacviec.so-gd.example")

@@ -26,7 +26,7 @@ from store.db import make_engine, session_scope
 from store.models import OutboxItem, OutboxMessage
 from templates.render import Renderer
 from tests.conftest import POSTGRES_URL, postgres_schema_url
-from tests.smtp_server import running_smtp_server
+from tests.support.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.slow
 

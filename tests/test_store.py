@@ -17,7 +17,7 @@ from plan.model import Problem
 from plan.units import load_directory
 from store.db import session_scope
 from store.models import EventKind, Task, TaskEvent, TaskStatus, Unit
-from store.plans import import_plan, sync_units
+from store.plan_import import import_plan, sync_units
 from store.tasks import TaskError, extend, find_task, history, list_tasks, mark_done, reopen, set_due
 
 SETTINGS = Settings()

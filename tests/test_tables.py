@@ -19,7 +19,7 @@ from plan.importers.table import (
     read_table,
 )
 from plan.units import Directory, load_directory
-from tests.plan_files import write_docx_table, write_xlsx_sheet
+from tests.support.plan_files import write_docx_table, write_xlsx_sheet
 
 UNITS = Path(__file__).resolve().parent.parent / "config" / "units.yaml"
 

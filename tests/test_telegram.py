@@ -14,7 +14,7 @@ from config.settings import Settings
 from notifiers.base import OutgoingMessage, PermanentError, SendResult, TransientError
 from notifiers.ratelimit import KeyedLimiter, RateLimiter
 from notifiers.telegram import MAX_TEXT_LENGTH, TelegramNotifier, split_html, visible_length
-from tests.fake_telegram import (
+from tests.support.fake_telegram import (
     FakeTelegram,
     ScriptedError,
     arrival_gaps,

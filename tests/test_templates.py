@@ -39,7 +39,7 @@ from templates.render import (
     split_html,
     validate,
 )
-from tests.planning_fixtures import directory, sample_reporting, sample_tasks, simulate, with_changes
+from tests.support.planning_fixtures import directory, sample_reporting, sample_tasks, simulate, with_changes
 
 YEAR = simulate()
 RENDERER = Renderer()
@@ -601,7 +601,7 @@ def test_a_reminder_for_an_overdue_task_says_it_is_overdue_on_every_channel() ->
     from planner.calendar import WorkingCalendar  # noqa: F401  (the calendar fixture's type)
     from templates.context import message_context
     from templates.render import Renderer
-    from tests.planning_fixtures import calendar, default_rules, directory, sample_tasks
+    from tests.support.planning_fixtures import calendar, default_rules, directory, sample_tasks
 
     rule = next(r for r in default_rules() if r.id == "reminder")
     task = next(t for t in sample_tasks() if t.code == "IV.4")

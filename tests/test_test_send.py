@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram
-from tests.smtp_server import running_smtp_server
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from store import outbox
 from store.db import session_scope
 from store.models import EventKind, OutboxMessage, OutboxStatus, Plan, Task, TaskEvent
 from store.users import add_user
-from tests.smtp_server import running_smtp_server
+from tests.support.smtp_server import running_smtp_server
 from tests.test_web_pages import FAST, PASSWORD, client_for, csrf_of, text_of
 from tests.test_web_pages import engine as engine  # the sample plan, an admin and TCCB (a fixture)
 from web.routes import manual, plan_import, units

@@ -20,7 +20,7 @@ from store.db import make_engine, session_scope
 from store.models import RuleEvent
 from store.rules import get_rule
 from store.users import add_user
-from tests.web_support import FAST
+from tests.support.web_support import FAST
 from web.app import create_app
 from web.config import WebSettings
 

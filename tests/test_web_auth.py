@@ -23,7 +23,7 @@ from store.db import make_engine, session_scope, upgrade_schema
 from store.models import Unit
 from store.tasks import find_task, history
 from store.users import add_user, get_user, set_password, verify_password
-from tests.web_support import FAST, sample_engine
+from tests.support.web_support import FAST, sample_engine
 from web.app import create_app, routers
 from web.config import WebSettings, session_secret
 from web.permissions import MATRIX, Action, Principal, TaskUnits, allows

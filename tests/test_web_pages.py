@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from completion.links import make_done_token
 from config.settings import Settings
+from inbound.links import make_done_token
 from store.db import session_scope
 from store.models import TaskStatus
 from store.tasks import find_task, get_plan, history, mark_done
 from store.users import add_user
-from tests.web_support import FAST, sample_engine
+from tests.support.web_support import FAST, sample_engine
 from web.app import create_app
 from web.config import WebSettings
 from web.timeline import CHART_WIDTH, LABEL_WIDTH

@@ -94,7 +94,7 @@ def test_a_message_written_to_the_file_sink_is_never_said_sent(run_cli) -> None:
 
 
 def test_status_says_when_a_configured_channel_last_delivered(run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tests.smtp_server import running_smtp_server
+    from tests.support.smtp_server import running_smtp_server
 
     assert run_cli("init").exit_code == 0
     with running_smtp_server() as server:

@@ -41,7 +41,7 @@ from store.zalo_followers import DatabaseFollowers, record_event
 from store.zalo_tokens import DatabaseTokenStore, InMemoryTokenStore, StaleGenerationError, TokenPair
 from templates.context import sample_context
 from templates.render import Renderer, load_zns
-from tests.fake_zalo import FakeZalo, Reply, error_reply, html_reply, running_fake
+from tests.support.fake_zalo import FakeZalo, Reply, error_reply, html_reply, running_fake
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 LONG_KEY = "reminder-3-days/KH-CCHC-2020:II.4.b/2020-06-30/d3|PHONG-TAI-CHINH-KE-HOACH|zalo"

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from config.settings import Settings
 from notifiers.zalo import oa_window
 from store.zalo_followers import DatabaseFollowers, Follower
-from tests.fake_zalo import FakeZalo
-from tests.web_support import FAST
+from tests.support.fake_zalo import FakeZalo
+from tests.support.web_support import FAST
 from web.app import create_app
 from web.config import WebSettings
 from web.routes.zalo_webhook import HANDLERS, PATH, signature_matches

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from planner.model import TaskInput
 from store.models import Plan, Section, Task, TaskEvent, TaskUnit, Unit
-from store.planning import load_task_inputs
+from store.planner_input import load_task_inputs
 from store.tasks import TaskError, get_plan
 from web.permissions import Principal, TaskUnits, sees
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from completion.links import DoneClaim, ExpiredLinkError, LinkError, verify_done_token
+from inbound.links import DoneClaim, ExpiredLinkError, LinkError, verify_done_token
 from store.db import session_scope
 from store.models import Task, TaskStatus
 from store.reports import lead_units

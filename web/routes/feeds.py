@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from store.db import session_scope
 from store.ics import verify_token
-from store.planning import load_task_inputs
+from store.planner_input import load_task_inputs
 from store.tasks import TaskError, get_plan
 from web.deps import PageNotFound, context
 from web.ics import plan_calendar

@@ -45,7 +45,7 @@ from planner.calendar import WorkingCalendar
 from planner.model import Notification, ReportingInput
 from rules.model import NotificationKind, Rule
 from store.db import session_scope
-from store.planning import plans_for
+from store.planner_input import plans_for
 from templates.render import Renderer
 from vocabulary import CHANNEL_LABELS
 from web.deps import SignedIn, Text, WebContext, context, csrf_protect, render

@@ -3,7 +3,7 @@
 The upload is saved under a random token in a private temporary folder; the
 preview shows the parsed tasks and every problem. The confirming POST carries
 only the token (never the file again): the file is read and checked once more,
-and imported all-or-nothing (``store.plans.import_plan``, actor = the user,
+and imported all-or-nothing (``store.plan_import.import_plan``, actor = the user,
 ``via="web"``) only when it has no problem. The temporary file is removed after.
 """
 
@@ -26,7 +26,7 @@ from plan.importers import read_plan
 from plan.text import clean
 from store.db import session_scope
 from store.directory import add_unlisted_units, load_directory
-from store.plans import import_plan
+from store.plan_import import import_plan
 from web.deps import PageNotFound, SignedIn, context, csrf_protect, render
 from web.permissions import Action, require
 

@@ -24,7 +24,7 @@ from plan.errors import UserError
 from planner.model import UNDATED_KINDS
 from store.db import session_scope
 from store.models import AssignmentRole, Section, Task, TaskStatus, TaskUnit
-from store.planning import load_task_inputs
+from store.planner_input import load_task_inputs
 from store.reports import pending_request, request_extension
 from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
 from web.dashboard import STATUS_LABELS, STATUSES, classify, due_in_force

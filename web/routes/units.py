@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from completion.invites import handover, qr_svg
+from inbound.invites import handover, qr_svg
 from plan.errors import UserError
 from plan.units import CHANNELS, KINDS, Contacts, Directory, Person
 from store import outbox

@@ -22,7 +22,7 @@ from store.calendar import working_calendar
 from store.db import session_scope
 from store.directory import load_directory
 from store.models import UserRole
-from store.planning import load_planner_input
+from store.planner_input import load_planner_input
 from store.rules import load_rules
 from vocabulary import KIND_SHORT as KIND_LABELS
 from web.deps import SignedIn, WebContext, context, render

@@ -46,7 +46,7 @@ def bot_username(settings: Settings) -> str:
             "Chưa biết tên bot Telegram để tạo liên kết mời: đặt NHACVIEC_TELEGRAM_BOT_USERNAME "
             "(tên bot, ví dụ nhacviec_so_bot) hoặc NHACVIEC_TELEGRAM_TOKEN."
         )
-    from completion.bot import make_bot
+    from inbound.bot import make_bot
 
     async def ask() -> str | None:
         async with make_bot(settings) as bot:

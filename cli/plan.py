@@ -190,7 +190,7 @@ def import_(
     from store.db import session_scope
     from store.directory import add_unlisted_units
     from store.directory import load_directory as directory_of
-    from store.plans import import_plan
+    from store.plan_import import import_plan
 
     raw = read_plan_file(file)
     year = plan_year(raw, year, file)

@@ -1,1 +1,0 @@
-"""The completion loop: units answer back (Telegram bot commands, signed "Đã hoàn thành" links)."""
