@@ -53,7 +53,6 @@ from jinja2 import (
 )
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from plan.errors import UserError
@@ -69,6 +68,7 @@ from templates.context import (
     vn_month,
     vn_weekday,
 )
+from templates.limits import BoundedSandbox, TemplateLimitError, render_limits
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 BUNDLE = "bundle"  # the kind of a message that bundles several notifications
@@ -87,6 +87,7 @@ PARTS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # Characters kept free while packing a bundle's items: a part's heading grows with the total ("phần 2/12").
 _PART_MARGIN = 16
+VALIDATE_SECONDS = 20.0  # a whole folder's check (every render of every sample), see templates.limits
 _IGNORED = re.compile(r"(^|/)(\.|__pycache__)|\.pyc?$")
 
 
@@ -151,11 +152,11 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and name.endswith((".html.j2", ".html"))
 
 
-def make_environment(overrides_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
+def make_environment(overrides_dir: Path | None = None) -> BoundedSandbox:
     """The sandbox every template renders in: overrides first, then the built-in templates."""
     loaders = [FileSystemLoader(str(overrides_dir))] if overrides_dir is not None else []
     loaders.append(FileSystemLoader(str(BUILTIN_DIR)))
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedSandbox(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=_autoescape,
@@ -565,6 +566,8 @@ _NO_ATTRIBUTE = re.compile(r"^'([^']*)' has no attribute '([^']*)'$")
 def _explain(error: BaseException) -> str:
     """A rendering error in Vietnamese, with Jinja's own words in brackets when they help."""
     message = getattr(error, "message", None) or str(error)
+    if isinstance(error, TemplateLimitError):
+        return message
     if isinstance(error, SecurityError):
         return f"truy cập không an toàn bị chặn (sandbox): {message}"
     if isinstance(error, UndefinedError):
@@ -587,7 +590,7 @@ def _explain(error: BaseException) -> str:
 @dataclass
 class _Validator:
     directory: Path
-    env: ImmutableSandboxedEnvironment
+    env: BoundedSandbox
     problems: list[TemplateProblem] = field(default_factory=list)
 
     def add(self, file: Path, message: str, line: int | None = None) -> None:
@@ -677,7 +680,7 @@ def _limit(channel: str) -> int | None:
 
 
 def _render_fitted(
-    env: ImmutableSandboxedEnvironment, name: str, context: Mapping[str, Any], limit: int | None
+    env: BoundedSandbox, name: str, context: Mapping[str, Any], limit: int | None
 ) -> tuple[str, bool]:
     """Render ``name``; when over ``limit``, again with shorter lists. Returns the text and whether it is still too long."""
     template = env.get_template(name)
@@ -690,7 +693,7 @@ def _render_fitted(
 
 
 def _render_checked(
-    env: ImmutableSandboxedEnvironment, kind: str, channel: str, suffix: str, context: Mapping[str, Any]
+    env: BoundedSandbox, kind: str, channel: str, suffix: str, context: Mapping[str, Any]
 ) -> tuple[str, bool]:
     """What validation looks at: the text of one template file's message, and whether it is too long."""
     name = template_name(kind, channel, suffix)
@@ -707,7 +710,7 @@ EMBEDDED_KINDS = frozenset({NotificationKind.DIGEST})  # inside a bundle: their 
 
 
 def _bundle_sections(
-    env: ImmutableSandboxedEnvironment, channel: str, suffix: str, items: Sequence[Mapping[str, Any]]
+    env: BoundedSandbox, channel: str, suffix: str, items: Sequence[Mapping[str, Any]]
 ) -> list[str]:
     """Each item of a bundle rendered on its own, from its own context; a digest brings its own body
     (its kind's template, ``embedded``: no greeting nor signature) as ``body``."""
@@ -725,7 +728,7 @@ def _bundle_sections(
 
 
 def _bundle_text(
-    env: ImmutableSandboxedEnvironment,
+    env: BoundedSandbox,
     channel: str,
     suffix: str,
     context: Mapping[str, Any],
@@ -748,7 +751,7 @@ def _bundle_text(
 
 
 def _bundle_parts(
-    env: ImmutableSandboxedEnvironment,
+    env: BoundedSandbox,
     channel: str,
     suffix: str,
     context: Mapping[str, Any],
@@ -813,10 +816,11 @@ def validate(directory: Path, zns_file: Path | None = None) -> list[TemplateProb
     if not directory.is_dir():
         return [TemplateProblem(directory, "thư mục mẫu không tồn tại")]
     validator = _Validator(directory, make_environment(directory))
-    for file in sorted(directory.rglob("*")):
-        rel = file.relative_to(directory).as_posix()
-        if file.is_file() and not _IGNORED.search(rel):
-            validator.check_file(file)
+    with render_limits(VALIDATE_SECONDS):  # every render of the check shares one deadline
+        for file in sorted(directory.rglob("*")):
+            rel = file.relative_to(directory).as_posix()
+            if file.is_file() and not _IGNORED.search(rel):
+                validator.check_file(file)
     if zns_file is not None:
         validator.problems.extend(load_zns(zns_file)[1])
     return validator.problems

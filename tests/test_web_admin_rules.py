@@ -245,6 +245,17 @@ def test_template_list_says_overrides_are_disabled_without_a_folder(engine: Engi
     assert client_for(engine, "xem").get("/templates-admin").status_code == 403
 
 
+def test_template_preview_refuses_a_runaway_template_fast_in_vietnamese(engine: Engine, tmp_path: Path) -> None:
+    import time
+
+    client = client_for(engine, templates_dir=tmp_path / "mau")
+    started = time.monotonic()
+    response = _template_post(client, "preview", "Nhắc {{ 'a' * 1000000000 }}", task="IV.4")
+    assert time.monotonic() - started < 10
+    assert response.status_code == 400
+    assert "quá giới hạn 1,000,000" in text_of(response.text)
+
+
 def test_template_preview_renders_against_a_task_without_saving(engine: Engine, tmp_path: Path) -> None:
     folder = tmp_path / "mau"
     client = client_for(engine, templates_dir=folder)

@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from planner.model import Notification, Recipient
 from rules.channels import CHANNELS
 from templates.context import message_context, sample_context
+from templates.limits import TemplateLimitError
 from templates.render import BUILTIN_DIR, Renderer, TemplateError, TemplateProblem, validate
 from vocabulary import CHANNEL_LABELS, TASK_KINDS
 from vocabulary import TEMPLATE_SOURCES as SOURCE_LABELS
@@ -211,7 +212,7 @@ def preview_form(
             )
         try:
             rendered = Renderer(folder).render(kind, target, _context(ctx, kind, target, code))
-        except LookupError as error:
+        except (LookupError, TemplateLimitError) as error:  # a limit: real data larger than the samples
             errors = {"task": str(error)}
             return _editor(
                 request,
