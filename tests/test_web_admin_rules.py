@@ -245,7 +245,9 @@ def test_template_list_says_overrides_are_disabled_without_a_folder(engine: Engi
     assert client_for(engine, "xem").get("/templates-admin").status_code == 403
 
 
-def test_template_preview_refuses_a_runaway_template_fast_in_vietnamese(engine: Engine, tmp_path: Path) -> None:
+def test_template_preview_refuses_a_runaway_template_fast_in_vietnamese(
+    engine: Engine, tmp_path: Path
+) -> None:
     import time
 
     client = client_for(engine, templates_dir=tmp_path / "mau")
