@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -84,9 +84,11 @@ def upcoming_rows(page: Any, site: AdminSite, task: str) -> tuple[int, list[str]
 def test_a_task_marked_done_disappears_from_upcoming(page: Any, site: AdminSite) -> None:
     sign_in(page, site)
     page.goto(f"{site.base}/tasks/{PLAN}/VII.6")
-    today = date.fromisoformat(page.input_value("form[data-form=done] input[name=on]"))  # the server's today
+    today = datetime.strptime(
+        page.input_value("form[data-form=done] input[name=on]"), "%d/%m/%Y"
+    ).date()  # server's
     extend = page.locator("form[data-form=extended]")
-    extend.locator("input[name=to]").fill((today + timedelta(days=10)).isoformat())
+    extend.locator("input[name=to]").fill(f"{today + timedelta(days=10):%d/%m/%Y}")
     extend.locator("input[name=reason]").fill("Chờ số liệu điều tra của tỉnh")
     extend.locator("button[type=submit]").click()
     page.wait_for_load_state()

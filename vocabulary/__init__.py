@@ -232,6 +232,16 @@ AUDIENCES: Mapping[str, str] = {
 }
 ROLES: Mapping[str, str] = {"to": "gửi", "cc": "đồng gửi"}
 
+# Kinds of unit in the directory (plan/units.py KINDS).
+UNIT_KINDS: Mapping[str, str] = {
+    "office": "Văn phòng",
+    "department": "phòng chuyên môn",
+    "inspectorate": "thanh tra",
+    "team": "tổ",
+    "leadership": "lãnh đạo Sở",
+    "group": "nhóm đơn vị",
+}
+
 # Where a message template comes from.
 TEMPLATE_SOURCES: Mapping[str, str] = {"builtin": "có sẵn", "override": "tuỳ chỉnh", "config": "cấu hình ZNS"}
 

@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import vocabulary
 from config.settings import Settings
 from store.users import DEFAULT_HASHER, ROLE_LABELS
 from vocabulary import FILE_KINDS
@@ -84,6 +85,8 @@ def make_templates() -> Jinja2Templates:
     env.filters["moment"] = _moment
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["file_kinds"] = FILE_KINDS
+    env.globals["unit_kinds"] = vocabulary.UNIT_KINDS
+    env.globals["words"] = vocabulary
     return Jinja2Templates(env=env)
 
 

@@ -229,7 +229,7 @@ def rule_page(request: Request, user: SignedIn, rule_id: str, ok: str = "", unit
     require(user, Action.VIEW_RULES)
     rule = _stored(request, rule_id)
     values = form_values(rule) | {
-        "start": context(request).today().isoformat(),
+        "start": f"{context(request).today():%d/%m/%Y}",
         "preview_days": str(PREVIEW_DAYS),
     }
     flash = "Đã lưu quy tắc." if ok == "saved" else None
