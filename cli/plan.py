@@ -17,6 +17,8 @@ from rich.table import Table
 
 from cli.common import actor, console, err_console, load_directory, open_store, settings
 from plan.errors import UserError
+from vocabulary import DEADLINE_KINDS
+from vocabulary import label as word_for
 
 if TYPE_CHECKING:
     from plan.check import CheckedPlan
@@ -123,7 +125,7 @@ def _print_tasks(checked: CheckedPlan) -> None:
             ", ".join(task.lead),
             ", ".join(task.coordinating),
             task.raw.deadline,
-            str(deadline.kind) if deadline else "[red]?[/]",
+            word_for(DEADLINE_KINDS, deadline.kind) if deadline else "[red]?[/]",
             f"{deadline.due:%d/%m/%Y}" if deadline and deadline.due else "",
         )
     console.print(table)

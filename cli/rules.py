@@ -26,7 +26,9 @@ def _summary(rule) -> str:  # type: ignore[no-untyped-def]
         repeat = f", lặp lại mỗi {rule.repeat_every} ngày" if rule.repeat_every else ""
         return f"sau hạn {steps} ngày làm việc{repeat}"
     if rule.kind == "digest":
-        return f"hằng tuần ({rule.weekday})"
+        from vocabulary import WEEKDAY_LABELS
+
+        return f"hằng tuần ({WEEKDAY_LABELS.get(str(rule.weekday), str(rule.weekday)).lower()})"
     if rule.kind in ("report_request", "report_reminder"):
         return f"{rule.days} ngày làm việc trước ngày chốt số liệu"
     if rule.kind == "report_followup":

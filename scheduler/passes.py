@@ -64,9 +64,9 @@ async def run_pass(
     elif now - watermark > settings_catchup(settings):
         oldest = now - settings_catchup(settings)
         log.warning(
-            "last pass %s is older than the catch-up limit: planning from %s only",
-            watermark.isoformat(),
-            oldest.isoformat(),
+            "Lần chạy trước (%s) đã quá thời gian được gửi bù; chỉ gửi bù những tin từ %s trở đi.",
+            f"{watermark:%d/%m/%Y %H:%M}",
+            f"{oldest:%d/%m/%Y %H:%M}",
         )
         watermark = oldest
     first_day: date = watermark.date()

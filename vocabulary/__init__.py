@@ -232,6 +232,34 @@ AUDIENCES: Mapping[str, str] = {
 }
 ROLES: Mapping[str, str] = {"to": "gửi", "cc": "đồng gửi"}
 
+# Template files: the shared parts (``_layout``...) and what each file of a kind makes (by its name's ending).
+TEMPLATE_PARTS: Mapping[str, str] = {
+    "_layout": "khung chung của tin",
+    "_macros": "đoạn dùng chung",
+    "_notices": "thông báo kèm theo",
+    "_report": "phần báo cáo định kỳ",
+    "bundle_item": "một mục trong tin tổng hợp",
+}
+TEMPLATE_FILES: Mapping[str, str] = {
+    "subject.j2": "tiêu đề",
+    "html.j2": "nội dung định dạng",
+    "txt.j2": "nội dung văn bản",
+}
+
+# The columns of a plan (plan.model's fields), as a problem found in a plan file names them.
+PLAN_FIELDS: Mapping[str, str] = {
+    "code": "Mã (STT)",
+    "section": "Mục",
+    "content": "Nội dung",
+    "lead": "Đơn vị chủ trì",
+    "coordinating": "Đơn vị phối hợp",
+    "products": "Sản phẩm",
+    "deadline": "Thời hạn",
+    "note": "Ghi chú",
+    "reporting.units": "Chế độ báo cáo: đơn vị",
+    "reporting.via": "Chế độ báo cáo: kênh",
+}
+
 # Kinds of unit in the directory (plan/units.py KINDS).
 UNIT_KINDS: Mapping[str, str] = {
     "office": "Văn phòng",

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+import vocabulary
 from planner.model import Notification, Recipient
 from rules.channels import CHANNELS
 from templates.context import message_context, sample_context
@@ -31,6 +32,8 @@ from web.permissions import Action, require
 from web.routes.upcoming import plan_window
 
 router = APIRouter()
+
+_KIND_ORDER = {kind: n for n, kind in enumerate(vocabulary.KIND_TITLES)}
 
 PREVIEW_CHANNELS = tuple(CHANNELS)  # the channels with template files (ZNS has approved templates instead)
 
@@ -96,17 +99,27 @@ def template_list(request: Request, user: SignedIn) -> Response:
     except TemplateError as error:  # the folder on disk is broken: show it, list the built-in ones
         problems = _shown(error.problems, folder) if folder is not None else []
         renderer = Renderer()
-    rows = [
-        {
-            "kind": info.kind,
-            "channel": info.channel,
-            "name": info.path.name,
-            "source": SOURCE_LABELS.get(info.source, info.source),
-            "editable": info.channel in PREVIEW_CHANNELS,
-        }
-        for info in renderer.templates()
-    ]
-    return render(request, "template_list.html", rows=rows, folder=folder, problems=problems)
+    groups: dict[str, dict[str, Any]] = {}
+    for info in renderer.templates():
+        title = vocabulary.KIND_TITLES.get(info.kind) or vocabulary.TEMPLATE_PARTS.get(info.kind, info.kind)
+        group = groups.setdefault(
+            info.kind, {"kind": info.kind, "title": title, "shared": info.kind.startswith("_"), "rows": []}
+        )
+        name = info.path.name
+        part = next((label for end, label in vocabulary.TEMPLATE_FILES.items() if name.endswith(end)), "")
+        group["rows"].append(
+            {
+                "kind": info.kind,
+                "channel": info.channel,
+                "channel_label": CHANNEL_LABELS.get(info.channel, info.channel),
+                "name": name,
+                "part": part if info.channel != "zns" else "mẫu ZNS đã duyệt",
+                "source": SOURCE_LABELS.get(info.source, info.source),
+                "editable": info.channel in PREVIEW_CHANNELS,
+            }
+        )
+    ordered = sorted(groups.values(), key=lambda g: (g["shared"], _KIND_ORDER.get(g["kind"], 99), g["kind"]))
+    return render(request, "template_list.html", groups=ordered, folder=folder, problems=problems)
 
 
 def _editor(
@@ -131,6 +144,10 @@ def _editor(
         channel=channel,
         name=name,
         kind=_kind(name),
+        kind_title=vocabulary.KIND_TITLES.get(_kind(name))
+        or vocabulary.TEMPLATE_PARTS.get(_kind(name), _kind(name)),
+        channel_label=CHANNEL_LABELS.get(channel, channel),
+        part=next((label for end, label in vocabulary.TEMPLATE_FILES.items() if name.endswith(end)), ""),
         text=text,
         is_override=is_override,
         folder=ctx.settings.templates_dir,
