@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from cli.common import actor, console, open_store, parse_date, today
+from vocabulary import DEADLINE_KINDS, EVENTS, VIA
 from vocabulary import TASK_STATUS as STATUS_LABELS
 
 if TYPE_CHECKING:
@@ -118,7 +120,7 @@ def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
         ("Thời hạn (theo KH)", task.deadline_text),
         (
             "Cách hiểu",
-            f"{task.deadline_kind}; bắt đầu {_day(task.start) or '—'}; hạn {_day(task.due) or '—'}",
+            f"{DEADLINE_KINDS.get(task.deadline_kind, task.deadline_kind)}; bắt đầu {_day(task.start) or '—'}; hạn {_day(task.due) or '—'}",
         ),
         ("Hạn hiện hành", _day(task.effective_due) or "chưa có — cần đặt hạn ('tasks set-due')"),
         ("Trạng thái", STATUS_LABELS.get(view.display_status(day), task.status)),
@@ -137,14 +139,42 @@ def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
         dues = f"{_day(event.old_due)} → {_day(event.new_due)}" if event.old_due or event.new_due else ""
         table.add_row(
             f"{event.at:%d/%m/%Y %H:%M}",
-            event.kind,
+            EVENTS.get(event.kind, event.kind),
             _day(event.effective_on),
             event.actor,
-            event.via,
+            VIA.get(event.via, event.via),
             dues,
             event.note or "",
         )
     console.print(table)
+
+
+@app.command(
+    "export",
+    help="Xuất nhiệm vụ ra tệp Excel (.xlsx) theo mẫu kế hoạch: STT, nội dung, chủ trì, phối hợp, sản phẩm, "
+    "thời hạn, hạn hiện hành, trạng thái, ngày hoàn thành, ghi chú, gia hạn.",
+)
+def export(
+    file: Annotated[Path, typer.Argument(help="Tệp .xlsx sẽ ghi, ví dụ ke-hoach.xlsx.", metavar="TỆP")],
+    plan: PlanOpt = None,
+    at: AtOpt = None,
+) -> None:
+    from plan.errors import UserError
+    from store.db import session_scope
+    from store.export import export_plan
+    from store.tasks import get_plan
+    from web.queries import unit_names
+
+    if file.suffix.lower() != ".xlsx":
+        raise UserError(f"Tệp {file} phải có đuôi .xlsx (ví dụ ke-hoach.xlsx).")
+    day = _at(at)
+    with session_scope(open_store()) as session:
+        chosen = get_plan(session, plan)
+        try:
+            _, count = export_plan(session, chosen, day, unit_names(session), target=file)
+        except OSError as error:
+            raise UserError(f"Không ghi được tệp {file}: {error.strerror or error}.") from None
+    console.print(f"Đã xuất {count} nhiệm vụ của kế hoạch {chosen.code} ra {file}.", highlight=False)
 
 
 @app.command("done", help="Đánh dấu nhiệm vụ đã hoàn thành.")

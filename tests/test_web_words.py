@@ -105,7 +105,6 @@ def test_the_walk_sees_the_words_it_looks_for() -> None:
     assert not INTERNAL.search(readable('<a href="/done/x" class="date">Hoàn thành</a>'))
 
 
-
 def test_the_import_preview_names_columns_and_kinds_in_vietnamese(engine: Engine) -> None:
     from tests.test_web_admin_ops import BAD_CSV, CLEAN_CSV
     from tests.test_web_pages import csrf_of

@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 import vocabulary
 from plan.dates import parse_date
 from plan.errors import UserError
-from planner.model import UNDATED_KINDS
+from plan.text import fold
+from planner.model import UNDATED_KINDS, TaskInput
 from store.db import session_scope
 from store.models import AssignmentRole, Section, Task, TaskStatus, TaskUnit
 from store.planner_input import load_task_inputs
@@ -103,6 +104,9 @@ def task_list(
     section: str = "",
     unit: str = "",
     status: str = "",
+    q: str = "",
+    role: str = "",
+    month: str = "",
     page: str = "1",
     per_page: str = str(PER_PAGE),
 ) -> Response:
@@ -113,18 +117,8 @@ def task_list(
         data = load_plan_page(request, db, plan, user)
     if not isinstance(data, PlanData):
         return data
-    status = status if status in STATUSES else ""
-    matching = []
-    for task in data.tasks:
-        state = classify(task, today)
-        if section and task.section != section:
-            continue
-        if unit and unit not in task.lead and unit not in task.coordinating:
-            continue
-        if status and state != status:
-            continue
-        matching.append((task, state))
-    filters = {"section": section, "unit": unit, "status": status}
+    filters = task_filters(section, unit, status, q, role, month)
+    matching = filter_tasks(data, filters, today)
     size = min(_positive(per_page, PER_PAGE), MAX_PER_PAGE)
     query = {"plan": data.plan.code} | filters
     pager = _pager(len(matching), _positive(page, 1), size, query)
@@ -141,6 +135,95 @@ def task_list(
         filters=filters,
         statuses=STATUSES,
         status_labels=STATUS_LABELS,
+        roles=ROLES,
+        months=range(1, 13),
+        export_link="/tasks/export.xlsx?" + urlencode({k: v for k, v in query.items() if v}),
+    )
+
+
+ROLES = {"lead": "chủ trì", "coordinating": "phối hợp"}
+
+
+def task_filters(section: str, unit: str, status: str, q: str, role: str, month: str) -> dict[str, str]:
+    """The list's filters as typed, anything unknown dropped (an address edited by hand)."""
+    return {
+        "q": " ".join(q.split())[:200],
+        "section": section,
+        "unit": unit,
+        "role": role if role in ROLES else "",
+        "status": status if status in STATUSES else "",
+        "month": month if month.isdigit() and 1 <= int(month) <= 12 else "",
+    }
+
+
+def search_key(task: TaskInput, names: dict[str, str]) -> str:
+    """What the search box looks in: code, content, products, deadline and units (codes and names), folded."""
+    units = [*task.lead, *task.coordinating]
+    parts = [task.code, task.content, task.deadline_text, *task.products, *units]
+    parts += [names.get(code, "") for code in units]
+    return fold(" ".join(parts))
+
+
+def filter_tasks(data: PlanData, filters: dict[str, str], today: date) -> list[tuple[TaskInput, str]]:
+    """The plan's visible tasks that pass every filter, with their status; the search ignores accents and case
+    ("bao cao" finds "Báo cáo") and needs every word typed."""
+    words = fold(filters["q"]).split()
+    unit, role = filters["unit"], filters["role"]
+    matching = []
+    for task in data.tasks:
+        state = classify(task, today)
+        if filters["section"] and task.section != filters["section"]:
+            continue
+        if unit:
+            units = task.lead if role == "lead" else task.coordinating if role == "coordinating" else ()
+            if role and unit not in units:
+                continue
+            if not role and unit not in task.lead and unit not in task.coordinating:
+                continue
+        if filters["status"] and state != filters["status"]:
+            continue
+        if filters["month"]:
+            due = due_in_force(task, today)
+            if due is None or due.month != int(filters["month"]):
+                continue
+        if words:
+            key = search_key(task, data.unit_names)
+            if not all(word in key for word in words):
+                continue
+        matching.append((task, state))
+    return matching
+
+
+@router.get("/tasks/export.xlsx")
+def task_export(
+    request: Request,
+    user: SignedIn,
+    plan: str | None = None,
+    section: str = "",
+    unit: str = "",
+    status: str = "",
+    q: str = "",
+    role: str = "",
+    month: str = "",
+) -> Response:
+    """The tasks of the list (same filters) as an .xlsx in the plan's layout."""
+    from store.export import export_plan
+
+    require(user, Action.VIEW_TASKS)
+    ctx = context(request)
+    today = ctx.today()
+    with session_scope(ctx.engine) as db:
+        data = load_plan_page(request, db, plan, user)
+        if not isinstance(data, PlanData):
+            return data
+        matching = filter_tasks(data, task_filters(section, unit, status, q, role, month), today)
+        codes = [task.code for task, _ in matching]
+        body, _ = export_plan(db, data.plan, today, data.unit_names, only=codes)
+    filename = f"nhiem-vu-{data.plan.code}-{today:%Y%m%d}.xlsx"
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
