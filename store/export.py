@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from planner.model import TaskInput
 from store.models import Plan, Section, Task, TaskEvent
-from store.planning import load_task_inputs
+from store.planner_input import load_task_inputs
 from vocabulary import PROGRESS
 
 HEADERS: tuple[str, ...] = (

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser_support import chromium_context
+from tests.support.browser_support import chromium_context
 from tests.test_browser import SKIP, Site, sign_in
 from tests.test_browser import site as site  # ``nhacviec web`` over the sample plan (a module fixture)
 

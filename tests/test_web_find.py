@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from plan.text import fold
 from store.db import session_scope
 from store.export import HEADERS
-from store.planning import load_task_inputs
+from store.planner_input import load_task_inputs
 from store.tasks import get_plan
 from tests.test_web_pages import PLAN, client_for, codes
 from tests.test_web_pages import engine as engine  # the sample plan, I.1 and IV.4 done (a fixture)

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from store.db import session_scope
 from store.users import add_user
+from tests.support.web_support import FAST, sample_engine
 from tests.test_web_pages import PASSWORD, client_for
-from tests.web_support import FAST, sample_engine
 
 INTERNAL = re.compile(
     r"\b(window|date|recurring|created|done|updated|reminder|kickoff|checkin|escalation|digest|report_request|"
