@@ -62,7 +62,7 @@ def test_done_then_show_displays_the_history(run_cli) -> None:  # type: ignore[n
     shown = run_cli("tasks", "show", "VII.7")
     assert shown.exit_code == 0
     assert "Tự đánh giá Bộ chỉ số cải cách hành chính" in shown.stdout
-    assert "done" in shown.stdout and "Đã nộp báo cáo" in shown.stdout
+    assert "Hoàn thành" in shown.stdout and " done " not in shown.stdout and "Đã nộp báo cáo" in shown.stdout
 
 
 def test_extend_and_set_due_change_the_due_date(run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -109,7 +109,7 @@ def test_rule_list_shows_title_state_summary_and_channels(engine: Engine) -> Non
     assert row is not None
     assert (
         text_of(row.group())
-        == "Nhắc trước hạn có trước hạn 14, 7, 3, 1 ngày làm việc email, telegram reminder"
+        == "Nhắc trước hạn có trước hạn 14, 7, 3, 1 ngày làm việc Email, Telegram reminder"
     )
     assert "Chỉ quản trị viên mới sửa được." in text_of(page.text)
 
