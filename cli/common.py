@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from plan.dates import parse_date
-from plan.errors import UserError
+from plan.errors import UserError, say
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -24,6 +24,22 @@ err_console = Console(stderr=True)
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+
+# What to do about an error raised low (plan.errors.Fix), in the CLI's words: a command.
+FIX_HINTS = {
+    "import_plan": "Hãy chạy 'nhacviec init' hoặc 'nhacviec plan import'.",
+    "init": "hãy chạy 'nhacviec init' trước.",
+    "set_due": "dùng 'nhacviec tasks set-due {task} NGÀY'.",
+    "extend": "để lùi hạn hãy dùng 'nhacviec tasks extend {task} --to NGÀY --reason ...'.",
+    "passwd": "đổi mật khẩu bằng 'nhacviec users passwd {user}'.",
+    "ics_list": "xem 'nhacviec ics list'.",
+    "add_head": 'thêm bằng \'nhacviec units set {unit} head.name="..." head.title="..."\' rồi làm lại.',
+}
+
+
+def error_text(error: BaseException) -> str:
+    """A user's error as the CLI says it: the problem, then the command that fixes it."""
+    return say(error, FIX_HINTS)
 
 
 def when(at: datetime) -> str:

@@ -30,7 +30,7 @@ from cli import units as units_cli
 from cli import users as users_cli
 from cli import web as web_cli
 from cli.click_words import install as install_vietnamese_click_words
-from cli.common import err_console
+from cli.common import err_console, error_text
 from plan.errors import UserError
 
 install_vietnamese_click_words()
@@ -91,7 +91,7 @@ def main() -> None:
     try:
         app(prog_name="nhacviec")
     except UserError as error:
-        err_console.print(f"[bold red]Lỗi:[/] {error}", highlight=False)
+        err_console.print(f"[bold red]Lỗi:[/] {error_text(error)}", highlight=False)
         sys.exit(1)
     except Exception as error:
         explanation = explain_setup_error(error)

@@ -10,32 +10,13 @@ import typer
 from rich.table import Table
 
 from cli.common import actor, console, err_console, open_store, parse_date
+from planner.describe import rule_timing
 
 app = typer.Typer(
     help="Quy tắc nhắc việc: xem, sửa, bật/tắt, nhập/xuất và xem trước tác động.", no_args_is_help=True
 )
 
 FileArg = Annotated[Path, typer.Argument(help="Tệp quy tắc YAML (dạng như 'nhacviec rules export').")]
-
-
-def _summary(rule) -> str:  # type: ignore[no-untyped-def]
-    if rule.offsets:
-        return "trước hạn " + ", ".join(str(o) for o in rule.offsets) + " ngày làm việc"
-    if rule.levels:
-        steps = ", ".join(f"+{lvl.after}" for lvl in rule.levels)
-        repeat = f", lặp lại mỗi {rule.repeat_every} ngày" if rule.repeat_every else ""
-        return f"sau hạn {steps} ngày làm việc{repeat}"
-    if rule.kind == "digest":
-        from vocabulary import WEEKDAY_LABELS
-
-        return f"hằng tuần ({WEEKDAY_LABELS.get(str(rule.weekday), str(rule.weekday)).lower()})"
-    if rule.kind in ("report_request", "report_reminder"):
-        return f"{rule.days} ngày làm việc trước ngày chốt số liệu"
-    if rule.kind == "report_followup":
-        return f"{rule.days} ngày làm việc sau ngày chốt số liệu"
-    if rule.kind == "kickoff":
-        return f"ngày làm việc đầu tiên, kỳ từ {rule.min_window_days} ngày"
-    return "ngày làm việc đầu tiên mỗi tháng"
 
 
 @app.command("list", help="Danh sách quy tắc.")
@@ -52,7 +33,7 @@ def list_() -> None:
             ", ".join(f"{a.who}" + (" (cc)" if a.role == "cc" else "") for a in rule.audience) or "theo bậc"
         )
         enabled = "có" if rule.enabled else "[dim]tắt[/]"
-        table.add_row(rule.title, enabled, _summary(rule), audience, ", ".join(rule.channels), rule.id)
+        table.add_row(rule.title, enabled, rule_timing(rule), audience, ", ".join(rule.channels), rule.id)
     console.print(table)
 
 
@@ -163,7 +144,8 @@ def diff(
         bool, typer.Option("--json", help="In dạng JSON: {added: [...], removed: [...]}.")
     ] = False,
 ) -> None:
-    from cli.simulate import recipients_text, subject_text, timeline
+    from cli.simulate import timeline
+    from planner.describe import recipients_text, subject_text
     from planner.diff import diff_notifications
     from store.db import session_scope
     from store.rules import read_rules_file, unit_codes

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from cli.common import console, load_directory, open_store, parse_date, settings, when
 from plan.errors import UserError
+from planner.describe import concerns_unit, recipients_text, subject_text
 from vocabulary import KIND_SHORT, label
 
 if TYPE_CHECKING:
@@ -70,29 +71,6 @@ def timeline(
         ]
         inputs = replace(inputs, tasks=tasks)
     return plan_notifications(inputs, current_rules, calendar, start, end)
-
-
-def concerns_unit(notification: Notification, unit: str) -> bool:
-    task = notification.data.get("task")
-    if task is not None and unit in task.lead:
-        return True
-    return any(r.code == unit or r.code.startswith(unit + ".") for r in notification.recipients)
-
-
-def recipients_text(notification: Notification) -> str:
-    """ "VP (email, telegram); cc: PCMNV (email)" — one entry per recipient, channels grouped."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for recipient in notification.recipients:
-        groups.setdefault((recipient.role, recipient.code), []).append(recipient.channel)
-    to = [f"{code} ({', '.join(ch)})" for (role, code), ch in groups.items() if role == "to"]
-    cc = [f"{code} ({', '.join(ch)})" for (role, code), ch in groups.items() if role == "cc"]
-    return "; ".join(to) + (f"; cc: {'; '.join(cc)}" if cc else "")
-
-
-def subject_text(notification: Notification) -> str:
-    if notification.task:
-        return notification.task
-    return notification.period or ""
 
 
 def print_timeline(notifications: list[Notification], title: str) -> None:

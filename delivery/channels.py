@@ -4,19 +4,21 @@ A channel with its settings filled in (SMTP host, bot token, Zalo app) gets
 its real notifier; any other falls back to the file sink (one .eml / .txt per
 message) plus the console, so a fresh installation shows real rendered
 messages without sending anything anywhere. The channels themselves, and how
-each is configured, are listed once in :mod:`rules.channels`; the factories
-it names are below.
+each is configured, are listed once in :mod:`rules.channels`; the notifier
+of each is built below (:data:`FACTORIES`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from notifiers.base import Notifier, OutgoingMessage, SendResult
 from rules.channels import CHANNELS
+from rules.model import Channel
 
 
 class FanOut(Notifier):
@@ -48,13 +50,13 @@ def build_notifiers(
     notifiers: dict[str, Notifier] = {}
     for code, spec in CHANNELS.items():
         if spec.configured(settings):
-            notifiers[code] = spec.build_notifier(settings, engine)
+            notifiers[code] = FACTORIES[code](settings, engine)
         else:
             notifiers[code] = _sink(settings, code, settings.console_sink if console is None else console)
     return notifiers
 
 
-# -- the factories rules.channels names -----------------------------------------------------------------
+# -- the real notifier of each channel (imported when built: listing channels loads no SMTP or Telegram) ----
 
 
 def email_notifier(settings: Settings, engine: Engine) -> Notifier:
@@ -80,6 +82,13 @@ def zalo_notifier(settings: Settings, engine: Engine) -> Notifier:
         followers=DatabaseFollowers(engine) if settings.zalo_oa_secret_key is not None else None,
         alert=lambda key, message: asyncio.to_thread(record_alert, engine, key, message),
     )
+
+
+FACTORIES: Mapping[str, Callable[[Settings, Engine], Notifier]] = {
+    Channel.EMAIL: email_notifier,
+    Channel.TELEGRAM: telegram_notifier,
+    Channel.ZALO: zalo_notifier,
+}
 
 
 def record_alert(engine: Engine, key: str, message: str) -> bool:

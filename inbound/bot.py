@@ -42,7 +42,7 @@ from notifiers.telegram import (
     root_url,
     split_html,
 )
-from plan.errors import UserError
+from plan.errors import UserError, say
 from plan.text import clean
 from plan.units import Directory
 from planner.periods import ReportPeriod, parse_period
@@ -74,6 +74,12 @@ USAGE = {
 }
 HELP = "Bot Nhắc việc nhận các lệnh:\n" + "\n".join(USAGE.values())
 SORRY = "Xin lỗi, hệ thống đang gặp sự cố nên chưa xử lý được yêu cầu; anh/chị vui lòng thử lại sau."
+
+
+# What to do about an error raised low (plan.errors.Fix), in the bot's words: a command a unit may send.
+FIX_HINTS = {
+    "extend": "để lùi hạn hãy gửi /giahan {task} NGÀY lý do.",
+}
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ class CompletionBot:
                 return handler(session, request)
             except UserError as error:  # a task that does not exist, already done, a wrong date...
                 session.rollback()
-                return Reply(str(error))
+                return Reply(say(error, FIX_HINTS))
 
     def _commands(self) -> dict[str, Callable[[Session, _Request], Reply]]:
         return {

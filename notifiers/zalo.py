@@ -37,6 +37,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -53,8 +54,6 @@ from notifiers.base import (
     TransientError,
 )
 from notifiers.ratelimit import RateLimiter
-from store.zalo_followers import Follower
-from store.zalo_tokens import StaleGenerationError, TokenPair, TokenStore
 
 logger = logging.getLogger(__name__)
 
@@ -123,10 +122,56 @@ NO_TOKEN = (
 )
 
 
+# -- what the notifier needs from where its state is kept (store.zalo_tokens, store.zalo_followers) --------
+# The notifier names the shapes it reads; the store's classes have them. A notifier imports no store.
+
+
+class Follower(Protocol):
+    """What the webhook learnt of a user: their last interaction with the OA, and whether they follow it."""
+
+    @property
+    def last_interaction_at(self) -> datetime | None: ...
+    @property
+    def following(self) -> bool | None: ...
+
+
 class FollowerLookup(Protocol):
     """Where the notifier reads a user's last interaction with the OA (store.zalo_followers)."""
 
     async def get(self, user_id: str) -> Follower | None: ...
+
+
+class TokenPair(Protocol):
+    """An access token, the single-use refresh token that replaces it, when the access token expires, the
+    pair's generation in the store, and when the refresh token was issued (None: not known)."""
+
+    @property
+    def access_token(self) -> str: ...
+    @property
+    def refresh_token(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def generation(self) -> int: ...
+    @property
+    def issued_at(self) -> datetime | None: ...
+
+    def rotated(
+        self, access_token: str, refresh_token: str, expires_at: datetime, issued_at: datetime
+    ) -> TokenPair: ...
+
+
+class TokenStore(Protocol):
+    """Where the pair lives (store.zalo_tokens: its lock and generations are explained there)."""
+
+    async def load(self) -> TokenPair | None: ...
+    async def bootstrap(self, refresh_token: str) -> TokenPair: ...
+    def refresh_lock(self) -> AbstractAsyncContextManager[None]: ...
+    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
+        """The pair stored with its new generation, or None when the generation moved (nothing written)."""
+        ...
+
+    async def record_refresh_failure(self, at: datetime, error: str) -> None: ...
 
 
 # -- pure helpers ---------------------------------------------------------------------------------------
@@ -680,10 +725,7 @@ class ZaloNotifier(Notifier):
         """Store the pair Zalo just issued; the old refresh token is dead, so try hard before giving up."""
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
-                return await self._store.save(fresh, expected_generation=expected_generation)
-            except StaleGenerationError:
-                logger.error("Zalo token pair changed during a locked refresh: the new pair is lost")
-                break
+                saved = await self._store.save(fresh, expected_generation=expected_generation)
             except Exception as exc:
                 logger.error(
                     "Storing the new Zalo token pair failed (%s), attempt %d of %d",
@@ -693,6 +735,11 @@ class ZaloNotifier(Notifier):
                 )
                 if attempt < SAVE_ATTEMPTS:
                     await asyncio.sleep(SAVE_BACKOFF * attempt)
+                continue
+            if saved is None:
+                logger.error("Zalo token pair changed during a locked refresh: the new pair is lost")
+                break
+            return saved
         raise PermanentError(TOKEN_NOT_SAVED, config_problem=True)
 
     async def _request_refresh(self, stored: TokenPair) -> TokenPair:
@@ -738,7 +785,7 @@ class ZaloNotifier(Notifier):
             raise PermanentError(REFRESH_REFUSED, config_problem=True)
         now = self._now()
         expires_at = now + timedelta(seconds=_seconds(reply.get("expires_in") if reply else None))
-        return TokenPair(access, refresh, expires_at, stored.generation, issued_at=now)
+        return stored.rotated(access, refresh, expires_at, issued_at=now)
 
     def _scrub(self, text: str) -> str:
         """``text`` with every secret we know replaced (Zalo's own messages may quote what it was sent)."""

@@ -7,14 +7,12 @@ settings configure a real sender, the environment variables that do, and the fac
 Delivery, the CLI, the web admin and the templates read it from :data:`CHANNELS`.
 
 This module sits low (next to :class:`rules.model.Channel`, which rules name): it imports nothing
-above the rules, so every layer may use it. The notifier factories are named, not imported (a dotted
-``module:function``), so listing channels never loads an SMTP client or a Telegram library; the factory
-is imported when a notifier is built.
+above the rules, so every layer may use it. Which notifier serves a channel is delivery's business
+(:mod:`delivery.channels`), not listed here.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,10 +21,7 @@ from rules.model import Channel
 from vocabulary import CHANNEL_LABELS
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
     from config.settings import Settings
-    from notifiers.base import Notifier
 
 
 @dataclass(frozen=True)
@@ -38,7 +33,6 @@ class ChannelSpec:
     template_parts: tuple[tuple[str, str], ...]  # (part, file suffix) rendered from <code>/<kind>.<suffix>
     sink_suffix: str  # what the file sink writes for it
     settings_hint: str  # the environment variables that configure a real sender
-    notifier: str  # "module:function", function(settings, engine) -> Notifier
     _configured: Callable[[Any], bool]
     fallback_field: str | None = None  # a contact that still reaches the recipient without the address
 
@@ -49,11 +43,6 @@ class ChannelSpec:
     def configured(self, settings: Settings) -> bool:
         """Whether the settings give this channel a real sender (otherwise it writes to the file sink)."""
         return self._configured(settings)
-
-    def build_notifier(self, settings: Settings, engine: Engine) -> Notifier:
-        module, _, function = self.notifier.partition(":")
-        factory = getattr(importlib.import_module(module), function)
-        return factory(settings, engine)  # type: ignore[no-any-return]
 
 
 CHANNELS: Mapping[str, ChannelSpec] = {
@@ -67,7 +56,6 @@ CHANNELS: Mapping[str, ChannelSpec] = {
             template_parts=(("subject", "subject.j2"), ("text", "txt.j2"), ("html", "html.j2")),
             sink_suffix=".eml",
             settings_hint="NHACVIEC_SMTP_HOST",
-            notifier="delivery.channels:email_notifier",
             _configured=lambda settings: bool(settings.smtp_host),
         ),
         ChannelSpec(
@@ -78,7 +66,6 @@ CHANNELS: Mapping[str, ChannelSpec] = {
             template_parts=(("html", "html.j2"),),
             sink_suffix=".txt",
             settings_hint="NHACVIEC_TELEGRAM_TOKEN",
-            notifier="delivery.channels:telegram_notifier",
             _configured=lambda settings: settings.telegram_token is not None,
         ),
         ChannelSpec(
@@ -89,7 +76,6 @@ CHANNELS: Mapping[str, ChannelSpec] = {
             template_parts=(("text", "txt.j2"),),
             sink_suffix=".txt",
             settings_hint="NHACVIEC_ZALO_APP_ID, NHACVIEC_ZALO_SECRET_KEY",
-            notifier="delivery.channels:zalo_notifier",
             _configured=lambda settings: bool(settings.zalo_app_id and settings.zalo_secret_key),
             fallback_field="phone",  # a ZNS template message by phone number
         ),

@@ -402,10 +402,7 @@ def find_target(session: Session, code: str) -> Target:
     if not is_head:
         return Target(row.code, "unit", row.code, row.name)
     if not row.head:
-        raise UserError(
-            f"Đơn vị {row.code} chưa có trưởng đơn vị; thêm bằng "
-            f'\'nhacviec units set {row.code} head.name="..." head.title="..."\' rồi làm lại.'
-        )
+        raise UserError(f"Đơn vị {row.code} chưa có trưởng đơn vị;").with_fix("add_head", unit=row.code)
     return Target(
         f"{row.code}.head", "head", row.code, f"{row.head['title']} {row.name} ({row.head['name']})"
     )

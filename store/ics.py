@@ -53,7 +53,7 @@ def list_tokens(session: Session) -> list[IcsToken]:
 def revoke_token(session: Session, token_id: int, *, now: datetime | None = None) -> IcsToken:
     record = session.get(IcsToken, token_id)
     if record is None:
-        raise IcsTokenError(f"Không có mã lịch số {token_id} (xem 'nhacviec ics list').")
+        raise IcsTokenError(f"Không có mã lịch số {token_id};").with_fix("ics_list")
     if record.revoked_at is not None:
         raise IcsTokenError(f"Mã lịch số {token_id} đã bị thu hồi trước đó.")
     record.revoked_at = now or utcnow()

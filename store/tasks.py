@@ -74,9 +74,7 @@ def get_plan(session: Session, plan_code: str | None) -> Plan:
     if plan_code is None:
         plan = latest_plan(session)
         if plan is None:
-            raise TaskError(
-                "Chưa có kế hoạch nào trong cơ sở dữ liệu. Hãy chạy 'nhacviec init' hoặc 'nhacviec plan import'."
-            )
+            raise TaskError("Chưa có kế hoạch nào trong cơ sở dữ liệu.").with_fix("import_plan")
         return plan
     plan = session.exec(select(Plan).where(Plan.code == plan_code)).first()
     if plan is None:
@@ -191,8 +189,8 @@ def extend(session: Session, task: Task, *, to: date, reason: str, on: date, act
         )
     current = task.effective_due
     if current is None:
-        raise TaskError(
-            f"Nhiệm vụ {task.code} chưa có hạn (\"{task.deadline_text}\"): dùng 'nhacviec tasks set-due {task.code} NGÀY'."
+        raise TaskError(f'Nhiệm vụ {task.code} chưa có hạn ("{task.deadline_text}"):').with_fix(
+            "set_due", task=task.code
         )
     if to <= current:
         raise TaskError(f"Ngày gia hạn {to:%d/%m/%Y} phải sau hạn hiện tại {current:%d/%m/%Y}.")
@@ -220,9 +218,8 @@ def set_due(
 ) -> None:
     """Give a task with no date ("Theo Kế hoạch", "Sau khi ...") its due date."""
     if task.deadline_kind not in UNDATED_DEADLINE_KINDS:
-        raise TaskError(
-            f'Nhiệm vụ {task.code} đã có thời hạn "{task.deadline_text}"; để lùi hạn hãy dùng '
-            f"'nhacviec tasks extend {task.code} --to NGÀY --reason ...'."
+        raise TaskError(f'Nhiệm vụ {task.code} đã có thời hạn "{task.deadline_text}";').with_fix(
+            "extend", task=task.code
         )
     if task.status == TaskStatus.REMOVED:
         raise TaskError(f"Nhiệm vụ {task.code} không còn trong kế hoạch.")

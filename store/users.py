@@ -69,9 +69,7 @@ def _check_role(session: Session, role: str, unit_code: str | None) -> tuple[Use
         if not unit_code:
             raise UserAccountError("Tài khoản vai trò 'unit' cần chỉ rõ đơn vị (--unit).")
         if session.get(Unit, unit_code) is None:
-            raise UserAccountError(
-                f"Không có đơn vị mã '{unit_code}' trong cơ sở dữ liệu; hãy chạy 'nhacviec init' trước."
-            )
+            raise UserAccountError(f"Không có đơn vị mã '{unit_code}' trong cơ sở dữ liệu;").with_fix("init")
         return checked, unit_code
     if unit_code:
         raise UserAccountError(f"Chỉ tài khoản vai trò 'unit' mới gắn với một đơn vị (vai trò '{role}').")
@@ -104,7 +102,7 @@ def add_user(
     checked_role, unit = _check_role(session, role, unit_code)
     check_password(password)
     if get_user(session, key) is not None:
-        raise UserAccountError(f"Tài khoản '{key}' đã có; đổi mật khẩu bằng 'nhacviec users passwd {key}'.")
+        raise UserAccountError(f"Tài khoản '{key}' đã có;").with_fix("passwd", user=key)
     user = User(name=key, password_hash=hasher.hash(password), role=checked_role, unit_code=unit)
     session.add(user)
     session.flush()

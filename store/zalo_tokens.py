@@ -56,10 +56,6 @@ LOCK_POLL_SECONDS = 0.02
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # expires_at of a bootstrapped pair: refresh before first use
 
 
-class StaleGenerationError(Exception):
-    """``save`` found another generation than expected: someone else refreshed first."""
-
-
 @dataclass(frozen=True)
 class TokenPair:
     """An access token, the single-use refresh token that replaces it, and when the access token expires.
@@ -72,6 +68,18 @@ class TokenPair:
     expires_at: datetime
     generation: int = 0
     issued_at: datetime | None = field(default=None, compare=False)
+
+    def rotated(
+        self, access_token: str, refresh_token: str, expires_at: datetime, issued_at: datetime
+    ) -> TokenPair:
+        """The pair Zalo issued in exchange for this one (this generation until it is saved)."""
+        return replace(
+            self,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_at=expires_at,
+            issued_at=issued_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,8 +100,9 @@ class TokenStore(Protocol):
 
     def refresh_lock(self) -> AbstractAsyncContextManager[None]: ...
 
-    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair:
-        """Replace the pair if its generation is still ``expected_generation``; return it with the new one.
+    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
+        """Replace the pair if its generation is still ``expected_generation``; return it with the new one,
+        or None when the generation moved (someone else refreshed first: nothing is written).
 
         A successful save is also the last refresh outcome (ok, at ``pair.issued_at``).
         """
@@ -146,10 +155,10 @@ class InMemoryTokenStore:
         async with self._locks.get():
             yield
 
-    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair:
+    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
         current = self._pair.generation if self._pair else None
         if current != expected_generation:
-            raise StaleGenerationError(f"expected generation {expected_generation}, found {current}")
+            return None
         issued = pair.issued_at or datetime.now(UTC)
         self._pair = replace(pair, generation=expected_generation + 1, issued_at=issued)
         self._outcome = RefreshOutcome(issued, True) if pair.access_token else None
@@ -165,7 +174,9 @@ class InMemoryTokenStore:
         async with self.refresh_lock():
             if self._pair is None:
                 return await self.bootstrap(refresh_token)
-            return await self.save(TokenPair("", refresh_token, NEVER), self._pair.generation)
+            saved = await self.save(TokenPair("", refresh_token, NEVER), self._pair.generation)
+            assert saved is not None  # the generation cannot move while the lock is held
+            return saved
 
 
 def stored_pair(engine: Engine) -> TokenPair | None:
@@ -257,7 +268,7 @@ class DatabaseTokenStore:
         assert stored is not None
         return stored
 
-    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair:
+    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
         return await asyncio.to_thread(self._save, pair, expected_generation)
 
     async def reauthorise(self, refresh_token: str) -> TokenPair:
@@ -267,9 +278,11 @@ class DatabaseTokenStore:
         async with self.refresh_lock():
             current = await self.load()
             assert current is not None
-            return await self.save(TokenPair("", refresh_token, NEVER), current.generation)
+            saved = await self.save(TokenPair("", refresh_token, NEVER), current.generation)
+            assert saved is not None  # the generation cannot move while the lock is held
+            return saved
 
-    def _save(self, pair: TokenPair, expected_generation: int) -> TokenPair:
+    def _save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
         issued = pair.issued_at or datetime.now(UTC)
         statement = (
             _TABLE.update()
@@ -289,7 +302,7 @@ class DatabaseTokenStore:
         with self.engine.begin() as connection:
             updated = connection.execute(statement).rowcount
         if updated != 1:
-            raise StaleGenerationError(f"generation is no longer {expected_generation}")
+            return None  # the generation is no longer expected_generation
         return replace(pair, generation=expected_generation + 1, issued_at=issued)
 
     # -- the exclusive section --------------------------------------------------------------------------

@@ -176,12 +176,12 @@ def test_done_extend_and_set_due_write_history_with_who_and_why(engine: Engine) 
             lambda s, t: extend(
                 s, t, to=date(2020, 5, 1), reason="x", on=date(2020, 1, 2), actor="a", via="c"
             ),
-            "set-due",
+            "chưa có hạn",  # the remedy is named by its Fix, and each edge says it (tests/test_architecture.py)
         ),
         (
             "I.1",
             lambda s, t: set_due(s, t, due=date(2020, 5, 1), on=date(2020, 1, 2), actor="a", via="c"),
-            "extend",
+            "đã có thời hạn",
         ),
         ("I.1", lambda s, t: reopen(s, t, on=date(2020, 1, 2), actor="a", via="c"), "chưa hoàn thành"),
     ],

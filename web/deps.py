@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
+from plan.errors import say
 from plan.units import Directory
 from store.db import session_scope
 from store.models import UserRole
@@ -25,6 +26,20 @@ from web.ratelimit import LoginLimiter
 from web.sessions import CSRF_FIELD, Session, SessionCodec, csrf_matches
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# What to do about an error raised low (plan.errors.Fix), in the web's words: a page or a button.
+FIX_HINTS = {
+    "import_plan": "Hãy nhập kế hoạch ở trang Nhập kế hoạch.",
+    "set_due": "đặt hạn bằng nút Đặt hạn trên trang của nhiệm vụ.",
+    "extend": "để lùi hạn hãy dùng nút Gia hạn trên trang của nhiệm vụ.",
+    "add_head": "thêm trưởng đơn vị ở trang của đơn vị rồi làm lại.",
+}
+
+
+def error_text(error: BaseException) -> str:
+    """A user's error as the web says it: the problem, then the page or button that fixes it."""
+    return say(error, FIX_HINTS)
+
 
 Clock = Callable[[], datetime]
 Text = Annotated[str, Form()]  # a text field of a posted form

@@ -13,6 +13,7 @@ from planner.model import TaskInput
 from store.models import Plan, Section, Task, TaskEvent, TaskUnit, Unit
 from store.planner_input import load_task_inputs
 from store.tasks import TaskError, get_plan
+from web.deps import error_text
 from web.permissions import Principal, TaskUnits, sees
 
 
@@ -59,8 +60,8 @@ def load_plan_page(
         return load_plan(session, plan_code, user)
     except TaskError as error:
         if plan_code:
-            raise PageNotFound(str(error)) from None
-        return render(request, "empty.html", message=str(error))
+            raise PageNotFound(error_text(error)) from None
+        return render(request, "empty.html", message=error_text(error))
 
 
 def load_plan(session: Session, plan_code: str | None, user: Principal) -> PlanData:

@@ -17,7 +17,7 @@ from store.db import session_scope
 from store.models import Task, TaskStatus
 from store.reports import lead_units
 from store.tasks import TaskError, find_task, mark_done
-from web.deps import context, csrf_protect, error_page, render
+from web.deps import context, csrf_protect, error_page, error_text, render
 from web.queries import unit_names
 
 router = APIRouter()
@@ -50,9 +50,9 @@ def _verify(request: Request, token: str) -> DoneClaim:
     try:
         return verify_done_token(secret, token, ctx.now())
     except ExpiredLinkError as error:
-        raise _Refused(error_page(request, 410, "Liên kết đã hết hạn", str(error))) from None
+        raise _Refused(error_page(request, 410, "Liên kết đã hết hạn", error_text(error))) from None
     except LinkError as error:
-        raise _Refused(error_page(request, 400, "Liên kết không hợp lệ", str(error))) from None
+        raise _Refused(error_page(request, 400, "Liên kết không hợp lệ", error_text(error))) from None
     except ValueError:  # a secret too short: the installation's mistake, said without the secret
         raise _Refused(
             error_page(
@@ -135,5 +135,5 @@ def confirm(request: Request, token: str, note: Annotated[str, Form()] = "") -> 
     except _Refused as refused:
         return refused.response
     except TaskError as error:  # already done, or removed from the plan: nothing changed
-        return _page(request, token, 409, error=str(error))
+        return _page(request, token, 409, error=error_text(error))
     return RedirectResponse(f"/done/{token}?ok=1", status_code=303)

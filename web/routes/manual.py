@@ -48,7 +48,7 @@ from store.db import session_scope
 from store.planner_input import plans_for
 from templates.render import Renderer
 from vocabulary import CHANNEL_LABELS
-from web.deps import SignedIn, Text, WebContext, context, csrf_protect, render
+from web.deps import SignedIn, Text, WebContext, context, csrf_protect, error_text, render
 from web.permissions import Action, require
 
 router = APIRouter()
@@ -187,7 +187,7 @@ def preview(request: Request, user: SignedIn, asked: Asked) -> Response:
     try:
         built = _notifications(ctx, asked, moment)
     except UserError as error:
-        return _form_page(request, asked, str(error), 400)
+        return _form_page(request, asked, error_text(error), 400)
     prepared = built.prepared
     return render(
         request,
@@ -213,7 +213,7 @@ def send(request: Request, user: SignedIn, asked: Asked) -> Response:
     try:
         built = _notifications(ctx, asked, moment)
     except UserError as error:
-        return _form_page(request, asked, str(error), 400)
+        return _form_page(request, asked, error_text(error), 400)
     prepared, enqueued = with_retries(
         built.build, lambda p: commit(ctx.engine, p, now=moment), built=built.prepared
     )

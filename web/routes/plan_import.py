@@ -27,7 +27,7 @@ from plan.text import clean
 from store.db import session_scope
 from store.directory import add_unlisted_units, load_directory
 from store.plan_import import import_plan
-from web.deps import PageNotFound, SignedIn, context, csrf_protect, render
+from web.deps import PageNotFound, SignedIn, context, csrf_protect, error_text, render
 from web.permissions import Action, require
 
 router = APIRouter()
@@ -135,7 +135,7 @@ async def upload(
         checked = read_and_check(request, uploaded_file(token), year)
     except UserError as error:
         discard(token)
-        message = getattr(error, "message", None) or str(error)  # no temporary path in the message
+        message = getattr(error, "message", None) or error_text(error)  # no temporary path in the message
         return _form(request, f"Không đọc được tệp {file.filename}: {message}", 400)
     return render(
         request,
@@ -163,7 +163,7 @@ def confirm(
         checked = read_and_check(request, path, year)
     except UserError as error:
         discard(token)
-        return _form(request, str(error), 400)
+        return _form(request, error_text(error), 400)
     if checked.problems:  # never imported, even if the form was forged
         return render(
             request, "import_preview.html", 400, checked=checked, name=path.name, token="",

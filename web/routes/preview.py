@@ -16,7 +16,7 @@ from delivery.preview import person, preview_for, preview_json, unit, window
 from plan.dates import parse_date
 from plan.errors import UserError
 from templates.render import Renderer
-from web.deps import SignedIn, context, render
+from web.deps import SignedIn, context, error_text, render
 from web.permissions import Action, require
 
 router = APIRouter()
@@ -54,5 +54,5 @@ def preview_page(
         renderer = Renderer(settings.templates_dir, settings.zns_templates_file)
         prepared = preview_for(ctx.engine, settings, directory, renderer, who, start, end, ctx.now())
     except UserError as error:
-        return render(request, "preview.html", 400, **(page | {"error": str(error)}))
+        return render(request, "preview.html", 400, **(page | {"error": error_text(error)}))
     return render(request, "preview.html", **(page | {"result": preview_json(who, start, end, prepared)}))

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from delivery.readiness import check_channels, load, unchecked
 from plan.errors import UserError
 from vocabulary import CHANNEL_LABELS, CONTACT_FIELDS, REACH_STATES, RECIPIENT_KINDS
-from web.deps import SignedIn, context, render
+from web.deps import SignedIn, context, error_text, render
 from web.permissions import Action, require
 
 router = APIRouter()
@@ -23,7 +23,9 @@ async def readiness_page(request: Request, user: SignedIn, check: str = "") -> R
     try:
         directory = await run_in_threadpool(ctx.directory)
     except UserError as error:
-        return render(request, "error.html", 500, title="Danh bạ đơn vị không hợp lệ", message=str(error))
+        return render(
+            request, "error.html", 500, title="Danh bạ đơn vị không hợp lệ", message=error_text(error)
+        )
     checks = await check_channels(ctx.settings, ctx.engine) if check else unchecked(ctx.settings)
     readiness = await run_in_threadpool(load, ctx.engine, ctx.settings, directory, checks)
     return render(

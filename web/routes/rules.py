@@ -18,6 +18,7 @@ from delivery.preview import chain_text, escalation_chain
 from plan.dates import parse_date
 from plan.deadline import DeadlineKind
 from plan.errors import UserError
+from planner.describe import rule_timing
 from planner.diff import diff_notifications
 from rules.channels import CHANNELS
 from rules.model import NotificationKind, Rule, RuleProblem, parse_rule
@@ -26,7 +27,7 @@ from store.db import session_scope
 from store.models import UserRole
 from store.rules import get_rule, load_rules, save_rule, unit_codes
 from vocabulary import DEADLINE_KINDS, WEEKDAY_LABELS, label
-from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
+from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, error_text, render
 from web.permissions import Action, Principal, require
 from web.routes.upcoming import clamp_days, notification_row, plan_window
 
@@ -50,9 +51,7 @@ KIND_FIELDS = {
 
 def summary(rule: Rule) -> str:
     """When a rule sends, in a few words (as ``nhacviec rules list`` says it)."""
-    from cli.rules import _summary
-
-    return _summary(rule)
+    return rule_timing(rule)
 
 
 # --- form <-> rule mapping -------------------------------------------------------------------------
@@ -163,7 +162,7 @@ def _stored(request: Request, rule_id: str) -> Rule:
         try:
             return get_rule(db, rule_id)
         except UserError as error:
-            raise PageNotFound(str(error)) from None
+            raise PageNotFound(error_text(error)) from None
 
 
 @router.get("/rules")
@@ -333,7 +332,7 @@ def _window(request: Request, values: dict[str, Any]) -> tuple[date, int, dict[s
         try:
             start = parse_date(values["start"].strip(), "ngày bắt đầu xem trước")
         except UserError as error:
-            errors["start"] = [str(error)]
+            errors["start"] = [error_text(error)]
     days = PREVIEW_DAYS
     if values["preview_days"].strip():
         number = _number(values["preview_days"])

@@ -29,7 +29,7 @@ from store.planner_input import load_task_inputs
 from store.reports import pending_request, request_extension
 from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
 from web.dashboard import STATUS_LABELS, STATUSES, classify, due_in_force
-from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
+from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, error_text, render
 from web.permissions import Action, Principal, TaskUnits, allows, require
 from web.queries import PlanData, load_plan_page, unit_names
 
@@ -242,7 +242,7 @@ def _find(db: Session, plan_code: str, code: str) -> tuple[Task, TaskUnits]:
     try:
         task = find_task(db, code, plan_code)
     except TaskError as error:
-        raise PageNotFound(str(error)) from None
+        raise PageNotFound(error_text(error)) from None
     return task, _units(db, task)
 
 
@@ -331,7 +331,9 @@ def _act(
             apply(db, task, ctx.today())
             task_code = task.code
     except UserError as error:  # TaskError and unreadable dates: said beside the form, nothing changed
-        return _task_page(request, user, plan_code, code, 400, errors={form: str(error)}, values=values)
+        return _task_page(
+            request, user, plan_code, code, 400, errors={form: error_text(error)}, values=values
+        )
     return RedirectResponse(f"/tasks/{plan_code}/{task_code}?ok={form}", status_code=303)
 
 

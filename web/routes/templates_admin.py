@@ -27,7 +27,7 @@ from templates.limits import TemplateLimitError
 from templates.render import BUILTIN_DIR, Renderer, TemplateError, TemplateProblem, validate
 from vocabulary import CHANNEL_LABELS, TASK_KINDS
 from vocabulary import TEMPLATE_SOURCES as SOURCE_LABELS
-from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, render
+from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, error_text, render
 from web.permissions import Action, require
 from web.routes.upcoming import plan_window
 
@@ -230,7 +230,7 @@ def preview_form(
         try:
             rendered = Renderer(folder).render(kind, target, _context(ctx, kind, target, code))
         except (LookupError, TemplateLimitError) as error:  # a limit: real data larger than the samples
-            errors = {"task": str(error)}
+            errors = {"task": error_text(error)}
             return _editor(
                 request,
                 channel,

@@ -23,7 +23,7 @@ from store.invites import create_invite, invites_for_unit, revoke_invite, unbind
 from store.invites import state as invite_state
 from store.models import AddressAlias, UserRole
 from vocabulary import CHANNEL_LABELS, INVITE_STATES, RECIPIENT_KINDS
-from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
+from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, error_text, render
 from web.permissions import Action, require
 
 router = APIRouter()
@@ -80,7 +80,9 @@ def _page(
     try:
         directory = ctx.directory()
     except UserError as error:  # a broken directory: say what is wrong, still show the problems
-        return render(request, "units.html", status_code, rows=[], error=str(error), office=None, **values)
+        return render(
+            request, "units.html", status_code, rows=[], error=error_text(error), office=None, **values
+        )
     rows = unit_rows(directory, aliases)
     return render(
         request, "units.html", status_code, rows=rows, error=error, office=directory.office, **values
@@ -112,7 +114,7 @@ def add(
             load_directory(db, context(request).settings.units_file)
             row = add_unit(db, code, name, kind=kind)
     except UserError as error:
-        return _page(request, user, str(error), 400)
+        return _page(request, user, error_text(error), 400)
     return RedirectResponse(f"/units/{row.code}?ok=added", status_code=303)
 
 
@@ -171,7 +173,7 @@ async def save(request: Request, user: SignedIn, code: str) -> Response:
             load_directory(db, context(request).settings.units_file)
             row = set_fields(db, code, changes)
     except UserError as error:
-        return _edit_page(request, user, code, str(error), 400)
+        return _edit_page(request, user, code, error_text(error), 400)
     return RedirectResponse(f"/units/{row.code}?ok=saved", status_code=303)
 
 
@@ -183,7 +185,7 @@ def alias(request: Request, user: SignedIn, code: str, alias: Text = "", remove:
             load_directory(db, context(request).settings.units_file)
             row = set_alias(db, code, alias, remove=bool(remove))
     except UserError as error:
-        return _edit_page(request, user, code, str(error), 400)
+        return _edit_page(request, user, code, error_text(error), 400)
     return RedirectResponse(f"/units/{row.code}?ok=alias", status_code=303)
 
 
@@ -205,7 +207,7 @@ def new_invite(
             )
             given = handover(ctx.settings, channel, made.code, made.target.name)  # no bot name: nothing kept
     except UserError as error:
-        return _edit_page(request, user, code, str(error), 400)
+        return _edit_page(request, user, code, error_text(error), 400)
     return render(
         request,
         "invite_created.html",
@@ -229,7 +231,7 @@ def unbind_chat(
             load_directory(db, ctx.settings.units_file)
             unbind(db, target_code(code, person), channel, now=ctx.now())
     except UserError as error:
-        return _edit_page(request, user, code, str(error), 400)
+        return _edit_page(request, user, code, error_text(error), 400)
     return RedirectResponse(f"/units/{code}?ok=unbound", status_code=303)
 
 
@@ -243,5 +245,5 @@ def revoke(request: Request, user: SignedIn, code: str, invite_id: int) -> Respo
             if invite.target.removesuffix(".head") != code:
                 raise UserError(f"Mã mời số {invite_id} không thuộc đơn vị {code}.")
     except UserError as error:
-        return _edit_page(request, user, code, str(error), 400)
+        return _edit_page(request, user, code, error_text(error), 400)
     return RedirectResponse(f"/units/{code}?ok=revoked", status_code=303)

@@ -14,7 +14,7 @@ from itertools import groupby
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cli.simulate import concerns_unit, recipients_text, subject_text
+from planner.describe import concerns_unit, recipients_text, subject_text
 from planner.model import Notification
 from planner.planner import plan_notifications
 from rules.model import Rule

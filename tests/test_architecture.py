@@ -1,0 +1,133 @@
+"""The architecture, checked: the layers contract (import-linter, pyproject.toml) holds and catches a backward
+edge, every package is under it, and errors raised low describe the problem without naming a command."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which(
+    "lint-imports"
+)
+needs_import_linter = pytest.mark.skipif(
+    LINT_IMPORTS is None, reason="import-linter is not installed (pip install -e '.[test]' brings it)"
+)
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+LINTER = PYPROJECT["tool"]["importlinter"]
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    assert LINT_IMPORTS is not None
+    environment = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache"], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+@needs_import_linter
+def test_the_layers_contract_holds() -> None:
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_import_linter
+def test_a_new_backward_edge_breaks_the_contract(tmp_path: Path) -> None:
+    """The store importing the CLI (what 'hãy chạy nhacviec init' in a store error amounted to) is refused."""
+    for package in LINTER["root_packages"]:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "*.j2")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    db = tmp_path / "store" / "db.py"
+    db.write_text(db.read_text(encoding="utf-8") + "\nfrom cli.common import console  # a backward edge\n")
+
+    result = _lint_imports(tmp_path)
+
+    assert result.returncode != 0
+    assert "store is not allowed to import cli" in result.stdout, result.stdout
+
+
+def test_every_package_is_under_the_contract() -> None:
+    """A new top-level package (report/, say) must be given its layer, or it would escape the check."""
+    packages = {name.split(".")[0] for name in PYPROJECT["tool"]["setuptools"]["packages"]}
+    layered = set()
+    for contract in LINTER["contracts"]:
+        for layer in contract.get("layers", []):
+            layered |= {name.strip() for name in layer.replace(":", "|").split("|")}
+    assert packages == set(LINTER["root_packages"])
+    assert packages == layered
+
+
+LOW = ("plan", "rules", "planner", "templates", "store", "notifiers")
+
+
+def _raised_texts(path: Path) -> list[tuple[int, str]]:
+    texts = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            for part in ast.walk(node.exc):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    texts.append((node.lineno, part.value))
+    return texts
+
+
+def test_errors_raised_low_name_no_command() -> None:
+    """The web shows these errors too: the problem is said low, the remedy at the edge (plan.errors.Fix)."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {text!r}"
+        for package in ("store", "planner", "rules", "notifiers")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        for line, text in _raised_texts(path)
+        if "nhacviec " in text
+    ]
+    assert offenders == []
+
+
+def test_every_fix_a_low_error_names_has_the_cli_s_words() -> None:
+    from cli.common import FIX_HINTS
+
+    actions = set()
+    for package in LOW:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "with_fix"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                ):
+                    actions.add(node.args[0].value)
+    assert actions, "no error names its remedy: the scan is broken"
+    assert actions <= set(FIX_HINTS)
+
+
+def test_the_cli_and_the_web_say_the_remedy_each_in_its_own_words() -> None:
+    from cli.common import error_text as cli_text
+    from store.tasks import TaskError
+    from web.deps import error_text as web_text
+
+    error = TaskError('Nhiệm vụ II.2 chưa có hạn ("Theo Kế hoạch"):').with_fix("set_due", task="II.2")
+
+    assert (
+        cli_text(error)
+        == "Nhiệm vụ II.2 chưa có hạn (\"Theo Kế hoạch\"): dùng 'nhacviec tasks set-due II.2 NGÀY'."
+    )
+    assert "nhacviec" not in web_text(error) and "trang của nhiệm vụ" in web_text(error)
+    assert web_text(TaskError("Tài khoản 'a' đã có;").with_fix("passwd", user="a")) == "Tài khoản 'a' đã có."
+
+
+def test_every_channel_has_a_notifier() -> None:
+    from delivery.channels import FACTORIES
+    from rules.channels import CHANNELS
+
+    assert set(FACTORIES) == set(CHANNELS)
