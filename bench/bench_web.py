@@ -127,10 +127,10 @@ def time_in_process(client: TestClient, path: str, runs: int) -> tuple[list[floa
 
 def dashboard_stages(settings: Settings, today: date) -> dict[str, float]:
     """Milliseconds of each step of the dashboard's handler, called directly (the template excepted)."""
+    from planner.progress import progress_by_section, progress_by_unit, status_counts
     from store.planner_input import load_task_inputs
     from store.tasks import get_plan
     from store.users import UserRole
-    from web.dashboard import progress_by_section, progress_by_unit, status_counts
     from web.permissions import Principal
     from web.queries import load_plan
     from web.routes.dashboard import timeline_rows

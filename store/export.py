@@ -3,7 +3,7 @@
 One sheet: the plan's title, then a header row (STT, task, lead, coordinating, products, the deadline as the
 plan wrote it, the due date in force, status, done on, note, extensions) and the tasks in plan order under
 their sections' rows ("I. Cải cách thể chế"), as the Office's own spreadsheet has them. Dates are real
-Excel dates shown dd/mm/yyyy; the status is the dashboard's (web/dashboard.py) on the day asked.
+Excel dates shown dd/mm/yyyy; the status is the dashboard's (planner/progress.py) on the day asked.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from planner.model import TaskInput
+from planner.progress import classify, due_in_force
 from store.models import Plan, Section, Task, TaskEvent
 from store.planner_input import load_task_inputs
 from vocabulary import PROGRESS
@@ -54,14 +55,10 @@ class ExportRow:
 
 
 def _due_in_force(task: TaskInput, as_of: date) -> date | None:
-    from web.dashboard import due_in_force
-
     return due_in_force(task, as_of)
 
 
 def _status(task: TaskInput, as_of: date) -> str:
-    from web.dashboard import classify
-
     return PROGRESS[classify(task, as_of)]
 
 

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from planner.model import TaskInput
-from store.db import session_scope
-from web.dashboard import (
+from planner.progress import (
     STATUS_LABELS,
     STATUSES,
     classify,
@@ -17,6 +16,7 @@ from web.dashboard import (
     progress_by_unit,
     status_counts,
 )
+from store.db import session_scope
 from web.deps import SignedIn, context, render
 from web.permissions import Action, require
 from web.queries import PlanData, load_plan_page

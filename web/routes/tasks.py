@@ -23,12 +23,12 @@ from plan.dates import parse_date
 from plan.errors import UserError
 from plan.text import fold
 from planner.model import UNDATED_KINDS, TaskInput
+from planner.progress import STATUS_LABELS, STATUSES, classify, due_in_force
 from store.db import session_scope
 from store.models import AssignmentRole, Section, Task, TaskStatus, TaskUnit
 from store.planner_input import load_task_inputs
 from store.reports import pending_request, request_extension
 from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
-from web.dashboard import STATUS_LABELS, STATUSES, classify, due_in_force
 from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, error_text, render
 from web.permissions import Action, Principal, TaskUnits, allows, require
 from web.queries import PlanData, load_plan_page, unit_names

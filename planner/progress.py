@@ -1,4 +1,5 @@
-"""Where the plan stands on a day: counts by status and progress per section and per unit (pure).
+"""Where the plan stands on a day: counts by status and progress per section and per unit (pure: the web's
+dashboard and task list, and the Excel export, use it).
 
 Counts come from the weekly digest (:func:`planner.digest.build_digest`), so the
 dashboard and the digest the leaders receive never disagree. The dashboard splits
