@@ -186,9 +186,9 @@ def test_viewers_see_no_forms_and_admins_see_the_ones_the_task_allows(engine: En
     viewer = signed_in(engine, "viewer").get(f"/tasks/{PLAN}/IV.4").text
     assert "data-form=" not in viewer
     admin = signed_in(engine, "admin").get(f"/tasks/{PLAN}/IV.4").text
-    assert re.findall(r'<form[^>]*data-form="([^"]+)"', admin) == ["done", "extended"]
+    assert re.findall(r'<form[^>]*data-form="([^"]+)"', admin) == ["done", "extended", "remind-now"]
     undated = signed_in(engine, "admin").get(f"/tasks/{PLAN}/II.2").text
-    assert re.findall(r'<form[^>]*data-form="([^"]+)"', undated) == ["done", "due_set"]
+    assert re.findall(r'<form[^>]*data-form="([^"]+)"', undated) == ["done", "due_set", "remind-now"]
     unit = signed_in(engine, "tccb").get(f"/tasks/{PLAN}/IV.4").text
     assert re.findall(r'<form[^>]*data-form="([^"]+)"', unit) == ["done", "ext_requested"]
 

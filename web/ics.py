@@ -11,7 +11,7 @@ UTF-8 character, with CRLF line ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -31,6 +31,9 @@ class Event:
     description: str
     url: str | None = None
     categories: tuple[str, ...] = ()
+    sequence: int = 0  # how many times the task changed: a calendar replaces its copy when this grows
+    last_modified: datetime | None = None
+    alarm: datetime | None = None  # when the calendar should remind (VALARM), None: no reminder
 
 
 def escape_text(value: str) -> str:
@@ -77,6 +80,7 @@ def calendar(name: str, events: Iterable[Event], stamp: datetime) -> str:
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(name)}",
+        f"NAME:{escape_text(name)}",
         "X-WR-TIMEZONE:Asia/Ho_Chi_Minh",
     ]
     for event in events:
@@ -89,11 +93,23 @@ def calendar(name: str, events: Iterable[Event], stamp: datetime) -> str:
             f"SUMMARY:{escape_text(event.summary)}",
             f"DESCRIPTION:{escape_text(event.description)}",
         ]
+        lines.append(f"SEQUENCE:{event.sequence}")
+        if event.last_modified is not None:
+            lines.append(f"LAST-MODIFIED:{_stamp(event.last_modified)}")
         if event.categories:
             lines.append("CATEGORIES:" + ",".join(escape_text(c) for c in event.categories))
         if event.url:
             lines.append(f"URL:{event.url}")
-        lines += ["TRANSP:TRANSPARENT", "END:VEVENT"]
+        lines.append("TRANSP:TRANSPARENT")
+        if event.alarm is not None:
+            lines += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"DESCRIPTION:{escape_text(event.summary)}",
+                f"TRIGGER;VALUE=DATE-TIME:{_stamp(event.alarm)}",
+                "END:VALARM",
+            ]
+        lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)
 
@@ -107,8 +123,21 @@ def _shorten(text: str, limit: int = SUMMARY_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def task_events(task: TaskInput, unit_names: Mapping[str, str], task_url: str | None = None) -> list[Event]:
-    """The events of one task: its latest due date (an extension moves it), or each occurrence of a recurring one."""
+def task_events(
+    task: TaskInput,
+    unit_names: Mapping[str, str],
+    task_url: str | None = None,
+    *,
+    coordinating: bool = False,
+    modified: datetime | None = None,
+    alarm: Callable[[date], datetime | None] | None = None,
+) -> list[Event]:
+    """The events of one task: its latest due date (an extension moves it), or each occurrence of a recurring one.
+
+    ``coordinating``: the feed's unit coordinates the task (marked "phối hợp"); ``modified``: when the task last
+    changed (LAST-MODIFIED); ``alarm``: the moment to remind of a due day (VALARM), or None. SEQUENCE counts the
+    task's changes (extensions, dates set, done, reopened), so it grows whenever the event's date or state moves.
+    """
     latest_due = task.due_versions()[-1][1]
     recurring = len(task.occurrences) > 1
     moved = not recurring and len(task.due_versions()) > 1
@@ -122,7 +151,8 @@ def task_events(task: TaskInput, unit_names: Mapping[str, str], task_url: str | 
         return []
     names = [unit_names.get(code, code) for code in task.lead]
     prefix = "Đã hoàn thành — " if done_on is not None else ""
-    summary = f"{prefix}[{task.code}] {_shorten(task.content)}"
+    role = "(phối hợp) " if coordinating else ""
+    summary = f"{prefix}[{task.code}] {role}{_shorten(task.content)}"
     lines = [
         f"Nhiệm vụ {task.code} (kế hoạch {task.plan}): {task.content}",
         f"Thời hạn theo kế hoạch: {task.deadline_text}",
@@ -136,10 +166,27 @@ def task_events(task: TaskInput, unit_names: Mapping[str, str], task_url: str | 
         lines.append(f"Hạn hiện hành: {latest_due:%d/%m/%Y} (đã điều chỉnh so với kế hoạch)")
     if done_on is not None:
         lines.append(f"Đã hoàn thành ngày {done_on:%d/%m/%Y}.")
+    if coordinating:
+        lines.insert(1, "Đơn vị phối hợp thực hiện (không chủ trì).")
     if task_url:
         lines.append(task_url)
     description = "\n".join(lines)
-    return [Event(uid, day, summary, description, task_url, tuple(names)) for day, uid in days]
+    categories = (*names, "Phối hợp") if coordinating else tuple(names)
+    sequence = len(task.changes)
+    return [
+        Event(
+            uid,
+            day,
+            summary,
+            description,
+            task_url,
+            categories,
+            sequence=sequence,
+            last_modified=modified,
+            alarm=alarm(day) if alarm is not None and done_on is None else None,
+        )
+        for day, uid in days
+    ]
 
 
 def plan_calendar(
@@ -148,10 +195,22 @@ def plan_calendar(
     unit_names: Mapping[str, str],
     stamp: datetime,
     task_url: Mapping[str, str] | None = None,
+    *,
+    unit: str | None = None,
+    modified: Mapping[str, datetime] | None = None,
+    alarm: Callable[[date], datetime | None] | None = None,
 ) -> str:
+    """The feed of ``tasks`` (a unit's: those it leads, then marks the ones it only coordinates)."""
     events = [
         event
         for task in tasks
-        for event in task_events(task, unit_names, (task_url or {}).get(f"{task.plan}/{task.code}"))
+        for event in task_events(
+            task,
+            unit_names,
+            (task_url or {}).get(f"{task.plan}/{task.code}"),
+            coordinating=unit is not None and unit not in task.lead,
+            modified=(modified or {}).get(f"{task.plan}/{task.code}"),
+            alarm=alarm,
+        )
     ]
     return calendar(name, events, stamp)

@@ -25,7 +25,7 @@ from plan.text import fold
 from planner.model import UNDATED_KINDS, TaskInput
 from planner.progress import STATUS_LABELS, STATUSES, classify, due_in_force
 from store.db import session_scope
-from store.models import AssignmentRole, Section, Task, TaskStatus, TaskUnit
+from store.models import AssignmentRole, OutboxItem, OutboxMessage, Section, Task, TaskStatus, TaskUnit
 from store.planner_input import load_task_inputs
 from store.reports import pending_request, request_extension
 from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
@@ -266,6 +266,7 @@ def _task_page(
         events = history(db, task)
         as_input = next((t for t in load_task_inputs(db, [plan]) if t.code == task.code), None)
         names = unit_names(db)
+        sent = messages_about(db, plan.code, task.code) if allows(user, Action.VIEW_OUTBOX) else None
     state = classify(as_input, today) if as_input else "removed"
     is_open = task.status == TaskStatus.OPEN
     pending = pending_request(events)
@@ -300,7 +301,36 @@ def _task_page(
         stray_errors=[message for form, message in errors.items() if not can[FORM_FLAGS[form]]],
         values=values or {},
         flash=flash,
+        sent=sent,
+        can_remind=is_open and allows(user, Action.MANUAL_SEND),
     )
+
+
+MESSAGES_SHOWN = 50
+
+
+def messages_about(db: Session, plan_code: str, code: str) -> list[dict[str, Any]]:
+    """The outbox's messages carrying an item about the task, newest first (a bundle counts once)."""
+    ids = select(OutboxItem.message_id).where(OutboxItem.plan == plan_code, OutboxItem.task == code)
+    rows = db.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .order_by(col(OutboxMessage.due_at).desc(), col(OutboxMessage.id).desc())
+        .limit(MESSAGES_SHOWN)
+    )
+    return [
+        {
+            "at": message.sent_at or message.due_at,
+            "channel": vocabulary.CHANNEL_LABELS.get(message.channel, message.channel),
+            "to": message.recipient_name or message.recipient,
+            "subject": message.subject,
+            "kind": vocabulary.KIND_TITLES.get(message.kind, message.kind),
+            "status": message.status,
+            "status_label": vocabulary.OUTBOX_STATUS.get(message.status, message.status),
+            "manual": message.origin == "manual",
+        }
+        for message in rows
+    ]
 
 
 @router.get("/tasks/{plan_code}/{code}")
