@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.support.browser_support import chromium_context
-from tests.test_browser import SKIP, Site, sign_in
+from tests.test_browser import SAMPLE_TASKS, SKIP, Site, sign_in
 from tests.test_browser import site as site  # ``nhacviec web`` over the sample plan (a module fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(SKIP is 
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1366, "height": 768}
 SKIPPED_PREFIXES = ("/static/", "/ics/", "/done/", "/logout")
+DOWNLOADS = (".xlsx", ".png", ".ics")
 MAX_PAGES = 60
 
 
@@ -54,7 +56,11 @@ def walk(page: Any, base: str) -> list[str]:
         )
         for href in hrefs:
             parts = urlsplit(href)
-            if f"{parts.scheme}://{parts.netloc}" != base or parts.path.startswith(SKIPPED_PREFIXES):
+            if (
+                f"{parts.scheme}://{parts.netloc}" != base
+                or parts.path.startswith(SKIPPED_PREFIXES)
+                or parts.path.endswith(DOWNLOADS)
+            ):
                 continue
             target = parts.path + (f"?{parts.query}" if parts.query else "")
             if shape(parts.path) not in seen_shapes:
@@ -115,3 +121,27 @@ def test_the_menu_folds_on_a_phone_and_opens_and_closes(tab: tuple[str, Any], si
     assert not menu.is_visible()
     menu_header = page.locator("header.top").bounding_box()
     assert menu_header is not None and menu_header["height"] < 80  # one line, not a tall block
+
+
+def test_search_without_accents_finds_a_task_and_the_export_downloads_every_task(
+    tab: tuple[str, Any], site: Site, tmp_path: Path
+) -> None:
+    width, page = tab
+    page.goto(f"{site.base}/tasks")
+    page.fill("input[name=q]", "boi duong can bo")  # "bồi dưỡng cán bộ", typed without accents
+    page.click("form.task-filters button[type=submit]")
+    page.wait_for_load_state()
+    found = page.locator("table.tasks tbody tr").evaluate_all("rows => rows.map(r => r.dataset.code)")
+    assert "IV.4" in found and len(found) < SAMPLE_TASKS
+    assert overflow(page) == 0
+    page.goto(f"{site.base}/tasks")
+    with page.expect_download() as caught:
+        page.click("a.export")
+    target = tmp_path / f"{width}.xlsx"
+    caught.value.save_as(target)
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(target).active.iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r and r[0] == "STT")
+    codes = [r[0] for r in rows[header + 1 :] if r[1]]  # task rows (a section's row has no content cell)
+    assert len(codes) == SAMPLE_TASKS and "IV.4" in codes
