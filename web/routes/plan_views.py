@@ -22,13 +22,13 @@ from inbound.invites import qr_svg
 from plan.errors import UserError
 from planner.model import TaskInput
 from planner.periods import periods_for_year
+from planner.progress import STATUS_LABELS, classify, due_in_force
 from store.db import session_scope
 from store.ics import create_token
 from store.models import Plan, UserRole
 from store.planner_input import load_reporting
 from store.reports import approve_extension, pending_extensions, reject_extension
 from store.tasks import TaskError, find_task
-from web.dashboard import STATUS_LABELS, classify, due_in_force
 from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, render
 from web.permissions import Action, Forbidden, Principal, TaskUnits, allows, require
 from web.queries import PlanData, load_plan_page, unit_names
