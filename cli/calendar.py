@@ -18,10 +18,11 @@ app = typer.Typer(
 def show(year: Annotated[int | None, typer.Option("--year", help="Năm (mặc định: năm nay).")] = None) -> None:
     from datetime import date, timedelta
 
+    from plan.limits import check_year
     from store.calendar import working_calendar
     from store.db import session_scope
 
-    year = year or today().year
+    year = check_year(year, "năm --year") if year is not None else today().year
     config = settings()
     with session_scope(open_store()) as session:
         calendar = working_calendar(session, config.calendar_file, config.send_time)

@@ -51,8 +51,19 @@ def when(at: datetime) -> str:
 _TIME_SUFFIX = re.compile(r"^(.*?)[ T](\d{1,2})[:h](\d{2})(?::\d{2})?\s*$")
 
 
+_ISO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+
+
 def parse_datetime(text: str, what: str = "thời điểm", default_time: time | None = None) -> datetime:
-    """A moment typed by a user, in Vietnam time: "2020-12-01 07:30", "01/12/2020 7h30", or a date alone."""
+    """A moment typed by a user, in Vietnam time: "2020-12-01 07:30", "01/12/2020 7h30", or a date alone;
+    also ISO 8601 with its offset ("2020-01-22T07:30:00+07:00", what ``date -Iseconds`` gives)."""
+    if _ISO_OFFSET.match(text.strip()):
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).astimezone(TZ)
+        except ValueError:
+            raise UserError(f"{what.capitalize()} '{text}' không phải thời điểm ISO 8601 hợp lệ.") from None
+        parse_date(f"{moment:%Y-%m-%d}", what)  # the calendar's years
+        return moment
     match = _TIME_SUFFIX.match(text.strip())
     if match:
         day = parse_date(match.group(1), what)

@@ -27,15 +27,17 @@ def deadline(
 
     texts = list(phrases or [])
     if file is not None:
-        try:
-            texts += [line for line in file.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
-        except FileNotFoundError:
-            raise UserError(f"Không tìm thấy tệp {file}.") from None
-        except UnicodeDecodeError:
-            raise UserError(f"Tệp {file} không phải văn bản UTF-8; hãy lưu lại với mã UTF-8.") from None
+        from plan.limits import read_text_file
+
+        texts += [line for line in read_text_file(file, "tệp thời hạn").splitlines() if line.strip()]
     if not texts:
         raise UserError("Hãy cho ít nhất một cụm từ thời hạn, hoặc --file TỆP.")
     plan_year = year or today().year
+    if year is not None:
+        from plan.deadline import MAX_YEAR, MIN_YEAR
+
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise UserError(f"Năm --year {year} không hợp lệ: hãy dùng một năm từ {MIN_YEAR} đến {MAX_YEAR}.")
 
     failed = 0
     table = Table("Cụm từ", "Loại", "Bắt đầu", "Hạn", "Số lần", "Ghi chú", title=f"Năm kế hoạch {plan_year}")

@@ -157,6 +157,10 @@ def report_request(
     store = _load()
     setup = store.setup
     moment = now()
+    if year is not None:
+        from plan.limits import check_year
+
+        check_year(year, "năm --year")
     regime = regime_for(setup.inputs.reporting, year)
     cutoff = parse_date(due, "ngày chốt --due") if due else None
     report_period = period_for(period, year or (regime.year if regime else moment.year), cutoff)

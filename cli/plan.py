@@ -77,7 +77,10 @@ def read_plan_file(file: Path, *, quiet: bool = False) -> RawPlan:
 
 def plan_year(raw: RawPlan, year: int | None, file: Path) -> int:
     from plan.check import infer_year
+    from plan.limits import check_year
 
+    if year is not None:
+        check_year(year, "năm --year")
     found = year or infer_year(raw)
     if found is None:
         raise UserError(f"Không xác định được năm của kế hoạch trong {file}: hãy thêm --year NĂM.")

@@ -57,7 +57,9 @@ def export(file: Annotated[Path | None, typer.Argument(help="Tệp cần ghi.")]
     if file is None:
         print(text, end="")
     else:
-        file.write_text(text, encoding="utf-8")
+        from plan.limits import check_output_file
+
+        check_output_file(file, "tệp quy tắc").write_text(text, encoding="utf-8")
         console.print(f"Đã xuất quy tắc ra {file}.")
 
 

@@ -168,6 +168,11 @@ def validate(
             "Chưa cấu hình thư mục mẫu tuỳ chỉnh (NHACVIEC_TEMPLATES_DIR): kiểm tra các mẫu có sẵn."
         )
         folder = BUILTIN_DIR
+    elif not Path(folder).is_dir():
+        what = "là một tệp" if Path(folder).exists() else "không tồn tại"
+        raise UserError(
+            f"Thư mục mẫu {folder} {what}: hãy chỉ ra một thư mục (cùng cấu trúc với templates/)."
+        )
     problems = check(folder, config.zns_templates_file)
     if problems:
         err_console.print(f"[bold red]{len(problems)} lỗi trong mẫu thông báo:[/]")

@@ -343,7 +343,10 @@ def read_rows(rows: Sequence[tuple[int, Sequence[str]]], file: str) -> Sheet:
 
 def read_contacts_file(path: Path) -> Sheet:
     """Read a .xlsx or .csv contacts sheet (the first sheet whose header names the columns)."""
+    from plan.limits import check_input_file
+
     file = str(path)
+    check_input_file(path, "tệp danh bạ")
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise PlanFileError(file, "Danh bạ phải là tệp Excel (.xlsx) hoặc CSV (.csv).")

@@ -411,5 +411,7 @@ def load_calendar(path: Path | None = None, *, send_time: str | None = None) -> 
     try:
         data = yaml.load(text, Loader=_StringDatesLoader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: tệp YAML sai cú pháp: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" ở dòng {mark.line + 1}, cột {mark.column + 1}" if mark is not None else ""
+        raise ValueError(f"{path}: tệp YAML sai cú pháp{where}.") from exc
     return calendar_from_mapping(data, str(path), send_time=send_time)

@@ -15,12 +15,9 @@ from store.models import RuleEvent, RuleRecord, Unit, utcnow
 
 def read_rules_file(path: Path, unit_codes: frozenset[str] | None = None) -> list[Rule]:
     """Read and validate a YAML rule file; every problem names the rule and the field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"Không tìm thấy tệp quy tắc {path}.") from None
-    except yaml.YAMLError as error:
-        raise UserError(f"Tệp quy tắc {path} không đúng cú pháp YAML: {error}") from None
+    from plan.limits import load_yaml
+
+    data = load_yaml(path, "tệp quy tắc")
     return parse_rules(data, unit_codes=unit_codes, source=str(path))
 
 

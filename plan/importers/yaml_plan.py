@@ -79,9 +79,11 @@ def _compose(text: str, file: str) -> Node:
         mark = error.problem_mark or error.context_mark
         row = mark.line + 1 if mark is not None else None
         column = f" (cột {mark.column + 1})" if mark is not None else ""
-        raise PlanFileError(file, f"Tệp không đúng cú pháp YAML{column}: {error.problem}.", row) from None
-    except yaml.YAMLError as error:
-        raise PlanFileError(file, f"Tệp không đúng cú pháp YAML: {error}.") from None
+        raise PlanFileError(
+            file, f"Tệp không đúng cú pháp YAML{column}: hãy sửa thụt lề, dấu ':' hoặc '-'.", row
+        ) from None
+    except yaml.YAMLError:
+        raise PlanFileError(file, "Tệp không đúng cú pháp YAML: hãy sửa thụt lề, dấu ':' hoặc '-'.") from None
     if node is None:
         raise PlanFileError(file, "Tệp kế hoạch trống.")
     return node
