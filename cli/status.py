@@ -60,13 +60,37 @@ def collect() -> dict[str, Any]:
         )
     return {
         "last_pass": get_state(engine, LAST_PASS) or None,
-        "scheduler": get_state(engine, SCHEDULER) or None,
+        "scheduler": scheduler_truth(get_state(engine, SCHEDULER) or None, datetime.now(TZ)),
         "outbox": counts,
         "dead_letters": counts.get("dead", 0),
         "failed": counts.get("failed", 0),
         "config_problems": problems,
         "channels": channels,
     }
+
+
+def scheduler_truth(state: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """The recorded scheduler state, told truly: an "active" leader whose heartbeat stopped (killed, frozen) is
+    "unresponsive", and a next run already past is not shown as to come."""
+    if not state:
+        return None
+    state = dict(state)
+    beat = state.get("heartbeat_at")
+    every = float(state.get("heartbeat_seconds") or 5.0)
+    if state.get("state") == "active":
+        alive = beat is not None and (now - datetime.fromisoformat(beat)).total_seconds() <= 3 * every
+        state["alive"] = alive
+        if not alive:
+            state["state"] = "unresponsive"
+    runs = {}
+    for job, at in (state.get("next_runs") or {}).items():
+        moment = datetime.fromisoformat(at).astimezone(TZ)
+        runs[job] = moment.isoformat()
+    state["next_runs"] = runs
+    return state
+
+
+_STATES = {"active": "đang chạy", "stopped": "đã dừng", "unresponsive": "không phản hồi"}
 
 
 def channel_line(
@@ -86,8 +110,8 @@ def channel_line(
     return f"{state}; {last}."
 
 
-def _moment(at: datetime) -> str:
-    return f"{at.astimezone(TZ):%H:%M %d/%m/%Y}"
+def _moment(at: datetime, seconds: bool = False) -> str:
+    return f"{at.astimezone(TZ):%H:%M:%S %d/%m/%Y}" if seconds else f"{at.astimezone(TZ):%H:%M %d/%m/%Y}"
 
 
 def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
@@ -99,9 +123,22 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
     scheduler = data["scheduler"]
     console.print(f"Lượt gần nhất: {last['at'] if last else 'chưa chạy lượt nào'}")
     if scheduler:
-        console.print(f"Bộ lập lịch: {scheduler['state']} ({scheduler['worker']}, từ {scheduler['since']})")
-        for job, at in scheduler.get("next_runs", {}).items():
-            console.print(f"  lần chạy tới của '{job}': {at}")
+        shown = _STATES.get(scheduler["state"], scheduler["state"])
+        since = _moment(datetime.fromisoformat(scheduler["since"]))
+        console.print(f"Bộ lập lịch: {shown} ({scheduler['worker']}, từ {since})", highlight=False)
+        if scheduler["state"] == "unresponsive":
+            beat = scheduler.get("heartbeat_at")
+            last = _moment(datetime.fromisoformat(beat), seconds=True) if beat else "chưa rõ"
+            console.print(
+                f"[yellow]Tiến trình dẫn đầu không báo hiệu từ {last}: có thể đã dừng; "
+                "bản dự phòng (nếu có) sẽ tiếp quản, hoặc chạy lại 'nhacviec run'.[/]",
+                highlight=False,
+            )
+        elif scheduler["state"] == "active":
+            for job, at in scheduler.get("next_runs", {}).items():
+                console.print(
+                    f"  lần chạy tới của '{job}': {_moment(datetime.fromisoformat(at))}", highlight=False
+                )
     else:
         console.print("Bộ lập lịch: chưa chạy ('nhacviec run').")
     console.print(

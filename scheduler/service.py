@@ -39,9 +39,11 @@ from rules.channels import CHANNELS
 from scheduler.keepalive import KEEPALIVE_EVERY, keep_zalo_alive
 from scheduler.leader import Leadership, leadership_for
 from scheduler.passes import run_pass
-from store.state import SCHEDULER, set_state
+from store.state import SCHEDULER, get_state, set_state
 
 log = logging.getLogger("nhacviec.service")
+
+HEARTBEAT_SECONDS = 5.0  # the leader records itself (and its next runs) this often; status trusts 3 beats
 
 Clock = Callable[[], datetime]
 
@@ -140,7 +142,8 @@ class Service:
                 "Đã có một tiến trình 'nhacviec run' khác đang chạy với cơ sở dữ liệu này (SQLite chỉ cho phép một). "
                 "Dừng tiến trình kia, hoặc dùng PostgreSQL để chạy nhiều bản dự phòng."
             )
-        log.info("standby: another instance is the active scheduler worker=%s", self.worker)
+        leader = (get_state(self.engine, SCHEDULER) or {}).get("worker")
+        log.info("standby worker=%s: the active scheduler is another instance leader=%s", self.worker, leader)
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.standby_poll_seconds)
@@ -184,7 +187,15 @@ class Service:
         if zalo:
             every = IntervalTrigger(seconds=KEEPALIVE_EVERY.total_seconds(), timezone=self.tz)
             scheduler.add_job(self.keepalive_job, every, id="zalo-keepalive", **common)
+        self._since = self.clock()
+
+        async def heartbeat() -> None:  # status names a live leader only: a killed one stops beating
+            if not lost.is_set():
+                await asyncio.to_thread(self._record, scheduler, "active")
+
+        scheduler.add_job(heartbeat, IntervalTrigger(seconds=HEARTBEAT_SECONDS), id="heartbeat", **common)
         scheduler.start()
+        self._record(scheduler, "active")  # before the catch-up: a standby that took over is named at once
         extras = [asyncio.ensure_future(task(stop)) for task in self.extra_tasks]
         try:
             await self.pass_job()  # catch up on what happened while nobody was running
@@ -215,8 +226,9 @@ class Service:
         next_runs = {}
         if scheduler is not None:
             for job in scheduler.get_jobs():
-                if job.next_run_time is not None:
-                    next_runs[job.id] = job.next_run_time.isoformat()
+                if job.next_run_time is not None and job.id != "heartbeat":
+                    next_runs[job.id] = job.next_run_time.astimezone(self.tz).isoformat()
+        now = self.clock()  # "since": the service's clock (a fixed --at in tests), the heartbeat the wall's
         try:
             set_state(
                 self.engine,
@@ -224,8 +236,12 @@ class Service:
                 {
                     "state": state,
                     "worker": self.worker,
-                    "since": self.clock().isoformat(),
+                    "since": getattr(self, "_since", now).isoformat(),
                     "next_runs": next_runs,
+                    "heartbeat_at": datetime.now(
+                        self.tz
+                    ).isoformat(),  # the wall clock, which status compares
+                    "heartbeat_seconds": HEARTBEAT_SECONDS,
                 },
             )
         except Exception:

@@ -194,6 +194,25 @@ def test_on_sqlite_a_second_run_is_refused_and_sigterm_stops_cleanly(service_db)
     assert any(entry["logger"] == "nhacviec.pass" and "planned" in entry for entry in logs)
 
 
+def test_status_shows_retry_times_that_move_and_stops_naming_a_killed_leader(service_db) -> None:  # type: ignore[no-untyped-def]
+    env = service_env({"NHACVIEC_RETRY_JOB_SECONDS": "2"})
+    leader = nhacviec("run", env=env)
+    try:
+        assert wait_for(lambda: scheduler_state(env).get("state") == "active"), leader.stderr
+        first = scheduler_state(env)["next_runs"]["retry"]
+        assert first.endswith("+07:00")
+        assert wait_for(lambda: scheduler_state(env)["next_runs"]["retry"] != first, timeout=20)
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(10)
+        killed_at = clock.monotonic()
+        assert wait_for(lambda: scheduler_state(env).get("state") != "active", timeout=25)
+        assert clock.monotonic() - killed_at < 25
+        assert scheduler_state(env)["state"] == "unresponsive"
+    finally:
+        if leader.poll() is None:
+            leader.kill()
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="NHACVIEC_TEST_POSTGRES_URL is not set: needs a real PostgreSQL")
 def test_on_postgresql_a_standby_takes_over_when_the_leader_dies(run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -213,11 +232,22 @@ def test_on_postgresql_a_standby_takes_over_when_the_leader_dies(run_cli, monkey
             leader.send_signal(signal.SIGKILL)
             leader.wait(10)
             killed_at = clock.monotonic()
+
+            def killed_leader_not_active() -> bool:
+                state = scheduler_state(env)
+                return state.get("worker") != leader_worker or state.get("state") != "active"
+
+            assert wait_for(killed_leader_not_active, timeout=20)  # never named active past the heart beats
+            assert clock.monotonic() - killed_at < 20
             assert wait_for(lambda: scheduler_state(env).get("worker") != leader_worker, timeout=30)
-            assert clock.monotonic() - killed_at < 30
             assert scheduler_state(env)["state"] == "active"
             standby.send_signal(signal.SIGTERM)
             assert standby.wait(30) == 0
+            logs = [json.loads(line) for line in standby.stderr.read().splitlines() if line.startswith("{")]
+            waiting = [entry for entry in logs if "standby" in entry.get("message", entry.get("msg", ""))]
+            assert waiting, logs
+            standby_worker = waiting[0].get("worker")
+            assert all(entry.get("leader") != standby_worker for entry in waiting)
         finally:
             for process in (leader, standby):
                 if process.poll() is None:

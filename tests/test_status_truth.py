@@ -1,0 +1,54 @@
+"""``status`` tells the truth: a leader whose heart stopped is not named active; times are Vietnam time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cli.common import TZ
+from cli.status import scheduler_truth
+
+
+def _state(beat_age: float, state: str = "active") -> dict:  # type: ignore[type-arg]
+    now = datetime.now(TZ)
+    return {
+        "state": state,
+        "worker": "may-a:123",
+        "since": (now - timedelta(hours=1)).isoformat(),
+        "next_runs": {"retry": (datetime.now(UTC) + timedelta(seconds=40)).isoformat()},
+        "heartbeat_at": (now - timedelta(seconds=beat_age)).isoformat(),
+        "heartbeat_seconds": 5.0,
+    }
+
+
+def test_a_leader_whose_heartbeat_stopped_is_unresponsive_not_active() -> None:
+    now = datetime.now(TZ)
+    assert scheduler_truth(_state(2), now)["state"] == "active"  # type: ignore[index]
+    assert scheduler_truth(_state(16), now)["state"] == "unresponsive"  # type: ignore[index]
+    old = _state(0)
+    del old["heartbeat_at"]  # recorded by a version without a heartbeat: not trusted
+    assert scheduler_truth(old, now)["state"] == "unresponsive"  # type: ignore[index]
+    assert scheduler_truth(_state(600, "stopped"), now)["state"] == "stopped"  # type: ignore[index]
+
+
+def test_next_runs_are_shown_in_vietnam_time() -> None:
+    truth = scheduler_truth(_state(1), datetime.now(TZ))
+    assert truth is not None and truth["next_runs"]["retry"].endswith("+07:00")
+
+
+def test_status_names_a_dead_leader_as_not_answering(run_cli) -> None:  # type: ignore[no-untyped-def]
+    from config.settings import Settings
+    from store.db import make_engine
+    from store.state import SCHEDULER, set_state
+
+    assert run_cli("init").exit_code == 0
+    engine = make_engine(Settings().effective_database_url)
+    set_state(engine, SCHEDULER, _state(60))
+    shown = run_cli("status")
+    assert shown.exit_code == 0
+    assert "không phản hồi" in shown.stdout and "đang chạy" not in shown.stdout
+    set_state(engine, SCHEDULER, _state(1))
+    live = run_cli("status")
+    assert "đang chạy" in live.stdout
+    retry = datetime.fromisoformat(_state(1)["next_runs"]["retry"]).astimezone(TZ)
+    assert f"{retry:%d/%m/%Y}" in live.stdout and "+00:00" not in live.stdout
+    engine.dispose()
