@@ -94,10 +94,10 @@ def load_yaml(path: Path | str, what: str = "tệp") -> object:
 
 
 def calendar_years() -> tuple[int, int]:
-    """The first and last year the working calendar knows (the holidays package's)."""
-    from planner.calendar import FIRST_YEAR, LAST_YEAR
+    """The first and last year the working calendar knows: the holidays package's (as planner.calendar)."""
+    import holidays
 
-    return FIRST_YEAR, LAST_YEAR
+    return holidays.Vietnam.start_year, holidays.Vietnam.end_year
 
 
 def check_year(year: int, what: str = "năm") -> int:
