@@ -21,8 +21,8 @@ def collect() -> dict[str, Any]:
 
     from rules.channels import CHANNELS
     from store.db import session_scope
-    from store.outbox import config_problems, counts_by_status, last_deliveries
-    from store.state import LAST_PASS, SCHEDULER, get_state
+    from store.outbox import config_problems, counts_by_status, last_deliveries, pending_by_channel
+    from store.state import LAST_PASS, SCHEDULER, breaker_states, get_state
     from store.zalo_tokens import DatabaseTokenStore
 
     config = settings()
@@ -34,6 +34,9 @@ def collect() -> dict[str, Any]:
             for p in config_problems(session)
         ]
         last = last_deliveries(session)
+        pending = pending_by_channel(session)
+    breakers = breaker_states(engine)
+    now = datetime.now(TZ)
     channels: dict[str, dict[str, Any]] = {}
     for code, spec in CHANNELS.items():
         configured = spec.configured(config)
@@ -46,6 +49,7 @@ def collect() -> dict[str, Any]:
             "last_written_at": written.isoformat() if written else None,
             "line": channel_line(spec, configured, sent, written, config.effective_sink_dir),
         }
+        channels[code].update(waiting_lines(code, pending.get(code), breakers.get(code, {}), now))
     pair = asyncio.run(DatabaseTokenStore(engine).load())
     if pair is not None:
         from notifiers.zalo import expiry_warning, refresh_token_expiry
@@ -110,6 +114,44 @@ def channel_line(
     return f"{state}; {last}."
 
 
+def waiting_lines(
+    channel: str, pending: tuple[int, int, datetime] | None, breaker: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The channel's outage (its breaker open) and when its pending messages are really tried next."""
+    from rules.channels import CHANNELS
+
+    found: dict[str, Any] = {}
+    label_ = CHANNELS[channel].label
+    outage = breaker.get("state") == "open"
+    probe = datetime.fromisoformat(breaker["probe_at"]) if outage and breaker.get("probe_at") else None
+    if outage:
+        since = datetime.fromisoformat(breaker["opened_at"]) if breaker.get("opened_at") else None
+        found["outage"] = {
+            "since": since.isoformat() if since else None,
+            "probe_at": probe.isoformat() if probe else None,
+            "error": breaker.get("last_error"),
+        }
+        found["outage_line"] = (
+            f"{label_}: đang gián đoạn"
+            + (f" từ {_moment(since)}" if since else "")
+            + f" ({breaker.get('last_error') or 'không rõ lỗi'}); tin chờ kênh hoạt động lại, không mất lượt thử."
+        )
+    if pending is None:
+        return found
+    count, tried, earliest = pending
+    next_try = max(earliest, probe) if probe else earliest
+    found["pending"] = count
+    found["next_attempt_at"] = next_try.astimezone(TZ).isoformat()
+    if tried or outage:
+        when = (
+            "ngay ở lượt gửi tới (trong vòng một phút khi dịch vụ đang chạy)"
+            if next_try <= now
+            else f"lúc {_moment(next_try)}"
+        )
+        found["retry_line"] = f"{label_}: {count} tin chờ gửi, thử lại {when}."
+    return found
+
+
 def _moment(at: datetime, seconds: bool = False) -> str:
     return f"{at.astimezone(TZ):%H:%M:%S %d/%m/%Y}" if seconds else f"{at.astimezone(TZ):%H:%M %d/%m/%Y}"
 
@@ -154,6 +196,10 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         console.print(line, highlight=False, soft_wrap=True)
         if info.get("warning"):
             console.print(f"[yellow]{info['warning']}[/]", highlight=False)
+        if info.get("outage_line"):
+            console.print(f"[red]{info['outage_line']}[/]", highlight=False, soft_wrap=True)
+        if info.get("retry_line"):
+            console.print(info["retry_line"], highlight=False, soft_wrap=True)
     for problem in data["config_problems"]:
         console.print(
             f"[yellow]Cần sửa cấu hình:[/] {problem['message']} ({problem['occurrences']} lần)",

@@ -83,8 +83,10 @@ class Settings(BaseSettings):
     base_url: str | None = None
     link_ttl_days: int = 30
 
-    # Outbox
+    # Outbox: a message is retried (backoff up to retry_max_seconds, then at that interval) until it has had
+    # max_attempts sends AND retry_window_hours have passed since it was due; then it is dead-lettered.
     max_attempts: int = 6
+    retry_window_hours: float = Field(default=24.0, ge=0)
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     claim_lease_seconds: float = 600.0

@@ -5,6 +5,10 @@ it with a bound on concurrency per channel, record every outcome as soon as it
 is known (so a crash loses at most what is in flight), repeat until nothing is
 due. Database calls run in a worker thread, so slow I/O never stalls the sends
 of other channels.
+
+Each channel has a circuit breaker (delivery/retry.py): when the channel is down for everyone, its
+messages are not tried and wait without spending attempts; one message probes it now and then, and
+the queue goes as soon as a probe succeeds.
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from delivery.retry import RetryPolicy
+from delivery.retry import Breaker, RetryPolicy
 from notifiers.base import DeliveryError, Notifier, OutgoingMessage, SendResult
 from store import outbox
 from store.db import session_scope
 from store.models import OutboxMessage, OutboxStatus, utcnow
+from store.state import breaker_states, save_breakers
 from vocabulary import DISPATCH_OUTCOMES, label
 
 log = logging.getLogger("nhacviec.dispatch")
+
+WAITING = "waiting"  # an outcome: not tried, the channel is down (its breaker is open)
+MAX_PROBE_SECONDS = 300.0  # an open breaker tries one message at least this often
 
 
 def default_worker_id() -> str:
@@ -87,6 +95,25 @@ class Dispatcher:
         self._limits = {
             channel: asyncio.Semaphore(n.max_concurrency) for channel, n in self.notifiers.items()
         }
+        self.breakers: dict[str, Breaker] = {}
+
+    def _load_breakers(self) -> None:
+        saved = breaker_states(self.engine)
+        tuning = {
+            "first_probe_seconds": self.policy.base_seconds,
+            "max_probe_seconds": min(self.policy.max_seconds, MAX_PROBE_SECONDS),
+        }
+        self.breakers = {
+            channel: Breaker.from_state(channel, saved.get(channel, {}), **tuning)
+            for channel in self.notifiers
+        }
+
+    def _save_breakers(self) -> None:
+        changed = {c: b.to_state() for c, b in self.breakers.items() if b.changed}
+        if changed:
+            save_breakers(self.engine, changed)
+            for breaker in self.breakers.values():
+                breaker.changed = False
 
     async def run_once(self, now: datetime | None = None) -> DispatchSummary:
         """Send everything due at ``now`` (default: the clock); returns what happened."""
@@ -99,32 +126,52 @@ class Dispatcher:
             log.warning(
                 "released %d message(s) left in flight by a stopped dispatcher on this host", released
             )
-        while True:
-            batch = await asyncio.to_thread(
-                outbox.claim,
-                self.engine,
-                worker=self.worker,
-                now=self.clock(),  # claims and leases are real time, whatever moment is simulated
-                due_by=due_by,
-                limit=self.batch_size,
-                lease=self.lease,
-                channels=list(self.notifiers),
-            )
-            if not batch:
-                return summary
-            results = await asyncio.gather(
-                *(self._deliver(message, now) for message in batch), return_exceptions=True
-            )
-            for message, result in zip(batch, results, strict=True):
-                if isinstance(result, BaseException):  # e.g. the database went away while recording
-                    log.error(
-                        "could not record the outcome key=%s: %r (the row is sent again after its lease)",
-                        message.key,
-                        result,
-                    )
-                    summary.outcomes["unrecorded"] += 1
-                else:
-                    summary.outcomes[result] += 1
+        await asyncio.to_thread(self._load_breakers)
+        probed: set[str] = set()
+        try:
+            while True:
+                real_now = self.clock()
+                closed = [c for c in self.notifiers if not self.breakers[c].is_open]
+                probes = [
+                    c for c in self.notifiers if self.breakers[c].probe_due(real_now) and c not in probed
+                ]
+                if not closed and not probes:
+                    return summary
+                batch: list[OutboxMessage] = []
+                for channel in probes:  # an open breaker: one message tells whether the channel is back
+                    probed.add(channel)
+                    batch += await asyncio.to_thread(self._claim, [channel], 1, due_by)
+                if closed:
+                    batch += await asyncio.to_thread(self._claim, closed, self.batch_size, due_by)
+                if not batch:
+                    return summary
+                results = await asyncio.gather(
+                    *(self._deliver(message, now) for message in batch), return_exceptions=True
+                )
+                for message, result in zip(batch, results, strict=True):
+                    if isinstance(result, BaseException):  # e.g. the database went away while recording
+                        log.error(
+                            "could not record the outcome key=%s: %r (the row is sent again after its lease)",
+                            message.key,
+                            result,
+                        )
+                        summary.outcomes["unrecorded"] += 1
+                    else:
+                        summary.outcomes[result] += 1
+                await asyncio.to_thread(self._save_breakers)
+        finally:
+            await asyncio.to_thread(self._save_breakers)
+
+    def _claim(self, channels: list[str], limit: int, due_by: datetime) -> list[OutboxMessage]:
+        return outbox.claim(
+            self.engine,
+            worker=self.worker,
+            now=self.clock(),  # claims and leases are real time, whatever moment is simulated
+            due_by=due_by,
+            limit=limit,
+            lease=self.lease,
+            channels=channels,
+        )
 
     async def _deliver(self, message: OutboxMessage, now: datetime | None) -> str:
         notifier = self.notifiers[message.channel]
@@ -141,6 +188,9 @@ class Dispatcher:
         # The slot is held until the outcome is recorded: at most ``max_concurrency`` messages per channel are
         # ever sent-but-not-yet-recorded, which bounds what a crash can make us send twice.
         async with self._limits[message.channel]:
+            breaker = self.breakers.get(message.channel)
+            if breaker is not None and breaker.blocks(self.clock()):  # it opened while this one waited
+                return await asyncio.to_thread(self._record_wait, message, breaker)
             try:
                 result = await notifier.send(outgoing)
             except DeliveryError as error:
@@ -151,8 +201,26 @@ class Dispatcher:
                 return await asyncio.to_thread(self._record_failure, message, wrapped, now)
             return await asyncio.to_thread(self._record_success, message, result, now)
 
+    def _record_wait(self, message: OutboxMessage, breaker: Breaker, error: str | None = None) -> str:
+        """Not tried (or tried while the channel is down): wait for the channel, attempts unchanged."""
+        reason = error or breaker.last_error or ""
+        at = breaker.probe_at or self.clock()
+        outbox.mark_wait(
+            self.engine,
+            message,
+            self.worker,
+            error=outage_reason(message.channel, reason),
+            next_attempt_at=at,
+        )
+        return WAITING
+
     def _record_success(self, message: OutboxMessage, result: SendResult, now: datetime | None) -> str:
         at = now or self.clock()
+        breaker = self.breakers.get(message.channel)
+        if breaker is not None:
+            if breaker.is_open:
+                log.warning("channel back: %s answers again, its breaker closes", message.channel)
+            breaker.success()
         provider_id, new_address = result.provider_id, result.new_address
         status = OutboxStatus.WRITTEN if result.written else OutboxStatus.SENT
         if not outbox.mark_sent(
@@ -209,7 +277,23 @@ class Dispatcher:
                 error.reason,
             )
             return OutboxStatus.FAILED
-        next_attempt = self.policy.next_attempt(at, attempts, error.retry_after)
+        breaker = self.breakers.get(message.channel)
+        if breaker is not None and not error.config_problem:
+            was_open = breaker.is_open
+            if breaker.failure(
+                message.address or message.recipient, error.reason, self.clock(), error.retry_after
+            ):
+                if not was_open:
+                    log.error(
+                        "channel down: %s failed for %d messages in a row (%s); its messages wait, "
+                        "one is tried again at %s",
+                        message.channel,
+                        breaker.failures,
+                        error.reason,
+                        breaker.probe_at.isoformat() if breaker.probe_at else "?",
+                    )
+                return self._record_wait(message, breaker, error.reason)
+        next_attempt = self.policy.next_attempt(at, attempts, error.retry_after, due_at=message.due_at)
         if next_attempt is None:
             outbox.mark_final(self.engine, message, self.worker, status=OutboxStatus.DEAD, error=error.reason)
             log.error(
@@ -230,6 +314,13 @@ class Dispatcher:
             error.reason,
         )
         return OutboxStatus.PENDING
+
+
+def outage_reason(channel: str, error: str) -> str:
+    """The last error a waiting message shows: the channel is down, and why."""
+    from vocabulary import CHANNEL_LABELS
+
+    return f"Kênh {CHANNEL_LABELS.get(channel, channel)} đang gián đoạn, tin chờ kênh hoạt động lại: {error}"
 
 
 async def dispatch(engine: Engine, notifiers: Mapping[str, Notifier], **options: object) -> DispatchSummary:

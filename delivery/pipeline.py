@@ -566,7 +566,12 @@ async def dispatch(engine: Engine, settings: Settings, now: datetime | None = No
     from delivery.dispatcher import dispatch as run_dispatcher
     from delivery.retry import RetryPolicy
 
-    policy = RetryPolicy(settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+    policy = RetryPolicy(
+        settings.max_attempts,
+        settings.retry_base_seconds,
+        settings.retry_max_seconds,
+        window_seconds=settings.retry_window_hours * 3600,
+    )
     return await run_dispatcher(
         engine,
         build_notifiers(settings, engine),

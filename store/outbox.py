@@ -343,6 +343,18 @@ def mark_retry(
     )
 
 
+def mark_wait(
+    engine: Engine, message: OutboxMessage, worker: str, *, error: str, next_attempt_at: datetime
+) -> bool:
+    """The channel is down (its breaker is open): back to pending without spending an attempt."""
+    return _finish(
+        engine,
+        message.id or 0,
+        worker,
+        {"status": OutboxStatus.PENDING, "last_error": error, "next_attempt_at": next_attempt_at},
+    )
+
+
 def mark_final(
     engine: Engine, message: OutboxMessage, worker: str, *, status: OutboxStatus, error: str
 ) -> bool:
@@ -449,6 +461,21 @@ def last_deliveries(session: Session) -> dict[str, dict[str, datetime]]:
         if at is not None:
             found.setdefault(channel, {})[status] = at
     return found
+
+
+def pending_by_channel(session: Session) -> dict[str, tuple[int, int, datetime]]:
+    """Per channel, the pending messages: how many, how many were already tried, and the earliest next try."""
+    rows = session.execute(
+        sa.select(
+            _TABLE.c.channel,
+            sa.func.count(),
+            sa.func.count().filter(_TABLE.c.attempts > 0),
+            sa.func.min(_TABLE.c.next_attempt_at),
+        )
+        .where(_TABLE.c.status == OutboxStatus.PENDING)
+        .group_by(_TABLE.c.channel)
+    ).all()
+    return {channel: (count, tried, at) for channel, count, tried, at in rows if at is not None}
 
 
 def written_since(session: Session, since: datetime) -> dict[str, int]:

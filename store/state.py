@@ -35,3 +35,24 @@ def last_pass(engine: Engine) -> datetime | None:
 
 def set_last_pass(engine: Engine, at: datetime, summary: dict[str, Any]) -> None:
     set_state(engine, LAST_PASS, {"at": at.isoformat(), **summary})
+
+
+BREAKER = "breaker:"  # + a channel code: its circuit breaker (delivery.retry.Breaker)
+
+
+def breaker_states(engine: Engine) -> dict[str, dict[str, Any]]:
+    """Every channel's circuit breaker as last saved: {channel: state}."""
+    from sqlmodel import col, select
+
+    with session_scope(engine) as session:
+        records = session.exec(select(ServiceState).where(col(ServiceState.key).startswith(BREAKER)))
+        return {r.key.removeprefix(BREAKER): dict(r.value) for r in records}
+
+
+def save_breakers(engine: Engine, states: dict[str, dict[str, Any]]) -> None:
+    with session_scope(engine) as session:
+        for channel, value in states.items():
+            record = session.get(ServiceState, BREAKER + channel) or ServiceState(key=BREAKER + channel)
+            record.value = value
+            record.updated_at = utcnow()
+            session.add(record)

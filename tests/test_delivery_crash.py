@@ -130,7 +130,9 @@ def test_an_smtp_outage_delays_the_queue_and_everything_arrives_once_when_it_is_
     with session_scope(engine) as session:
         messages = list_messages(session)
         assert {m.status for m in messages} == {OutboxStatus.PENDING}
-        assert all(m.attempts == 1 and m.last_error for m in messages)
+        assert all(m.attempts <= 1 and m.last_error for m in messages)
+        # the channel's breaker opened: most rows waited without spending an attempt (tests/test_outages.py)
+        assert sum(m.attempts for m in messages) <= 8
     time.sleep(0.6)  # past the (shortened) backoff
     with running_smtp_server(port=port) as server:  # back, at the same address
         back = subprocess.run(send_command(), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -89,7 +89,9 @@ def status_of(engine: Engine) -> dict[str, tuple[str, int]]:
 
 
 def dispatcher(engine: Engine, notifier: Notifier, **options: object) -> Dispatcher:
-    policy = RetryPolicy(max_attempts=3, base_seconds=60, max_seconds=600, rng=random.Random(1))
+    policy = RetryPolicy(
+        max_attempts=3, base_seconds=60, max_seconds=600, window_seconds=3600, rng=random.Random(1)
+    )
     return Dispatcher(engine, {"email": notifier}, policy=policy, **options)  # type: ignore[arg-type]
 
 

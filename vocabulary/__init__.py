@@ -199,6 +199,7 @@ DISPATCH_OUTCOMES: Mapping[str, str] = {
     "sent": "đã gửi",
     "written": "ghi ra tệp (chưa cấu hình kênh)",
     "pending": "sẽ thử lại",
+    "waiting": "chờ kênh hoạt động lại",
     "failed": "lỗi",
     "dead": "hết lượt thử",
     "unrecorded": "chưa ghi được kết quả (sẽ gửi lại)",
