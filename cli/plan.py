@@ -6,14 +6,12 @@ with --json or when the output is not a terminal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cli.common import actor, console, err_console, load_directory, open_store, settings
 from plan.errors import UserError
@@ -34,6 +32,7 @@ FileArg = Annotated[
     Path, typer.Argument(help="Tệp kế hoạch: .docx, .doc, .xlsx, .xls, .pdf (có lớp chữ), .csv hoặc .yaml.")
 ]
 LARGE_FILE_BYTES = 1_000_000  # a progress bar for files this large, and for any PDF or old Office file
+TABLE_LIMIT_TASKS = 300  # past this many tasks `plan check` summarises (cli.output.TABLE_LIMIT)
 YearOpt = Annotated[int | None, typer.Option("--year", help="Năm của kế hoạch, nếu tệp không ghi rõ.")]
 
 
@@ -108,35 +107,73 @@ def _print_source(checked: CheckedPlan) -> None:
     console.print(line + ".", highlight=False)
 
 
-def _print_tasks(checked: CheckedPlan) -> None:
-    table = Table(
-        "Mã",
-        "Nội dung",
-        "Chủ trì",
-        "Phối hợp",
-        "Thời hạn",
-        "Loại",
-        "Hạn",
-        title=f"{checked.file} — năm {checked.year}",
-    )
+def _print_tasks(checked: CheckedPlan, *, show_all: bool = False) -> None:
+    from cli.output import print_rows
+
+    rows = []
     for task in checked.tasks:
         deadline = task.deadline
         content = task.raw.content if len(task.raw.content) <= 60 else task.raw.content[:57] + "..."
-        table.add_row(
-            task.code,
-            content,
-            ", ".join(task.lead),
-            ", ".join(task.coordinating),
-            task.raw.deadline,
-            word_for(DEADLINE_KINDS, deadline.kind) if deadline else "[red]?[/]",
-            f"{deadline.due:%d/%m/%Y}" if deadline and deadline.due else "",
+        rows.append(
+            (
+                task.code,
+                content,
+                ", ".join(task.lead),
+                ", ".join(task.coordinating),
+                task.raw.deadline,
+                word_for(DEADLINE_KINDS, deadline.kind) if deadline else "?",
+                f"{deadline.due:%d/%m/%Y}" if deadline and deadline.due else "",
+            )
         )
-    console.print(table)
+    print_rows(
+        ("Mã", "Nội dung", "Chủ trì", "Phối hợp", "Thời hạn", "Loại", "Hạn"),
+        rows,
+        title=f"{checked.file} — năm {checked.year}",
+        show_all=show_all,
+        summary=lambda: _task_summary(checked),
+        hint="--json để có mọi nhiệm vụ",
+    )
 
 
-def _print_problems(checked: CheckedPlan) -> None:
-    for problem in checked.problems:
-        err_console.print(str(problem), highlight=False, markup=False)
+def _task_summary(checked: CheckedPlan) -> list[str]:
+    """What a long plan holds, in a few lines: its tasks by kind of deadline, and by lead unit."""
+    from collections import Counter
+
+    kinds = Counter(
+        word_for(DEADLINE_KINDS, str(task.deadline.kind)) if task.deadline else "không hiểu được"
+        for task in checked.tasks
+    )
+    leads = Counter(lead for task in checked.tasks for lead in task.lead)
+    lines = [
+        f"{len(checked.tasks)} nhiệm vụ theo loại thời hạn: "
+        + ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+        + "."
+    ]
+    top = leads.most_common(10)
+    if top:
+        rest = len(leads) - len(top)
+        lines.append(
+            "Chủ trì nhiều nhất: "
+            + ", ".join(f"{unit} {count}" for unit, count in top)
+            + (f" và {rest} đơn vị khác" if rest > 0 else "")
+            + "."
+        )
+    return lines
+
+
+def _print_problems(checked: CheckedPlan, *, show_all: bool = True) -> None:
+    from cli.output import TABLE_LIMIT
+
+    shown = checked.problems if show_all else checked.problems[:TABLE_LIMIT]
+    if shown:
+        err_console.file.write("".join(f"{problem}\n" for problem in shown))
+        err_console.file.flush()
+    if len(shown) < len(checked.problems):
+        err_console.print(
+            f"... và {len(checked.problems) - len(shown)} lỗi nữa (thêm --all để in hết, --json để có cả danh sách).",
+            highlight=False,
+            markup=False,
+        )
     _print_unknown_units(checked)
 
 
@@ -154,14 +191,19 @@ def check(
     file: FileArg,
     year: YearOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="In mọi nhiệm vụ và mọi lỗi (mặc định tóm tắt khi quá vài trăm).")
+    ] = False,
 ) -> None:
     checked = read_and_check(file, year, quiet=as_json)
     if as_json:
-        print(json.dumps(checked.to_json(), ensure_ascii=False, indent=2))
+        from cli.output import write_json_document
+
+        write_json_document(checked.to_json())
     else:
         _print_source(checked)
-        _print_tasks(checked)
-        _print_problems(checked)
+        _print_tasks(checked, show_all=show_all)
+        _print_problems(checked, show_all=show_all or len(checked.tasks) <= TABLE_LIMIT_TASKS)
         unknown = (
             f", {len(checked.unknown_units)} đơn vị chưa có trong danh bạ" if checked.unknown_units else ""
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -40,11 +41,17 @@ def run(
         raise UserError(refusal)
     renderer = Renderer(config.templates_dir, config.zns_templates_file)
     if once:
+        from cli.output import progress
         from delivery.dispatcher import describe_outcomes
         from scheduler.passes import run_pass
 
         moment = parse_datetime(at, "--at") if at else now()
-        summary = asyncio.run(run_pass(engine, config, directory, renderer, moment))
+        with progress("Bù các ngày đã lỡ") as advance:
+
+            def report(done: int, days: int, day: date) -> None:
+                advance(done, f"Bù ngày {day:%d/%m/%Y}", days)
+
+            summary = asyncio.run(run_pass(engine, config, directory, renderer, moment, progress=report))
         enqueued = summary.enqueued
         console.print(
             f"Lượt {moment:%d/%m/%Y %H:%M}: {enqueued.planned} thông báo đến hạn, {enqueued.new_messages} tin mới "

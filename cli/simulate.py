@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cli.common import console, load_directory, open_store, parse_date, settings, when
 from plan.errors import UserError
@@ -73,10 +71,9 @@ def timeline(
     return plan_notifications(inputs, current_rules, calendar, start, end)
 
 
-def print_timeline(notifications: list[Notification], title: str) -> None:
-    table = Table("Lúc", "Loại", "Quy tắc", "Nhiệm vụ / kỳ", "Bậc", "Người nhận", title=title)
-    for n in notifications:
-        table.add_row(
+def timeline_rows(notifications: list[Notification]) -> list[tuple[str, ...]]:
+    return [
+        (
             when(n.at),
             label(KIND_SHORT, n.kind),
             n.rule,
@@ -84,7 +81,36 @@ def print_timeline(notifications: list[Notification], title: str) -> None:
             str(n.level or ""),
             recipients_text(n),
         )
-    console.print(table)
+        for n in notifications
+    ]
+
+
+def timeline_summary(notifications: list[Notification]) -> list[str]:
+    """Per month, how many notifications of each kind (what a long timeline shows instead of every row)."""
+    from collections import Counter
+
+    months: dict[str, Counter[str]] = {}
+    for n in notifications:
+        months.setdefault(f"{n.at:%m/%Y}", Counter())[label(KIND_SHORT, n.kind)] += 1
+    return [
+        f"Tháng {month}: {sum(kinds.values())} thông báo ("
+        + ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+        + ")"
+        for month, kinds in months.items()
+    ]
+
+
+def print_timeline(notifications: list[Notification], title: str, *, show_all: bool = False) -> None:
+    from cli.output import print_rows
+
+    print_rows(
+        ("Lúc", "Loại", "Quy tắc", "Nhiệm vụ / kỳ", "Bậc", "Người nhận"),
+        timeline_rows(notifications),
+        title=title,
+        show_all=show_all,
+        summary=lambda: ["Tóm tắt theo tháng:", *timeline_summary(notifications)],
+        hint="--json hoặc --jsonl để xử lý bằng máy",
+    )
     console.print(f"{len(notifications)} thông báo.")
 
 
@@ -103,7 +129,13 @@ def simulate(
     plan: Annotated[
         str | None, typer.Option("--plan", help="Chỉ kế hoạch này (mặc định: mọi kế hoạch).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="In danh sách JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="In danh sách JSON (gọn, ghi dần).")] = False,
+    as_jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="In JSON Lines: mỗi thông báo một dòng JSON.")
+    ] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="In mọi dòng của bảng (mặc định tóm tắt khi quá vài trăm dòng).")
+    ] = False,
 ) -> None:
     start, end = parse_date(from_, "--from"), parse_date(to, "--to")
     rules = None
@@ -111,13 +143,18 @@ def simulate(
         from store.rules import read_rules_file
 
         rules = read_rules_file(rules_file)
-    notifications = timeline(start, end, rules=rules, done=parse_done(done or []), plan_code=plan)
+    from cli.output import progress
+
+    with progress("Đang lập lịch thông báo..."):
+        notifications = timeline(start, end, rules=rules, done=parse_done(done or []), plan_code=plan)
     if task:
         notifications = [n for n in notifications if (n.task or "").upper() == task.strip().upper()]
     if unit:
         codes = load_directory().resolve(unit)
         notifications = [n for n in notifications if any(concerns_unit(n, code) for code in codes)]
-    if as_json:
-        print(json.dumps([n.to_json() for n in notifications], ensure_ascii=False, indent=2))
+    if as_json or as_jsonl:
+        from cli.output import write_json, write_jsonl
+
+        (write_jsonl if as_jsonl else write_json)(n.to_json() for n in notifications)
         return
-    print_timeline(notifications, f"Dự kiến gửi từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}")
+    print_timeline(notifications, f"Dự kiến gửi từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}", show_all=show_all)

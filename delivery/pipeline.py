@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -105,21 +105,35 @@ class PassWindow:
         return fresh and still_meaningful(notification, self.now)
 
 
-def superseded(notifications: Sequence[Notification]) -> frozenset[str]:
+def _series(n: Notification, r: Recipient) -> tuple[Any, ...]:
+    """What a later notification to the same recipient and channel supersedes (see :func:`superseded`)."""
+    return (n.kind, n.rule, n.plan, n.task, n.period, n.data.get("due"), r.code, r.channel)
+
+
+def latest_of_series(
+    notifications: Iterable[Notification], latest: dict[tuple[Any, ...], datetime] | None = None
+) -> dict[tuple[Any, ...], datetime]:
+    """The latest moment of each series (updated in place when ``latest`` is given: a catch-up's chunks)."""
+    latest = {} if latest is None else latest
+    for n in notifications:
+        for r in n.recipients:
+            series = _series(n, r)
+            latest[series] = max(latest.get(series, n.at), n.at)
+    return latest
+
+
+def superseded(
+    notifications: Sequence[Notification], latest: Mapping[tuple[Any, ...], datetime] | None = None
+) -> frozenset[str]:
     """The deliveries a later notification of the same series supersedes (their keys): after downtime, a
     pass may hold several reminders of one due date (14 then 7 working days before), several rungs of one
     escalation, several weekly digests or monthly check-ins; each recipient gets only the latest of each
-    series (the others would repeat it with stale figures). A day's pass has nothing superseded."""
-
-    def series(n: Notification, r: Recipient) -> tuple[Any, ...]:
-        return (n.kind, n.rule, n.plan, n.task, n.period, n.data.get("due"), r.code, r.channel)
-
-    latest: dict[tuple[Any, ...], datetime] = {}
-    for n in notifications:
-        for r in n.recipients:
-            latest[series(n, r)] = max(latest.get(series(n, r), n.at), n.at)
+    series (the others would repeat it with stale figures). A day's pass has nothing superseded.
+    ``latest``: the series' latest moments over a longer interval (a catch-up planned chunk by chunk)."""
+    if latest is None:
+        latest = latest_of_series(notifications)
     return frozenset(
-        n.delivery_key(r) for n in notifications for r in n.recipients if latest[series(n, r)] != n.at
+        n.delivery_key(r) for n in notifications for r in n.recipients if latest[_series(n, r)] != n.at
     )
 
 
@@ -792,6 +806,79 @@ def scheduled(
         end.isoformat(),
     )
     return enqueued
+
+
+def catch_up(
+    engine: Engine,
+    settings: Settings,
+    directory: Directory,
+    renderer: MessageRenderer,
+    *,
+    start: date,
+    end: date,
+    window: PassWindow,
+    chunk_days: int = 31,
+) -> Iterator[tuple[date, Enqueued]]:
+    """A scheduled pass after long downtime, day by day: yields each day of ``start``..``end`` once its
+    messages are in the outbox (the caller sends them before asking for the next day).
+
+    Memory stays bounded by one chunk of ``chunk_days`` days of notifications: the interval is planned a
+    chunk at a time, twice (first only to learn the latest moment of every series, so each recipient
+    still gets only the latest of a series, as :func:`scheduled` does in one go).
+    """
+    setup = Setup.load(engine, settings, directory)
+    links = completion_links(settings, window.now)
+    chunks = []
+    first = start
+    while first <= end:
+        last = min(end, first + timedelta(days=chunk_days - 1))
+        chunks.append((first, last))
+        first = last + timedelta(days=1)
+    latest: dict[tuple[Any, ...], datetime] = {}
+    for first, last in chunks:
+        latest_of_series(
+            (n for n in plan(setup.inputs, setup.rules, setup.calendar, first, last) if window.keeps(n)),
+            latest,
+        )
+    for first, last in chunks:
+        by_day: dict[date, list[Notification]] = {}
+        for n in plan(setup.inputs, setup.rules, setup.calendar, first, last):
+            if window.keeps(n):
+                by_day.setdefault(n.at.date(), []).append(n)
+        day = first
+        while day <= last:
+            notifications = by_day.pop(day, [])
+            enqueued = Enqueued()
+            if notifications:
+                left_out = superseded(notifications, latest)
+
+                def build(
+                    notifications: list[Notification] = notifications, left_out: frozenset[str] = left_out
+                ) -> Prepared:
+                    return prepare(
+                        engine,
+                        setup,
+                        renderer,
+                        notifications,
+                        now=window.now,
+                        origin="planner",
+                        links=links,
+                        left_out=left_out,
+                    )
+
+                prepared, enqueued = with_retries(build, lambda p: commit(engine, p, now=window.now))
+                enqueued.planned = len(prepared.notifications)
+                del prepared
+            log.info(
+                "catch-up day=%s planned=%d new_messages=%d items=%d skipped=%d",
+                day.isoformat(),
+                enqueued.planned,
+                enqueued.new_messages,
+                enqueued.new_items,
+                enqueued.skipped,
+            )
+            yield day, enqueued
+            day += timedelta(days=1)
 
 
 def preview(

@@ -6,12 +6,20 @@ outbox is sent and the watermark moves to ``now``. After downtime (a weekend, a
 power cut, a week) the first pass plans the whole missed interval, but sends
 only what is still meaningful: nothing about a task done since, and no reminder
 whose due date has already passed (the escalation ladder has taken over).
+
+Up to :data:`CATCH_UP_DAYS` days of downtime (the default catch-up limit) go in one pass: one message per
+address for everything missed. A longer catch-up (``NHACVIEC_MAX_CATCHUP_DAYS`` raised) plans, enqueues and
+sends day by day (delivery.pipeline.catch_up): memory stays bounded by a month's notifications, each day's
+messages go before the next day is planned, the watermark moves at the end of each day (a crash resumes
+where it stopped), and a progress line is logged for each day (and drawn on a terminal by ``run --once``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +27,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from delivery.pipeline import Enqueued, MessageRenderer, PassWindow, dispatch, scheduled
+from delivery.pipeline import Enqueued, MessageRenderer, PassWindow, catch_up, dispatch, scheduled
 from plan.units import Directory
 from store.outbox import skipped_since
 from store.state import last_pass, set_last_pass
@@ -29,6 +37,11 @@ log = logging.getLogger("nhacviec.pass")
 FIRST_PASS_LOOKBACK = timedelta(
     hours=12
 )  # a brand-new installation starts with today's messages, not the year's
+
+
+CATCH_UP_DAYS = 31  # a pass over more days than this goes day by day
+
+Progress = Callable[[int, int, date], None]  # (days done, days in all, the day just done)
 
 
 def settings_catchup(settings: Settings) -> timedelta:
@@ -55,7 +68,12 @@ class PassSummary:
 
 
 async def run_pass(
-    engine: Engine, settings: Settings, directory: Directory, renderer: MessageRenderer, now: datetime
+    engine: Engine,
+    settings: Settings,
+    directory: Directory,
+    renderer: MessageRenderer,
+    now: datetime,
+    progress: Progress | None = None,
 ) -> PassSummary:
     """Plan (watermark, now], enqueue what is meaningful, send what is due, move the watermark."""
     watermark = await asyncio.to_thread(last_pass, engine)
@@ -78,6 +96,8 @@ async def run_pass(
     day_start = datetime.combine(first_day, time.min, now.tzinfo)
     retry_skipped = await asyncio.to_thread(skipped_since, engine, day_start)
     window = PassWindow(after=watermark, until=end_of_day, now=now, retry=frozenset(retry_skipped))
+    if (now.date() - first_day).days > CATCH_UP_DAYS:
+        return await _catch_up(engine, settings, directory, renderer, window, first_day, progress)
     enqueued = (
         await asyncio.to_thread(  # planning and rendering must not stall the event loop (bot, leadership)
             scheduled, engine, settings, directory, renderer, start=first_day, end=now.date(), window=window
@@ -97,3 +117,53 @@ async def run_pass(
         result.sent,
     )
     return summary
+
+
+async def _catch_up(
+    engine: Engine,
+    settings: Settings,
+    directory: Directory,
+    renderer: MessageRenderer,
+    window: PassWindow,
+    first_day: date,
+    progress: Progress | None,
+) -> PassSummary:
+    """The pass after long downtime: each day planned, enqueued and sent before the next (see the module)."""
+    now = window.now
+    days = (now.date() - first_day).days + 1
+    log.warning(
+        "catching up %d days from %s: planning and sending day by day", days, window.after.isoformat()
+    )
+    total = Enqueued()
+    sent: Counter[str] = Counter()
+    steps = catch_up(engine, settings, directory, renderer, start=first_day, end=now.date(), window=window)
+    done = 0
+    while (step := await asyncio.to_thread(next, steps, None)) is not None:
+        day, enqueued = step
+        done += 1
+        for name in ("planned", "new_messages", "new_items", "skipped"):
+            setattr(total, name, getattr(total, name) + getattr(enqueued, name))
+        total.new_problems += enqueued.new_problems
+        outcomes = (await dispatch(engine, settings, now)).outcomes if enqueued.new_messages else {}
+        sent.update(outcomes)
+        day_end = min(now, datetime.combine(day, time.max, now.tzinfo))
+        await asyncio.to_thread(
+            set_last_pass, engine, day_end, {"planned": total.planned, "new_rows": total.new_messages}
+        )
+        log.info(
+            "catch-up %d/%d day=%s planned=%d new_rows=%d sent=%d",
+            done,
+            days,
+            day.isoformat(),
+            enqueued.planned,
+            enqueued.new_messages,
+            outcomes.get("sent", 0),
+        )
+        if progress is not None:
+            progress(done, days, day)
+    await asyncio.to_thread(
+        set_last_pass, engine, now, {"planned": total.planned, "new_rows": total.new_messages}
+    )
+    result = await dispatch(engine, settings, now)  # what a later send time of today left, and retries
+    sent.update(result.outcomes)
+    return PassSummary(window.after, now, total, dict(sent))
