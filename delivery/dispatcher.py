@@ -73,6 +73,46 @@ def describe_outcomes(outcomes: Mapping[str, int]) -> str:
     return ", ".join(parts) or "không có tin nào đến hạn"
 
 
+class Recorder:
+    """Outcomes of sends recorded together: each caller waits until its own is committed, and the
+    outcomes that came in meanwhile go in the next transaction (group commit).
+
+    A sender keeps its concurrency slot until its outcome is committed, so what a crash can make us send
+    twice is still at most what was in flight (one per slot); the database sees one transaction per
+    group instead of one per message.
+    """
+
+    def __init__(self, engine: Engine, worker: str) -> None:
+        self.engine = engine
+        self.worker = worker
+        self._waiting: list[tuple[int, dict[str, object], asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def record(self, message_id: int, values: dict[str, object]) -> bool:
+        """Record one outcome (``outbox._finish``'s values); True unless the claim had been taken over."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((message_id, values, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                done = await asyncio.to_thread(
+                    outbox.finish_many, self.engine, self.worker, [(i, v) for i, v, _ in group]
+                )
+            except Exception as error:  # every outcome of the group is unrecorded: each caller hears it
+                for _, _, future in group:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, _, future), ok in zip(group, done, strict=True):
+                if not future.done():
+                    future.set_result(ok)
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -96,6 +136,7 @@ class Dispatcher:
             channel: asyncio.Semaphore(n.max_concurrency) for channel, n in self.notifiers.items()
         }
         self.breakers: dict[str, Breaker] = {}
+        self._recorder = Recorder(engine, self.worker)
 
     def _load_breakers(self) -> None:
         saved = breaker_states(self.engine)
@@ -184,6 +225,7 @@ class Dispatcher:
             text=message.body_text,
             html=message.body_html,
             extra=message.extra or {},
+            wire=message.wire,
         )
         # The slot is held until the outcome is recorded: at most ``max_concurrency`` messages per channel are
         # ever sent-but-not-yet-recorded, which bounds what a crash can make us send twice.
@@ -199,7 +241,7 @@ class Dispatcher:
                 log.exception("send failed unexpectedly key=%s", message.key)
                 wrapped = DeliveryError(f"Lỗi không mong đợi: {type(error).__name__}")
                 return await asyncio.to_thread(self._record_failure, message, wrapped, now)
-            return await asyncio.to_thread(self._record_success, message, result, now)
+            return await self._record_success(message, result, now)
 
     def _record_wait(self, message: OutboxMessage, breaker: Breaker, error: str | None = None) -> str:
         """Not tried (or tried while the channel is down): wait for the channel, attempts unchanged."""
@@ -214,7 +256,7 @@ class Dispatcher:
         )
         return WAITING
 
-    def _record_success(self, message: OutboxMessage, result: SendResult, now: datetime | None) -> str:
+    async def _record_success(self, message: OutboxMessage, result: SendResult, now: datetime | None) -> str:
         at = now or self.clock()
         breaker = self.breakers.get(message.channel)
         if breaker is not None:
@@ -223,9 +265,8 @@ class Dispatcher:
             breaker.success()
         provider_id, new_address = result.provider_id, result.new_address
         status = OutboxStatus.WRITTEN if result.written else OutboxStatus.SENT
-        if not outbox.mark_sent(
-            self.engine, message, self.worker, provider_id=provider_id, at=at, written=result.written
-        ):
+        values = outbox.sent_values(message, provider_id=provider_id, at=at, written=result.written)
+        if not await self._recorder.record(message.id or 0, values):
             log.warning(
                 "sent, but the claim had been taken over key=%s channel=%s", message.key, message.channel
             )
@@ -238,16 +279,19 @@ class Dispatcher:
             provider_id,
         )
         if new_address and message.address:
-            with session_scope(self.engine) as session:
-                outbox.record_alias(session, message.channel, message.address, new_address)
-            log.info(
-                "address moved key=%s channel=%s old=%s new=%s",
-                message.key,
-                message.channel,
-                message.address,
-                new_address,
-            )
+            await asyncio.to_thread(self._record_alias, message, new_address)
         return status
+
+    def _record_alias(self, message: OutboxMessage, new_address: str) -> None:
+        with session_scope(self.engine) as session:
+            outbox.record_alias(session, message.channel, message.address or "", new_address)
+        log.info(
+            "address moved key=%s channel=%s old=%s new=%s",
+            message.key,
+            message.channel,
+            message.address,
+            new_address,
+        )
 
     def _record_failure(self, message: OutboxMessage, error: DeliveryError, now: datetime | None) -> str:
         at = now or self.clock()

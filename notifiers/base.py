@@ -27,6 +27,9 @@ class OutgoingMessage:
     text: str  # plain text (email text part; Zalo OA text)
     html: str | None = None  # email HTML part; for Telegram, its HTML subset
     extra: Mapping[str, Any] = field(default_factory=dict)  # channel specifics: {"phone", "zns": {...}}
+    wire: bytes | None = (
+        None  # email: the message built when it was enqueued (notifiers.email.prebuilt_email)
+    )
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,43 @@ def build_email(message: OutgoingMessage, sender: str, *, sent_at: datetime | No
     return mail
 
 
+def prebuilt_email(message: OutgoingMessage) -> bytes:
+    """The message's bytes without its From, Date and Message-ID lines, built once when it is enqueued
+    (:func:`finish_email` adds them at send time: they depend on the sender and the moment).
+
+    :raises ValueError: the recipient address is not a valid email address
+    """
+    mail = EmailMessage(policy=POLICY)
+    mail["To"] = make_address(message.recipient_name, message.address)
+    mail["Subject"] = clean(message.subject)
+    mail[KEY_HEADER] = clean(message.key)
+    mail["Auto-Submitted"] = "auto-generated"
+    mail.set_content(message.text, cte="quoted-printable")
+    if message.html:
+        mail.add_alternative(message.html, subtype="html", cte="quoted-printable")
+    return email_bytes(mail)
+
+
+def sender_line(sender: str) -> bytes:
+    """The From header line of ``sender``, encoded as :func:`build_email` encodes it."""
+    mail = EmailMessage(policy=POLICY)
+    mail["From"] = parse_sender(sender)
+    return email_bytes(mail).removesuffix(b"\r\n")  # the headers' blank line
+
+
+def finish_email(
+    prebuilt: bytes, from_line: bytes, key: str, domain: str, at: datetime | None = None
+) -> bytes:
+    """A prebuilt message (:func:`prebuilt_email`) with its From, Date and Message-ID lines: what is sent."""
+    date = email.utils.format_datetime(at or datetime.now(UTC).astimezone())
+    head = b"%sDate: %s\r\nMessage-ID: %s\r\n" % (
+        from_line,
+        date.encode("ascii"),
+        message_id_for(key, domain).encode("ascii"),
+    )
+    return head + prebuilt
+
+
 def email_bytes(mail: EmailMessage) -> bytes:
     """The message as it goes over the wire (CRLF line ends, 7-bit ASCII)."""
     return mail.as_bytes(policy=POLICY)
@@ -199,6 +236,8 @@ class EmailNotifier(Notifier):
         self.port = port or DEFAULT_PORTS[tls]
         self.sender = sender
         self.envelope_from = parse_sender(sender).addr_spec  # a bad NHACVIEC_SMTP_FROM fails here, early
+        self.domain = parse_sender(sender).domain
+        self.from_line = sender_line(sender)
         self.user = user or None
         self._password = (
             password if isinstance(password, SecretStr) or password is None else SecretStr(password)
@@ -236,17 +275,19 @@ class EmailNotifier(Notifier):
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         try:
-            mail = build_email(message, self.sender)
+            recipient = make_address("", message.address).addr_spec
+            if message.wire is not None:  # built when it was enqueued
+                data = finish_email(message.wire, self.from_line, message.key, self.domain)
+            else:
+                data = email_bytes(build_email(message, self.sender))
         except ValueError as error:
             raise PermanentError(f"Địa chỉ email không hợp lệ: {message.address!r}") from error
-        recipient = mail["To"].addresses[0].addr_spec
-        data = email_bytes(mail)
         async with self._slots:
             try:
                 await self._send_pooled(data, recipient)
             except Exception as error:
                 raise self._scrub(classify(error, message.address)) from error
-        return SendResult(provider_id=mail["Message-ID"])
+        return SendResult(provider_id=message_id_for(message.key, self.domain))
 
     async def check(self) -> str:
         """Connect, say EHLO, STARTTLS or TLS as set, log in when a user is set, then QUIT: what answered.

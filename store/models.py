@@ -280,6 +280,8 @@ class OutboxMessage(SQLModel, table=True):
     body_text: str = ""
     body_html: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # email: the message's bytes built when it was enqueued, less From/Date/Message-ID (notifiers.email)
+    wire: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
     due_at: datetime = Field(sa_type=UTCDateTime())
     next_attempt_at: datetime = Field(sa_type=UTCDateTime())

@@ -74,6 +74,7 @@ class NewMessage:
     extra: dict[str, Any] = field(default_factory=dict)
     last_error: str | None = None
     origin: str = "planner"
+    wire: bytes | None = None  # email: built once here (delivery.pipeline.enqueue), sent as is
 
     @property
     def role(self) -> str:
@@ -134,6 +135,7 @@ class NewMessage:
             "body_text": self.body_text,
             "body_html": self.body_html,
             "extra": self.extra,
+            "wire": self.wire,
             "status": self.status,
             "due_at": self.due_at,
             "next_attempt_at": self.due_at,
@@ -303,6 +305,38 @@ def _finish(engine: Engine, message_id: int, worker: str, values: dict[str, Any]
         return connection.execute(statement).rowcount == 1
 
 
+def finish_many(engine: Engine, worker: str, outcomes: Sequence[tuple[int, Mapping[str, Any]]]) -> list[bool]:
+    """Record several outcomes in one transaction, each only if this worker still holds its claim."""
+    table = _TABLE
+    done = []
+    with engine.begin() as connection:
+        for message_id, values in outcomes:
+            statement = (
+                sa.update(table)
+                .where(
+                    table.c.id == message_id,
+                    table.c.status == OutboxStatus.SENDING,
+                    table.c.claimed_by == worker,
+                )
+                .values(**values, claimed_by=None, claimed_at=None)
+            )
+            done.append(connection.execute(statement).rowcount == 1)
+    return done
+
+
+def sent_values(
+    message: OutboxMessage, *, provider_id: str | None, at: datetime, written: bool = False
+) -> dict[str, Any]:
+    """What :func:`mark_sent` writes."""
+    return {
+        "status": OutboxStatus.WRITTEN if written else OutboxStatus.SENT,
+        "provider_id": provider_id,
+        "sent_at": at,
+        "attempts": message.attempts + 1,
+        "last_error": None,
+    }
+
+
 def mark_sent(
     engine: Engine,
     message: OutboxMessage,
@@ -314,16 +348,7 @@ def mark_sent(
 ) -> bool:
     """Sent; or, for ``written``, only written to the file sink because the channel is not configured."""
     return _finish(
-        engine,
-        message.id or 0,
-        worker,
-        {
-            "status": OutboxStatus.WRITTEN if written else OutboxStatus.SENT,
-            "provider_id": provider_id,
-            "sent_at": at,
-            "attempts": message.attempts + 1,
-            "last_error": None,
-        },
+        engine, message.id or 0, worker, sent_values(message, provider_id=provider_id, at=at, written=written)
     )
 
 

@@ -20,7 +20,7 @@ from notifiers.email import EmailNotifier
 from store.db import session_scope
 from store.models import OutboxMessage, OutboxStatus
 from store.state import breaker_states
-from tests.smtp_server import running_smtp_server
+from tests.support.smtp_server import running_smtp_server
 from tests.test_outbox import ScriptedNotifier, add, row, status_of
 
 T0 = datetime(2020, 12, 1, 0, 30, tzinfo=UTC)  # 07:30 in Hà Nội
