@@ -119,11 +119,22 @@ class CheckedPlan:
         }
 
 
-def _resolve_units(entries: tuple[str, ...], directory: Directory, unknown: list[str]) -> tuple[str, ...]:
-    """The codes ``entries`` name; what names no unit is added to ``unknown`` as written."""
+def _resolve_units(
+    entries: tuple[str, ...],
+    directory: Directory,
+    unknown: list[str],
+    seen: dict[str, tuple[list[str], list[str]]] | None = None,
+) -> tuple[str, ...]:
+    """The codes ``entries`` name; what names no unit is added to ``unknown`` as written (``seen``: the
+    entries already resolved, a long plan names the same few units again and again)."""
     codes: list[str] = []
     for entry in entries:
-        resolved, unmatched = directory.resolve_partly(entry)
+        if seen is None:
+            resolved, unmatched = directory.resolve_partly(entry)
+        elif entry in seen:
+            resolved, unmatched = seen[entry]
+        else:
+            resolved, unmatched = seen[entry] = directory.resolve_partly(entry)
         codes.extend(code for code in resolved if code not in codes)
         unknown.extend(unmatched)
     return tuple(codes)
@@ -157,6 +168,8 @@ def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
     unknown_units: dict[str, UnknownUnit] = {}  # by folded name
     deadline_errors: dict[str, str] = {}
     seen: dict[str, int | None] = {}
+    units_seen: dict[str, tuple[list[str], list[str]]] = {}  # a long plan repeats its units and phrases
+    deadlines_seen: dict[str, Deadline | str] = {}  # a phrase's reading, or why it cannot be read
     for task in raw.tasks:
         if task.code in seen:
             problems.append(
@@ -170,14 +183,14 @@ def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
         seen.setdefault(task.code, task.row)
         unknown_lead: list[str] = []
         unknown_coordinating: list[str] = []
-        lead = _resolve_units(task.lead, directory, unknown_lead)
+        lead = _resolve_units(task.lead, directory, unknown_lead, units_seen)
         if not task.lead and task.group:  # under a heading that names its unit ("PHÒNG TỔ CHỨC CÁN BỘ")
             lead = _group_units(task.group, directory)
         if not task.lead and not lead and (task.row, "lead") not in reported:
             problems.append(
                 Problem(raw.file, task.row, "lead", f"Nhiệm vụ {task.code} chưa có đơn vị chủ trì.")
             )
-        coordinating = _resolve_units(task.coordinating, directory, unknown_coordinating)
+        coordinating = _resolve_units(task.coordinating, directory, unknown_coordinating, units_seen)
         unlisted = tuple(("lead", name) for name in unknown_lead) + tuple(
             ("coordinating", name) for name in unknown_coordinating
         )
@@ -187,11 +200,18 @@ def check_plan(raw: RawPlan, directory: Directory, year: int) -> CheckedPlan:
         if not task.deadline.strip() and (task.row, "deadline") in reported:
             checked.append(CheckedTask(task, lead, coordinating, None, unlisted))
             continue
-        try:
-            deadline = parse_deadline(task.deadline, year)
-        except DeadlineError as error:
-            deadline_errors[task.code] = error.reason
-            problems.append(Problem(raw.file, task.row, "deadline", f"Nhiệm vụ {task.code}: {error.reason}"))
+        known = deadlines_seen.get(task.deadline)
+        if known is None:
+            try:
+                known = parse_deadline(task.deadline, year)
+            except DeadlineError as error:
+                known = error.reason
+            deadlines_seen[task.deadline] = known
+        if isinstance(known, str):  # the reason the phrase cannot be read
+            deadline_errors[task.code] = known
+            problems.append(Problem(raw.file, task.row, "deadline", f"Nhiệm vụ {task.code}: {known}"))
+        else:
+            deadline = known
         checked.append(CheckedTask(task, lead, coordinating, deadline, unlisted))
 
     reporting_units: tuple[str, ...] = ()

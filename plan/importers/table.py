@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from plan.model import PlanFileError, Problem, RawPlan, RawSection, RawTask
-from plan.text import clean, fold, nfc
+from plan.text import _collapse, clean, fold, nfc
 
 NUMBER, CONTENT, PRODUCTS, LEAD, COORDINATING, DEADLINE, NOTE = (
     "number",
@@ -380,9 +380,10 @@ class _Reader:
         return clean(row.cell(self.columns.get(kind)))
 
     def _row(self, row: Row) -> None:
-        if len(self.columns) >= 3 and _columns(row.cells) == self.columns:
-            return  # the header again (repeated on each page, or a new table under the same header)
         number = clean(row.cell(self.number_column))
+        # A header's number cell ("TT", "STT") never starts with a digit: a task row is not classified.
+        if len(self.columns) >= 3 and not number[:1].isdigit() and _columns(row.cells) == self.columns:
+            return  # the header again (repeated on each page, or a new table under the same header)
         if row.wide and self.number_column is not None and not number:
             number = next((clean(cell) for cell in row.cells if clean(cell)), "")
         section = self._section(row, number)
@@ -532,7 +533,9 @@ def _extend(items: list[str], more: list[str], join_first: bool) -> None:
 
 
 def _lines(cell: str) -> list[str]:
-    return [clean(line) for line in nfc(cell).splitlines() if clean(line)]
+    if not cell:
+        return []
+    return [cleaned for line in nfc(cell).splitlines() if (cleaned := _collapse(line))]
 
 
 def split_products(cell: str) -> list[str]:
