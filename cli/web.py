@@ -14,6 +14,14 @@ def web(
         str, typer.Option("--host", help="Địa chỉ lắng nghe (mặc định chỉ máy này).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Cổng.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Số tiến trình phục vụ (mặc định: số nhân CPU, tối đa 8); 1: một tiến trình.",
+        ),
+    ] = None,
 ) -> None:
     import uvicorn
 
@@ -22,9 +30,37 @@ def web(
 
     config = settings()
     configure_logging(config.log_format, config.log_level)
-    app = create_app(config)
+    count = workers or default_workers()
     # uvicorn's access log prints query strings (the ICS tokens): the app logs requests itself, without them.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=True)
+    options = {"host": host, "port": port, "access_log": False, "log_config": None, "proxy_headers": True}
+    if count == 1:
+        uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
+        return
+    from store.db import make_engine, upgrade_schema
+
+    engine = make_engine(config.effective_database_url)
+    upgrade_schema(engine)  # once, here: the workers find the schema current
+    engine.dispose()
+    uvicorn.run("cli.web:worker_app", factory=True, workers=count, **options)  # type: ignore[arg-type]
+
+
+def default_workers() -> int:
+    """One worker process per usable core (the pages are CPU-bound), at most 8."""
+    import os
+
+    return max(
+        1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    )
+
+
+def worker_app():  # type: ignore[no-untyped-def]
+    """The app of one worker process of ``nhacviec web --workers N`` (uvicorn imports and calls this)."""
+    from scheduler.logs import configure_logging
+    from web.app import create_app
+
+    config = settings()
+    configure_logging(config.log_format, config.log_level)
+    return create_app(config)
 
 
 def web_server(settings, engine, host: str, port: int):  # type: ignore[no-untyped-def]

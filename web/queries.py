@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import Request, Response
@@ -24,6 +27,7 @@ class PlanData:
     tasks: tuple[TaskInput, ...]  # the tasks the user may see, in plan order
     sections: tuple[tuple[str, str], ...]  # (code, title) in plan order
     unit_names: dict[str, str]  # every unit: code -> name
+    shared: bool = False  # ``tasks`` is the plan's shared tuple (the user sees every task)
 
     def lead_units(self) -> list[tuple[str, str]]:
         """The units leading the visible tasks, in the order they first lead one."""
@@ -74,12 +78,42 @@ def load_plan(session: Session, plan_code: str | None, user: Principal) -> PlanD
             select(Section).where(Section.plan_id == plan.id).order_by(col(Section.position))
         )
     )
-    tasks = tuple(task for task in plan_tasks(session, plan) if sees(user, task_units(task)))
-    return PlanData(plan, plans, tasks, sections, unit_names(session))
+    every = plan_tasks(session, plan)
+    tasks = tuple(task for task in every if sees(user, task_units(task)))
+    shared = len(tasks) == len(every)
+    if shared:
+        tasks = every  # the shared tuple itself: what is computed from it can be shared too (web.dashboard)
+    return PlanData(plan, plans, tasks, sections, unit_names(session), shared)
 
 
-_CACHE: dict[tuple[str, int], tuple[tuple[object, ...], tuple[TaskInput, ...]]] = {}
-_CACHE_LOCK = threading.Lock()
+class Bounded:
+    """A small LRU mapping shared by a process's requests (threads): at most ``size`` entries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+PLAN_CACHE_SIZE = 4  # plans whose tasks a worker keeps in memory (10,000 tasks: some tens of MB each)
+_CACHE = Bounded(PLAN_CACHE_SIZE)
 
 
 def plan_tasks(session: Session, plan: Plan) -> tuple[TaskInput, ...]:
@@ -102,11 +136,9 @@ def plan_tasks(session: Session, plan: Plan) -> tuple[TaskInput, ...]:
     )
     assert plan.id is not None
     key = (session.get_bind().url.render_as_string(hide_password=True), plan.id)  # one cache per database
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]  # type: ignore[no-any-return]
     tasks = tuple(load_task_inputs(session, [plan]))
-    with _CACHE_LOCK:
-        _CACHE[key] = (fingerprint, tasks)
+    _CACHE.put(key, (fingerprint, tasks))
     return tasks

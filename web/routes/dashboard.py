@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -19,7 +20,7 @@ from planner.progress import (
 from store.db import session_scope
 from web.deps import SignedIn, context, render
 from web.permissions import Action, require
-from web.queries import PlanData, load_plan_page
+from web.queries import Bounded, PlanData, load_plan_page
 from web.timeline import TimelineRow, build_timeline
 
 router = APIRouter()
@@ -84,18 +85,37 @@ def dashboard(request: Request, user: SignedIn, plan: str | None = None) -> Resp
         data = load_plan_page(request, db, plan, user)
     if not isinstance(data, PlanData):
         return data
-    year = data.plan.year
-    rows = timeline_rows(data, today)
     return render(
         request,
         "dashboard.html",
         data=data,
-        counts=status_counts(data.tasks, today),
         statuses=STATUSES,
         status_labels=STATUS_LABELS,
-        sections=progress_by_section(data.tasks, data.sections, today),
-        units=progress_by_unit(data.tasks, data.lead_units(), today),
-        timeline=build_timeline(rows, date(year, 1, 1), date(year, 12, 31), today),
-        by_section=len(data.tasks) > MAX_TIMELINE_ROWS,
-        undated=sum(1 for row in rows if row.start is None and row.due is None),
+        **dashboard_figures(data, today),
     )
+
+
+FIGURES_CACHE_SIZE = 16  # (plan, its tasks as loaded, day, sections): a worker keeps this many dashboards
+_FIGURES = Bounded(FIGURES_CACHE_SIZE)
+
+
+def dashboard_figures(data: PlanData, today: date) -> dict[str, Any]:
+    """The dashboard's figures for ``data`` on ``today``: shared by every request that sees the same tasks
+    (the whole plan, as web.queries loaded it) on the same day, recomputed when the plan changes."""
+    key = (id(data.tasks), data.plan.id, today, data.sections, tuple(data.unit_names.items()))
+    cached = _FIGURES.get(key)
+    if cached is not None and cached[0] is data.tasks:  # the very tuple (an id may be reused once freed)
+        return cached[1]  # type: ignore[no-any-return]
+    year = data.plan.year
+    rows = timeline_rows(data, today)
+    figures = {
+        "counts": status_counts(data.tasks, today),
+        "sections": progress_by_section(data.tasks, data.sections, today),
+        "units": progress_by_unit(data.tasks, data.lead_units(), today),
+        "timeline": build_timeline(rows, date(year, 1, 1), date(year, 12, 31), today),
+        "by_section": len(data.tasks) > MAX_TIMELINE_ROWS,
+        "undated": sum(1 for row in rows if row.start is None and row.due is None),
+    }
+    if data.shared:
+        _FIGURES.put(key, (data.tasks, figures))
+    return figures

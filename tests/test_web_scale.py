@@ -1,0 +1,114 @@
+"""The web serves a department: worker processes, the dashboard's figures shared and bounded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+import web.dashboard
+import web.routes.dashboard
+from store.db import session_scope
+from store.tasks import find_task, mark_done
+from tests.support.browser_support import free_port
+from tests.test_web_pages import client_for, engine  # noqa: F401  (the fixture)
+from web.queries import Bounded
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_bounded_cache_keeps_the_latest_entries() -> None:
+    cache = Bounded(3)
+    for n in range(10):
+        cache.put(n, str(n))
+        assert cache.get(n) == str(n)
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(9) == "9"
+    cache.get(7)  # used: kept over 8
+    cache.put(10, "10")
+    assert cache.get(7) == "7" and cache.get(8) is None
+
+
+def test_the_dashboard_figures_are_computed_once_for_everyone_who_sees_the_whole_plan(
+    engine: Engine,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    counts = web.routes.dashboard.status_counts
+
+    def counting(tasks, today):  # type: ignore[no-untyped-def]
+        calls.append(len(tasks))
+        return counts(tasks, today)
+
+    monkeypatch.setattr(web.routes.dashboard, "status_counts", counting)
+    admin = client_for(engine)
+    first = admin.get("/")
+    assert first.status_code == 200 and len(calls) == 1
+    for _ in range(3):
+        again = client_for(engine).get("/")
+        assert again.status_code == 200
+    assert len(calls) == 1, "the same plan on the same day: computed once"
+    assert first.text.count("progress") == again.text.count("progress")
+    unit = client_for(engine, "tccb").get("/")  # sees part of the plan: its own figures
+    assert unit.status_code == 200 and len(calls) == 2 and calls[1] < calls[0]
+    with session_scope(engine) as session:  # the plan changes: its figures are computed again
+        mark_done(session, find_task(session, "V.1"), on=date(2020, 11, 20), actor="an", via="web")
+    assert client_for(engine).get("/").status_code == 200 and len(calls) == 3
+    assert len(web.routes.dashboard._FIGURES) <= web.routes.dashboard.FIGURES_CACHE_SIZE
+
+
+def up_within(base: str, process: subprocess.Popen[bytes], seconds: float) -> None:
+    """Worker processes start by importing the app afresh: slower than one process on a busy machine."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "nhacviec web --workers 2 exited"
+        try:
+            if httpx.get(f"{base}/login", timeout=2.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"nhacviec web --workers 2 did not answer within {seconds:g} s")
+
+
+@pytest.mark.slow
+def test_web_runs_several_worker_processes(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NHACVIEC_")}
+    env.update(
+        NHACVIEC_DATA_DIR=str(tmp_path / "var"),
+        NHACVIEC_WEB_SECRET="web-secret-for-the-worker-test-0123456789",
+        NHACVIEC_LOG_FORMAT="text",
+    )
+    log_file = tmp_path / "web.log"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "web", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            up_within(f"http://127.0.0.1:{port}", process, 120)
+            answers = [httpx.get(f"http://127.0.0.1:{port}/login", timeout=10).status_code for _ in range(6)]
+            assert set(answers) == {200}
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            workers = [
+                pid for pid in children if "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text()
+            ]
+            assert len(workers) >= 2, log_file.read_text(errors="replace")
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    time.sleep(0.1)
