@@ -1,7 +1,7 @@
 """The web admin with 10,000 tasks: the dashboard's server time, and requests/s under a few concurrent clients.
 
-Run: .venv/bin/python bench/bench_web.py [--tasks 10000] [--clients 4] [--requests 200] [--seconds 30]
-     [--profile] [--keep]
+Run: .venv/bin/python bench/bench_web.py [--tasks 10000] [--clients 20] [--workers N] [--rounds 2]
+     [--requests 200] [--seconds 30] [--profile] [--keep]
 
 1. A fresh SQLite database (bench_service.build_database: the unit directory, the default rules and
    ``--tasks`` synthetic tasks of bench/synthetic.py as Plan/Section/Task/TaskUnit/TaskEvent rows) in a
@@ -9,10 +9,12 @@ Run: .venv/bin/python bench/bench_web.py [--tasks 10000] [--clients 4] [--reques
 2. Server time, in process: ``create_app`` over that database under Starlette's TestClient, signed in;
    GET / and GET /tasks are timed one at a time (the handler, the template and the middleware; no
    network, no other client). Target: the dashboard's median under 200 ms.
-3. Load, over loopback: ``nhacviec web`` (uvicorn, one process) on 127.0.0.1:<free port>; ``--clients``
-   httpx clients, each signed in, send GET / (then GET /tasks) until ``--requests`` answers or
-   ``--seconds`` have passed. Reported: requests/s, latency percentiles, and the server's own time per
-   request read from its access log (``ms=``).
+3. Load, over loopback: ``nhacviec web --workers N`` (default: the cores) on 127.0.0.1:<free port>;
+   ``--clients`` httpx clients, each signed in, send GET / (then GET /tasks) until ``--requests`` answers
+   or ``--seconds`` have passed, ``--rounds`` times. Reported: requests/s, latency percentiles, the
+   server's own time per request read from its access log (``ms=``), and the RSS of the server's
+   processes (at rest, the peak under load, 3 s after each round: flat from round to round).
+   Target: the dashboard's p99 under 1 s with 20 clients.
 
 With --profile, or when the dashboard misses its target, one dashboard request is run under cProfile.
 Always exits 0: this is a report (read the load average printed with it).
@@ -32,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +62,7 @@ USER = "admin"
 PASSWORD = "mat-khau-thu-tai-2020"
 WEB_SECRET = "web-secret-for-the-web-benchmark-0123456789"
 TARGET_DASHBOARD_MS = 200.0
+TARGET_P99_MS = 1000.0
 IN_PROCESS_RUNS = 15
 PAGES = {"dashboard": "/", "tasks": "/tasks"}
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -231,7 +235,24 @@ def server_times(log_file: Path, path: str) -> list[float]:
     ]
 
 
-def bench_load(folder: Path, clients: int, requests: int, seconds: float) -> None:
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the uvicorn workers), in MB."""
+    total = 0
+    pids = [str(pid)]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += children.read_text().split()
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def bench_load(folder: Path, clients: int, requests: int, seconds: float, workers: int, rounds: int) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {name: value for name, value in os.environ.items() if not name.startswith("NHACVIEC_")}
@@ -242,29 +263,50 @@ def bench_load(folder: Path, clients: int, requests: int, seconds: float) -> Non
         NHACVIEC_LOG_FORMAT="text",
     )
     log_file = folder / "web.log"
+    command = [sys.executable, "-m", "cli.main", "web", "--host", "127.0.0.1", "--port", str(port)]
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "web", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            [*command, "--workers", str(workers)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            wait_until_up(base, process, log_file)
-            for name, path in PAGES.items():
-                before = len(server_times(log_file, path))
-                result = asyncio.run(load(base, path, clients, requests, seconds))
-                server = server_times(log_file, path)[before:]
-                print(
-                    f"{name} over loopback, {clients} clients: {result.rate:.1f} requests/s, "
-                    f"{result.errors} errors; latency {percentiles(result.latencies_ms)}"
-                )
-                print(f"  server time (access log): {percentiles(server)}")
+            wait_until_up(base, process, log_file, timeout=180)
+            print(f"nhacviec web --workers {workers}: RSS at rest {tree_rss_mb(process.pid):.0f} MB")
+            for round_ in range(1, rounds + 1):
+                for name, path in PAGES.items():
+                    before = len(server_times(log_file, path))
+                    peak = [0.0]
+                    stop = threading.Event()
+
+                    def sample(peak: list[float] = peak, stop: threading.Event = stop) -> None:
+                        while not stop.wait(0.5):
+                            peak[0] = max(peak[0], tree_rss_mb(process.pid))
+
+                    sampler = threading.Thread(target=sample, daemon=True)
+                    sampler.start()
+                    result = asyncio.run(load(base, path, clients, requests, seconds))
+                    stop.set()
+                    sampler.join()
+                    server = server_times(log_file, path)[before:]
+                    time.sleep(3)
+                    print(
+                        f"round {round_}, {name} over loopback, {clients} clients: {result.rate:.1f} requests/s, "
+                        f"{result.errors} errors; latency {percentiles(result.latencies_ms)}"
+                    )
+                    print(
+                        f"  server time (access log): {percentiles(server)}; RSS peak {peak[0]:.0f} MB, "
+                        f"3 s after {tree_rss_mb(process.pid):.0f} MB (load {load_average()})"
+                    )
+                    if name == "dashboard":
+                        p99 = sorted(result.latencies_ms)[
+                            min(len(result.latencies_ms) - 1, int(0.99 * len(result.latencies_ms)))
+                        ]
+                        print(
+                            f"  {verdict(p99 < TARGET_P99_MS)}: dashboard p99 {p99:.0f} ms (target < {TARGET_P99_MS:.0f} ms)"
+                        )
         finally:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -279,7 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=None, help="web worker processes (default: the cores)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="load rounds (memory flat from one to the next)"
+    )
     parser.add_argument("--requests", type=int, default=200, help="answers per page, all clients together")
     parser.add_argument("--seconds", type=float, default=30.0, help="at most this long per page")
     parser.add_argument("--profile", action="store_true")
@@ -312,7 +358,11 @@ def main(argv: list[str] | None = None) -> int:
             print("--- cProfile of those steps, by own time ---")
             print(profile_stages(settings, today))
         client.close()
-        bench_load(folder, args.clients, args.requests, args.seconds)
+        from cli.web import default_workers
+
+        bench_load(
+            folder, args.clients, args.requests, args.seconds, args.workers or default_workers(), args.rounds
+        )
         print(f"load average after: {load_average()}")
     finally:
         if args.keep:

@@ -104,8 +104,10 @@ def web_server(env: dict[str, str], log_file: Path, port: int) -> Iterator[str]:
                 process.wait()
 
 
-def wait_until_up(base: str, process: subprocess.Popen[bytes], log_file: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+def wait_until_up(
+    base: str, process: subprocess.Popen[bytes], log_file: Path, timeout: float = START_TIMEOUT_SECONDS
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
@@ -117,7 +119,7 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes], log_file: Path) -
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"nhacviec web did not answer within {START_TIMEOUT_SECONDS:g} s")
+    raise RuntimeError(f"nhacviec web did not answer within {timeout:g} s")
 
 
 @contextmanager
