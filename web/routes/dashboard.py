@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any
 
@@ -97,15 +98,26 @@ def dashboard(request: Request, user: SignedIn, plan: str | None = None) -> Resp
 
 FIGURES_CACHE_SIZE = 16  # (plan, its tasks as loaded, day, sections): a worker keeps this many dashboards
 _FIGURES = Bounded(FIGURES_CACHE_SIZE)
+_COMPUTING = threading.Lock()
 
 
 def dashboard_figures(data: PlanData, today: date) -> dict[str, Any]:
     """The dashboard's figures for ``data`` on ``today``: shared by every request that sees the same tasks
     (the whole plan, as web.queries loaded it) on the same day, recomputed when the plan changes."""
     key = (id(data.tasks), data.plan.id, today, data.sections, tuple(data.unit_names.items()))
-    cached = _FIGURES.get(key)
-    if cached is not None and cached[0] is data.tasks:  # the very tuple (an id may be reused once freed)
-        return cached[1]  # type: ignore[no-any-return]
+    if data.shared:
+        with _COMPUTING:  # requests arriving together wait for one computation
+            cached = _FIGURES.get(key)
+            # the very tuple: an id may be reused once its tuple is freed
+            if cached is not None and cached[0] is data.tasks:
+                return cached[1]  # type: ignore[no-any-return]
+            figures = compute_figures(data, today)
+            _FIGURES.put(key, (data.tasks, figures))
+            return figures
+    return compute_figures(data, today)
+
+
+def compute_figures(data: PlanData, today: date) -> dict[str, Any]:
     year = data.plan.year
     rows = timeline_rows(data, today)
     figures = {
@@ -116,6 +128,4 @@ def dashboard_figures(data: PlanData, today: date) -> dict[str, Any]:
         "by_section": len(data.tasks) > MAX_TIMELINE_ROWS,
         "undated": sum(1 for row in rows if row.start is None and row.due is None),
     }
-    if data.shared:
-        _FIGURES.put(key, (data.tasks, figures))
     return figures
