@@ -13,7 +13,6 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-import web.dashboard
 import web.routes.dashboard
 from store.db import session_scope
 from store.tasks import find_task, mark_done
