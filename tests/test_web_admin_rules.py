@@ -149,6 +149,22 @@ def test_confirming_the_preview_saves_the_rule_with_the_users_name(engine: Engin
     assert "Đã lưu quy tắc." in page and 'value="10, 2"' in page
 
 
+def test_the_rule_form_sets_whether_its_messages_are_bundled(engine: Engine) -> None:
+    client = client_for(engine)
+    assert '<option value="1" selected>Gộp vào tin tổng hợp' in client.get("/rules/reminder").text
+    csrf = csrf_of(client, "/rules/reminder")
+    client.post("/rules/reminder/save", data={"csrf": csrf, **reminder_form(bundle="0")})
+    with session_scope(engine) as session:
+        assert get_rule(session, "reminder").bundle is False
+    assert '<option value="0" selected>Gửi riêng từng tin' in client.get("/rules/reminder").text
+    client.post("/rules/reminder/save", data={"csrf": csrf, **reminder_form(offsets="10, 2")})  # not sent: kept
+    with session_scope(engine) as session:
+        assert get_rule(session, "reminder").bundle is False
+    client.post("/rules/reminder/save", data={"csrf": csrf, **reminder_form(bundle="1")})
+    with session_scope(engine) as session:
+        assert get_rule(session, "reminder").bundle is True
+
+
 def test_a_broken_rule_is_explained_beside_each_field_and_changes_nothing(engine: Engine) -> None:
     client = client_for(engine)
     form = reminder_form(offsets="7, bay", send_time="25:00", lead_units="XYZ", channels=[])

@@ -62,6 +62,7 @@ def form_values(rule: Rule) -> dict[str, Any]:
     return {
         "title": rule.title,
         "enabled": rule.enabled,
+        "bundle": "1" if rule.bundle else "0",
         "channels": [str(c) for c in rule.channels],
         "send_time": rule.send_time.strftime("%H:%M") if rule.send_time else "",
         "offsets": ", ".join(str(o) for o in rule.offsets),
@@ -95,6 +96,9 @@ def candidate_mapping(rule: Rule, values: dict[str, Any]) -> dict[str, Any]:
     data = rule.to_dict()
     data["title"] = values["title"]
     data["enabled"] = bool(values["enabled"])
+    data.pop("bundle", None)
+    if values.get("bundle", "") == "0" or (values.get("bundle", "") == "" and not rule.bundle):
+        data["bundle"] = False  # unset or "1": bundled, the default
     data["channels"] = list(values["channels"])
     data.pop("send_time", None)
     if values["send_time"].strip():
@@ -150,7 +154,7 @@ def problems_by_field(problems: list[RuleProblem], shown: set[str]) -> tuple[dic
 
 
 def shown_fields(rule: Rule) -> set[str]:
-    common = {"title", "enabled", "channels", "send_time", *SELECTOR_FIELDS, "deadline_kinds"}
+    common = {"title", "enabled", "bundle", "channels", "send_time", *SELECTOR_FIELDS, "deadline_kinds"}
     return common | set(KIND_FIELDS.get(str(rule.kind), ()))
 
 
@@ -241,6 +245,7 @@ Many = Annotated[list[str], Form()]
 def _submitted(
     title: str,
     enabled: str,
+    bundle: str,
     channels: list[str],
     send_time: str,
     offsets: str,
@@ -259,6 +264,7 @@ def _submitted(
     return {
         "title": title,
         "enabled": enabled == "1",
+        "bundle": bundle if bundle in ("0", "1") else "",
         "channels": channels,
         "send_time": send_time,
         "offsets": offsets,
@@ -279,6 +285,7 @@ def _submitted(
 def rule_form(
     title: Text = "",
     enabled: Text = "",
+    bundle: Text = "",
     channels: Many = [],  # noqa: B006 - FastAPI copies form defaults
     send_time: Text = "",
     offsets: Text = "",
@@ -298,6 +305,7 @@ def rule_form(
     return _submitted(
         title,
         enabled,
+        bundle,
         channels,
         send_time,
         offsets,
