@@ -12,8 +12,11 @@ _DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 
 
-def parse_date(text: str, what: str = "ngày") -> date:
-    """A date typed by a user: ``2020-03-31`` or ``31/03/2020`` (also with ``.`` or ``-``), in the calendar's years."""
+def parse_date(text: str, what: str = "ngày", year: int | None = None) -> date:
+    """A date typed by a user: ``2020-03-31`` or ``31/03/2020`` (also with ``.`` or ``-``), in the calendar's years.
+
+    The error's example is of ``year`` (the plan's) when given, else of this year.
+    """
     for pattern, order in ((_ISO, (0, 1, 2)), (_DMY, (2, 1, 0))):
         match = pattern.match(text)
         if match:
@@ -29,6 +32,8 @@ def parse_date(text: str, what: str = "ngày") -> date:
                     f"hãy dùng một năm từ {first} đến {last}."
                 )
             return day
+    example = year or date.today().year
     raise UserError(
-        f"{what.capitalize()} '{text}' không hợp lệ: hãy viết dạng NGÀY/THÁNG/NĂM (31/03/2020) hoặc 2020-03-31."
+        f"{what.capitalize()} '{text}' không hợp lệ: hãy viết dạng NGÀY/THÁNG/NĂM (31/03/{example}) "
+        f"hoặc {example}-03-31."
     )

@@ -157,7 +157,9 @@ def test_the_rule_form_sets_whether_its_messages_are_bundled(engine: Engine) -> 
     with session_scope(engine) as session:
         assert get_rule(session, "reminder").bundle is False
     assert '<option value="0" selected>Gửi riêng từng tin' in client.get("/rules/reminder").text
-    client.post("/rules/reminder/save", data={"csrf": csrf, **reminder_form(offsets="10, 2")})  # not sent: kept
+    client.post(
+        "/rules/reminder/save", data={"csrf": csrf, **reminder_form(offsets="10, 2")}
+    )  # not sent: kept
     with session_scope(engine) as session:
         assert get_rule(session, "reminder").bundle is False
     client.post("/rules/reminder/save", data={"csrf": csrf, **reminder_form(bundle="1")})

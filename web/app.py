@@ -159,6 +159,7 @@ def routers() -> list[APIRouter]:
         templates_admin,
         units,
         upcoming,
+        wording,
     )
 
     return [
@@ -171,6 +172,7 @@ def routers() -> list[APIRouter]:
             upcoming,
             rules,
             templates_admin,
+            wording,
             outbox,
             preview,
             manual,

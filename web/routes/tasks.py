@@ -25,7 +25,7 @@ from plan.text import fold
 from planner.model import UNDATED_KINDS, TaskInput
 from planner.progress import STATUS_LABELS, STATUSES, classify, due_in_force
 from store.db import session_scope
-from store.models import AssignmentRole, OutboxItem, OutboxMessage, Section, Task, TaskStatus, TaskUnit
+from store.models import AssignmentRole, OutboxItem, OutboxMessage, Plan, Section, Task, TaskStatus, TaskUnit
 from store.planner_input import load_task_inputs
 from store.reports import pending_request, request_extension
 from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
@@ -367,10 +367,11 @@ def _act(
     return RedirectResponse(f"/tasks/{plan_code}/{task_code}?ok={form}", status_code=303)
 
 
-def _date(text: str, what: str) -> date:
+def _date(text: str, what: str, db: Session | None = None, task: Task | None = None) -> date:
     if not text.strip():
         raise UserError(f"Cần nhập {what}.")
-    return parse_date(text, what)
+    plan = db.get(Plan, task.plan_id) if db is not None and task is not None else None
+    return parse_date(text, what, plan.year if plan is not None else None)  # examples in the plan's year
 
 
 def _note(text: str) -> str | None:
@@ -387,7 +388,7 @@ def done_form(
     note: Text = "",
 ) -> Response:
     def apply(db: Session, task: Task, today: date) -> None:
-        day = _date(on, "ngày hoàn thành") if on.strip() else today
+        day = _date(on, "ngày hoàn thành", db, task) if on.strip() else today
         if day > today:
             raise UserError(f"Ngày hoàn thành {day:%d/%m/%Y} không được sau hôm nay ({today:%d/%m/%Y}).")
         mark_done(db, task, on=day, actor=user.name, via=VIA, note=_note(note))
@@ -414,7 +415,7 @@ def extend_form(
     reason: Text = "",
 ) -> Response:
     def apply(db: Session, task: Task, today: date) -> None:
-        new_due = _date(to, "hạn mới")
+        new_due = _date(to, "hạn mới", db, task)
         if not reason.strip():
             raise UserError("Cần ghi lý do gia hạn.")
         extend(db, task, to=new_due, reason=reason.strip(), on=today, actor=user.name, via=VIA)
@@ -433,7 +434,9 @@ def set_due_form(
     note: Text = "",
 ) -> Response:
     def apply(db: Session, task: Task, today: date) -> None:
-        set_due(db, task, due=_date(due, "hạn"), on=today, actor=user.name, via=VIA, note=_note(note))
+        set_due(
+            db, task, due=_date(due, "hạn", db, task), on=today, actor=user.name, via=VIA, note=_note(note)
+        )
 
     values = {"due": due, "note": note}
     return _act(request, user, plan_code, code, Action.SET_DUE, "due_set", values, apply)
@@ -449,7 +452,7 @@ def request_extension_form(
     reason: Text = "",
 ) -> Response:
     def apply(db: Session, task: Task, today: date) -> None:
-        new_due = _date(to, "ngày đề nghị gia hạn")
+        new_due = _date(to, "ngày đề nghị gia hạn", db, task)
         request_extension(db, task, to=new_due, reason=reason, on=today, actor=user.name, via=VIA)
 
     values = {"to": to, "reason": reason}

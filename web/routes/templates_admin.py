@@ -119,7 +119,16 @@ def template_list(request: Request, user: SignedIn) -> Response:
             }
         )
     ordered = sorted(groups.values(), key=lambda g: (g["shared"], _KIND_ORDER.get(g["kind"], 99), g["kind"]))
-    return render(request, "template_list.html", groups=ordered, folder=folder, problems=problems)
+    from templates.wording import KINDS as WORDING_KINDS
+
+    return render(
+        request,
+        "template_list.html",
+        groups=ordered,
+        folder=folder,
+        problems=problems,
+        wording_kinds=WORDING_KINDS,
+    )
 
 
 def _editor(
