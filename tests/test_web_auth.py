@@ -231,6 +231,7 @@ def test_every_post_route_checks_the_csrf_token_first(engine: Engine) -> None:
         "channel": "email",
         "name": "reminder",
         "invite_id": "1",
+        "kind": "reminder",
     }
     posts = [route.path for router in routers() for route in router.routes if "POST" in route.methods]
     assert len(posts) >= 18
