@@ -59,7 +59,7 @@ TYPE_NAMES = {
     "datetime": "NGÀY_GIỜ",
     "date": "NGÀY",
 }
-_TYPE = re.compile(r"<([a-z_]+)(?:\[([a-z_]+)\])?>")
+_TYPE = re.compile(r"<([a-z_]+)(?: range)?(?:\[([a-z_]+)\])?>")  # "<int range>" too
 
 
 def _placeholder(display: str) -> str:

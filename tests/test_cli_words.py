@@ -9,7 +9,7 @@ import typer
 
 ENGLISH = re.compile(
     r"Usage:|\bOptions\b|\bCommands\b|\bArguments\b|Show this message|\[required\]|\[default:|"
-    r"<(?:str|int|bool|float|path|list\[[a-z]+\])>|Missing (?:option|argument|parameter)|No such (?:option|command)|"
+    r"<(?:str|int|bool|float|path|list\[[a-z]+\]|int range|float range)>|Missing (?:option|argument|parameter)|No such (?:option|command)|"
     r"Invalid value|Try '|Input should be|unexpected extra|requires an argument|\[OPTIONS\]|COMMAND \[ARGS\]"
 )
 
