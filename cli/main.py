@@ -24,6 +24,7 @@ from cli import (
 from cli import ics as ics_cli
 from cli import plan as plan_cli  # not `plan`: that name is the package of plan reading
 from cli import preview as preview_cli
+from cli import report as report_cli
 from cli import reports as reports_cli
 from cli import templates as templates_cli  # not `templates`: that name is the package of templates
 from cli import units as units_cli
@@ -55,6 +56,7 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(templates_cli.app, name="templates")
 app.add_typer(zalo.app, name="zalo")
+app.add_typer(report_cli.app, name="report")
 app.add_typer(reports_cli.app, name="reports")
 app.add_typer(reports_cli.extensions_app, name="extensions")
 app.add_typer(units_cli.app, name="units")

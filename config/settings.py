@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     base_url: str | None = None
     link_ttl_days: int = 30
 
+    # The execution report's letterhead (`nhacviec report build`, the web's "Báo cáo"): the governing body
+    # above the issuer, the issuer, the symbol after the number ("Số: ../BC-SGDĐT"), the place before the
+    # date, and the body the report goes to ("Kính gửi"). The signer is the Director of the unit directory.
+    report_authority: str = "UBND tỉnh Hoà Bình"
+    report_issuer: str = "Sở Giáo dục và Đào tạo"
+    report_symbol: str = "BC-SGDĐT"
+    report_place: str = "Hoà Bình"
+    report_recipient: str = "Sở Nội vụ"
+
     # Outbox: a message is retried (backoff up to retry_max_seconds, then at that interval) until it has had
     # max_attempts sends AND retry_window_hours have passed since it was due; then it is dead-lettered.
     max_attempts: int = 6

@@ -159,6 +159,24 @@ PROGRESS: Mapping[str, str] = {
     "needs_date": "Cần đặt hạn",
 }
 
+# A task's state at the end of a reporting period (report.figures.STATUSES), in the execution report.
+REPORT_STATUS: Mapping[str, str] = {
+    "done_on_time": "Hoàn thành đúng hạn",
+    "done_late": "Hoàn thành quá hạn",
+    "overdue": "Quá hạn, chưa hoàn thành",
+    "in_progress": "Đang thực hiện, còn trong hạn",
+    "not_yet_due": "Chưa đến thời gian thực hiện",
+    "no_date": "Chưa có thời hạn cụ thể",
+}
+# The kinds of execution report (`nhacviec report build --period`), as a form offers them.
+REPORT_PERIODS: Mapping[str, str] = {
+    "Q1": "Quý I",
+    "H1": "6 tháng đầu năm",
+    "9M": "9 tháng",
+    "Y": "Cả năm",
+    "adhoc": "Đột xuất (đến ngày báo cáo)",
+}
+
 # Entries of a task's history (store.models.EventKind and the extension requests).
 EVENTS: Mapping[str, str] = {
     "created": "Tạo từ kế hoạch",
