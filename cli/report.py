@@ -25,23 +25,12 @@ FORMATS = (".docx", ".xlsx")
 
 
 def compute(period: str, year: int | None, plan: str | None, at: date):  # type: ignore[no-untyped-def]
-    """The report's figures and letterhead from the database (shared with the web page)."""
-    from report.figures import build, report_period
-    from store.calendar import working_calendar
+    """The report's figures and letterhead from the database."""
     from store.db import session_scope
-    from store.report_data import load_report_data, make_letterhead, report_plan, working_day
+    from store.report_data import build_report
 
-    config = settings()
     with session_scope(open_store()) as session:
-        chosen = report_plan(session, plan, year)
-        data = load_report_data(session, chosen)
-        letterhead = make_letterhead(session, config)
-        calendar = working_calendar(session, config.calendar_file, config.send_time)
-    try:
-        report_of = report_period(period, chosen.year, at)
-    except ValueError as error:
-        raise UserError(str(error)) from None
-    return build(data, report_of, at, working_day(calendar)), letterhead
+        return build_report(session, settings(), period, year, plan, at)
 
 
 @app.command("build", help="Lập dự thảo báo cáo kết quả thực hiện kế hoạch của một kỳ (.docx hoặc .xlsx).")

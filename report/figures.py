@@ -566,7 +566,10 @@ def _difficulties(
             notes = [
                 c.note.strip()
                 for c in task.changes
-                if c.on <= as_of and c.note and c.note.strip() and c.kind not in (DONE, EXTENDED, DUE_SET, EXT_REQUESTED)
+                if c.on <= as_of
+                and c.note
+                and c.note.strip()
+                and c.kind not in (DONE, EXTENDED, DUE_SET, EXT_REQUESTED)
             ]
             said = notes[-1] if notes else line.note.strip()
             text = (

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from planner.calendar import WorkingCalendar
-from report.figures import Change, ReportData, ReportTask, same_day
+from report.figures import Change, Report, ReportData, ReportTask, build, report_period, same_day
 from report.text import Letterhead
 from store.models import (
     AssignmentRole,
@@ -171,3 +171,24 @@ def make_letterhead(session: Session, settings: object) -> Letterhead:
         signer_title=title,
         signer_name=director.name if director else "",
     )
+
+
+def build_report(
+    session: Session, settings: object, period: str, year: int | None, plan_code: str | None, at: date
+) -> tuple[Report, Letterhead]:
+    """The report of ``period`` (Q1, H1, 9M, Y, adhoc) drafted on ``at``, with its letterhead: what the CLI
+    and the web page write. A mistake (an unknown plan or period) is a UserError in Vietnamese."""
+    from store.calendar import working_calendar
+
+    plan = report_plan(session, plan_code, year)
+    try:
+        period_of = report_period(period, plan.year, at)
+    except ValueError as error:
+        raise TaskError(str(error)) from None
+    data = load_report_data(session, plan)
+    calendar = working_calendar(
+        session,
+        settings.calendar_file,  # type: ignore[attr-defined]
+        settings.send_time,  # type: ignore[attr-defined]
+    )
+    return build(data, period_of, at, working_day(calendar)), make_letterhead(session, settings)

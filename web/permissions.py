@@ -34,6 +34,7 @@ class Action(StrEnum):
     EDIT_UNITS = "edit_units"
     IMPORT_PLAN = "import_plan"
     SUBSCRIBE_CALENDAR = "subscribe_calendar"
+    VIEW_REPORTS = "view_reports"
 
 
 class Scope(StrEnum):
@@ -69,6 +70,7 @@ MATRIX: Mapping[Action, Mapping[UserRole, Scope]] = {
     Action.EDIT_UNITS: {UserRole.ADMIN: Scope.ALL},
     Action.IMPORT_PLAN: {UserRole.ADMIN: Scope.ALL},
     Action.SUBSCRIBE_CALENDAR: {UserRole.ADMIN: Scope.ALL, UserRole.UNIT: Scope.MEMBER},
+    Action.VIEW_REPORTS: {UserRole.ADMIN: Scope.ALL, UserRole.VIEWER: Scope.ALL},
 }
 
 DENIED = {
@@ -90,6 +92,7 @@ DENIED = {
     Action.EDIT_UNITS: "Chỉ quản trị viên mới sửa được danh bạ đơn vị.",
     Action.IMPORT_PLAN: "Chỉ quản trị viên mới được nhập kế hoạch.",
     Action.SUBSCRIBE_CALENDAR: "Chỉ quản trị viên hoặc tài khoản của đơn vị mới tạo được địa chỉ lịch.",
+    Action.VIEW_REPORTS: "Tài khoản đơn vị không được xem báo cáo kết quả thực hiện kế hoạch của cả Sở.",
 }
 
 
