@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from config.settings import Settings
 from store.db import session_scope
 from store.users import add_user
-from tests.web_support import FAST, sample_engine
+from tests.support.web_support import FAST, sample_engine
 from web.app import create_app
 from web.config import WebSettings
 
