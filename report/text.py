@@ -62,10 +62,17 @@ def _change(before: int, after: int) -> str:
     return f"vẫn là {after}"
 
 
+def period_phrase(report: Report) -> str:
+    """ "trong quý I năm 2020", "trong 6 tháng đầu năm 2020", "trong năm 2020", "tính đến ngày 04/05/2020"."""
+    if report.period.kind == "adhoc":
+        return f"tính đến ngày {day(report.period.cutoff)}"
+    return f"trong {period_label(report.period)}"
+
+
 def opening(report: Report, letterhead: Letterhead) -> str:
     return (
         f"Thực hiện {report.plan_title} (sau đây gọi là Kế hoạch), {letterhead.issuer} báo cáo kết quả "
-        f"thực hiện Kế hoạch {period_label(report.period)} như sau:"
+        f"thực hiện Kế hoạch {period_phrase(report)} như sau:"
     )
 
 
@@ -119,8 +126,7 @@ def comparison(report: Report) -> list[str]:
 
 def closing_sentence(report: Report, letterhead: Letterhead) -> str:
     return (
-        f"Trên đây là báo cáo kết quả thực hiện Kế hoạch {_plan_name(report.plan_title)} "
-        f"{period_label(report.period)} của {letterhead.issuer}./."
+        f"Trên đây là báo cáo kết quả thực hiện Kế hoạch {period_phrase(report)} của {letterhead.issuer}./."
     )
 
 
