@@ -91,10 +91,7 @@ def report_plan(session: Session, plan_code: str | None, year: int | None) -> Pl
     if plan_code is not None or year is None:
         plan = get_plan(session, plan_code)
         if year is not None and plan.year != year:
-            raise TaskError(
-                f"Kế hoạch {plan.code} là kế hoạch năm {plan.year}, không phải năm {year}: "
-                f"bỏ --year hoặc chọn kế hoạch khác bằng --plan."
-            )
+            raise TaskError(f"Kế hoạch {plan.code} là kế hoạch năm {plan.year}, không phải năm {year}.")
         return plan
     plan = session.exec(select(Plan).where(Plan.year == year).order_by(col(Plan.id).desc())).first()
     if plan is None:

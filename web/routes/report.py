@@ -34,7 +34,7 @@ from report.text import (
 from store.models import Plan
 from store.report_data import build_report
 from vocabulary import REPORT_PERIODS
-from web.deps import SignedIn, WebContext, context, render
+from web.deps import SignedIn, WebContext, context, error_text, render
 from web.permissions import Action, require
 
 router = APIRouter()
@@ -75,7 +75,7 @@ async def report_page(
     try:
         report, letterhead = await run_in_threadpool(_build, ctx, period, form["plan"], at)
     except UserError as error:
-        return render(request, "report.html", 400, **(page | {"error": str(error)}))
+        return render(request, "report.html", 400, **(page | {"error": error_text(error)}))
     draft = {
         "title": title_lines(report),
         "dated": official_date(letterhead.place, report.at),
@@ -119,7 +119,7 @@ async def report_download(
     try:
         report, letterhead = await run_in_threadpool(_build, ctx, period, plan, at)
     except UserError as error:
-        return render(request, "error.html", 400, title="Chưa lập được báo cáo", message=str(error))
+        return render(request, "error.html", 400, title="Chưa lập được báo cáo", message=error_text(error))
 
     def write() -> bytes:
         buffer = BytesIO()
