@@ -25,7 +25,7 @@ def show(year: Annotated[int | None, typer.Option("--year", help="Năm (mặc đ
     year = check_year(year, "năm --year") if year is not None else today().year
     config = settings()
     with session_scope(open_store()) as session:
-        calendar = working_calendar(session, config.calendar_file, config.send_time)
+        calendar = working_calendar(session, config.calendar_file, config.send_time, config.timezone)
     table = Table(
         "Ngày",
         "Thứ",

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 console = Console()
 err_console = Console(stderr=True)
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+def tz() -> ZoneInfo:
+    """The time zone of dates typed and shown (NHACVIEC_TIMEZONE)."""
+    return settings().tz
+
 
 WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 
@@ -44,7 +48,7 @@ def error_text(error: BaseException) -> str:
 
 def when(at: datetime) -> str:
     """A send time as the office reads it: "T5 02/01/2020 07:30"."""
-    local = at.astimezone(TZ)
+    local = at.astimezone(tz())
     return f"{WEEKDAY_SHORT[local.weekday()]} {local:%d/%m/%Y %H:%M}"
 
 
@@ -55,11 +59,11 @@ _ISO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|
 
 
 def parse_datetime(text: str, what: str = "thời điểm", default_time: time | None = None) -> datetime:
-    """A moment typed by a user, in Vietnam time: "2020-12-01 07:30", "01/12/2020 7h30", or a date alone;
+    """A moment typed by a user, in the settings' time zone: "2020-12-01 07:30", "01/12/2020 7h30", or a date alone;
     also ISO 8601 with its offset ("2020-01-22T07:30:00+07:00", what ``date -Iseconds`` gives)."""
     if _ISO_OFFSET.match(text.strip()):
         try:
-            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).astimezone(TZ)
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).astimezone(tz())
         except ValueError:
             raise UserError(f"{what.capitalize()} '{text}' không phải thời điểm ISO 8601 hợp lệ.") from None
         parse_date(f"{moment:%Y-%m-%d}", what)  # the calendar's years
@@ -70,18 +74,18 @@ def parse_datetime(text: str, what: str = "thời điểm", default_time: time |
         hour, minute = int(match.group(2)), int(match.group(3))
         if hour > 23 or minute > 59:
             raise UserError(f"Giờ trong {what} '{text}' không hợp lệ.")
-        return datetime.combine(day, time(hour, minute), TZ)
-    return datetime.combine(parse_date(text, what), default_time or time(23, 59), TZ)
+        return datetime.combine(day, time(hour, minute), tz())
+    return datetime.combine(parse_date(text, what), default_time or time(23, 59), tz())
 
 
 def now() -> datetime:
     """The CLI's clock, in Vietnam time."""
-    return datetime.now(TZ)
+    return datetime.now(tz())
 
 
 def today() -> date:
-    """Today in Asia/Ho_Chi_Minh: the CLI's only clock (logic below it takes dates as arguments)."""
-    return datetime.now(TZ).date()
+    """Today in the settings' time zone: the CLI's only clock (logic below it takes dates as arguments)."""
+    return datetime.now(tz()).date()
 
 
 def settings() -> Settings:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import TZ, actor, console, open_store, settings
+from cli.common import actor, console, open_store, settings, tz
 
 app = typer.Typer(
     help="Địa chỉ lịch (ICS) theo dõi hạn nhiệm vụ: tạo, xem, thu hồi mã.", no_args_is_help=True
@@ -65,14 +65,14 @@ def list_() -> None:
     table = Table("Số", "Lịch của", "Tạo lúc", "Người tạo", "Tình trạng")
     for token in tokens:
         state = (
-            f"đã thu hồi {token.revoked_at.astimezone(TZ):%d/%m/%Y %H:%M}"
+            f"đã thu hồi {token.revoked_at.astimezone(tz()):%d/%m/%Y %H:%M}"
             if token.revoked_at
             else "đang dùng"
         )
         table.add_row(
             str(token.id),
             token.unit_code or "cả kế hoạch",
-            f"{token.created_at.astimezone(TZ):%d/%m/%Y %H:%M}",
+            f"{token.created_at.astimezone(tz()):%d/%m/%Y %H:%M}",
             token.created_by,
             state,
         )

@@ -77,7 +77,9 @@ def run(
         raise UserError("--at chỉ dùng cùng --once.")
     configure_logging(config.log_format, config.log_level)
     with session_scope(engine) as session:
-        send_time = working_calendar(session, config.calendar_file, config.send_time).send_time
+        send_time = working_calendar(
+            session, config.calendar_file, config.send_time, config.timezone
+        ).send_time
     extra = []
     companions = []
     if config.telegram_token is not None:

@@ -51,9 +51,9 @@ def timeline(
         raise UserError(f"--to ({end:%d/%m/%Y}) phải không trước --from ({start:%d/%m/%Y}).")
     config = settings()
     with session_scope(open_store()) as session:
-        inputs = load_planner_input(session, load_directory(), plan_code)
+        inputs = load_planner_input(session, load_directory(), plan_code, config.tz)
         current_rules = rules if rules is not None else load_rules(session)
-        calendar = working_calendar(session, config.calendar_file, config.send_time)
+        calendar = working_calendar(session, config.calendar_file, config.send_time, config.timezone)
     if not inputs.tasks:
         raise UserError(
             "Chưa có nhiệm vụ nào trong cơ sở dữ liệu. Hãy chạy 'nhacviec init' hoặc 'nhacviec plan import'."

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import TZ, console, open_store, settings
+from cli.common import console, open_store, settings, tz
 from vocabulary import CHANNEL_STATE, OUTBOX_STATUS, label
 
 if TYPE_CHECKING:
@@ -57,14 +57,14 @@ def collect() -> dict[str, Any]:
         expires, refresh_expires = pair.expires_at, refresh_token_expiry(pair)
         channels["zalo"].update(
             token_expires_at=expires.isoformat(),
-            token_valid=expires > datetime.now(TZ),
+            token_valid=expires > datetime.now(tz()),
             token_generation=pair.generation,
             refresh_token_expires_at=refresh_expires.isoformat() if refresh_expires else None,
-            warning=expiry_warning(pair, datetime.now(TZ), TZ),
+            warning=expiry_warning(pair, datetime.now(tz()), tz()),
         )
     return {
         "last_pass": get_state(engine, LAST_PASS) or None,
-        "scheduler": scheduler_truth(get_state(engine, SCHEDULER) or None, datetime.now(TZ)),
+        "scheduler": scheduler_truth(get_state(engine, SCHEDULER) or None, datetime.now(tz())),
         "outbox": counts,
         "dead_letters": counts.get("dead", 0),
         "failed": counts.get("failed", 0),
@@ -88,7 +88,7 @@ def scheduler_truth(state: dict[str, Any] | None, now: datetime) -> dict[str, An
             state["state"] = "unresponsive"
     runs = {}
     for job, at in (state.get("next_runs") or {}).items():
-        moment = datetime.fromisoformat(at).astimezone(TZ)
+        moment = datetime.fromisoformat(at).astimezone(tz())
         runs[job] = moment.isoformat()
     state["next_runs"] = runs
     return state
@@ -153,7 +153,7 @@ def waiting_lines(
 
 
 def _moment(at: datetime, seconds: bool = False) -> str:
-    return f"{at.astimezone(TZ):%H:%M:%S %d/%m/%Y}" if seconds else f"{at.astimezone(TZ):%H:%M %d/%m/%Y}"
+    return f"{at.astimezone(tz()):%H:%M:%S %d/%m/%Y}" if seconds else f"{at.astimezone(tz()):%H:%M %d/%m/%Y}"
 
 
 def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:

@@ -160,9 +160,9 @@ ChannelOption = Annotated[str, typer.Option("--channel", help="telegram hoặc z
 
 
 def _moment(at: Any) -> str:
-    from cli.common import TZ
+    from cli.common import tz
 
-    return f"{at.astimezone(TZ):%H:%M %d/%m/%Y}"
+    return f"{at.astimezone(tz()):%H:%M %d/%m/%Y}"
 
 
 @app.command(

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import TZ, console, open_store
+from cli.common import console, open_store, tz
+from vocabulary import USER_ROLES
 
 app = typer.Typer(help="Tài khoản đăng nhập trang quản trị web.", no_args_is_help=True)
 
@@ -59,7 +60,7 @@ def add(
 ) -> None:
     from plan.errors import UserError
     from store.db import session_scope
-    from store.users import ROLE_LABELS, add_user, check_name, check_password, get_user
+    from store.users import add_user, check_name, check_password, get_user
 
     key = check_name(name)  # said before the password is asked for
     unit_code = _unit_code(unit) if unit else None
@@ -72,7 +73,7 @@ def add(
     with session_scope(engine) as session:
         user = add_user(session, name, password, role, unit_code)
     where = f", đơn vị {user.unit_code}" if user.unit_code else ""
-    console.print(f"Đã tạo tài khoản {user.name} (vai trò {ROLE_LABELS[user.role]}{where}).", highlight=False)
+    console.print(f"Đã tạo tài khoản {user.name} (vai trò {USER_ROLES[user.role]}{where}).", highlight=False)
 
 
 @app.command("passwd", help="Đổi mật khẩu một tài khoản (các phiên đăng nhập cũ của tài khoản bị đăng xuất).")
@@ -97,7 +98,7 @@ def passwd(
 @app.command("list", help="Danh sách tài khoản (không bao giờ in mật khẩu).")
 def list_() -> None:
     from store.db import session_scope
-    from store.users import ROLE_LABELS, list_users
+    from store.users import list_users
 
     with session_scope(open_store()) as session:
         users = list_users(session)
@@ -108,10 +109,10 @@ def list_() -> None:
     for user in users:
         table.add_row(
             user.name,
-            ROLE_LABELS.get(user.role, user.role),
+            USER_ROLES.get(user.role, user.role),
             user.unit_code or "",
-            f"{user.created_at.astimezone(TZ):%d/%m/%Y %H:%M}",
-            f"{user.password_changed_at.astimezone(TZ):%d/%m/%Y %H:%M}",
+            f"{user.created_at.astimezone(tz()):%d/%m/%Y %H:%M}",
+            f"{user.password_changed_at.astimezone(tz()):%d/%m/%Y %H:%M}",
             "đã khóa" if user.disabled else "đang dùng",
         )
     console.print(table)

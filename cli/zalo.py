@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import TZ, console, now, open_store
+from cli.common import console, now, open_store, tz
 
 app = typer.Typer(help="Zalo OA: tình trạng token và cấp quyền lại.", no_args_is_help=True)
 
 
 def _moment(at: datetime) -> str:
-    return f"{at.astimezone(TZ):%d/%m/%Y %H:%M}"
+    return f"{at.astimezone(tz()):%d/%m/%Y %H:%M}"
 
 
 def token_status(at: datetime) -> dict[str, Any] | None:
@@ -38,7 +38,7 @@ def token_status(at: datetime) -> dict[str, Any] | None:
         "last_refresh": (
             {"at": outcome.at.isoformat(), "ok": outcome.ok, "error": outcome.error} if outcome else None
         ),
-        "warning": expiry_warning(pair, at, TZ),
+        "warning": expiry_warning(pair, at, tz()),
     }
 
 
@@ -69,7 +69,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         console.print(
             f"Refresh token cấp lúc {_moment(datetime.fromisoformat(state['refresh_token_issued_at']))} "
             f"({state['refresh_token_age_days']} ngày trước); nếu không được làm mới sẽ hết hạn khoảng "
-            f"{datetime.fromisoformat(state['refresh_token_expires_at']).astimezone(TZ):%d/%m/%Y}."
+            f"{datetime.fromisoformat(state['refresh_token_expires_at']).astimezone(tz()):%d/%m/%Y}."
         )
     last = state["last_refresh"]
     if last is None:

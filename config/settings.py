@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config import CONFIG_DIR, SAMPLE_PLAN, UNITS_FILE
+from config import CONFIG_DIR, DEFAULT_TIMEZONE, SAMPLE_PLAN, UNITS_FILE
 
 
 class Settings(BaseSettings):
@@ -28,7 +29,7 @@ class Settings(BaseSettings):
     calendar_file: Path = CONFIG_DIR / "calendar.yaml"
     rules_file: Path = CONFIG_DIR / "rules.yaml"
     send_time: str | None = None  # HH:MM; default: the calendar file's
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE  # of working days, send times, dates shown; overrides calendar.yaml's
 
     # Templates: an admin's folder of overrides (same layout as templates/), rendered in the sandbox.
     templates_dir: Path | None = None
@@ -106,6 +107,20 @@ class Settings(BaseSettings):
     retry_job_seconds: float = 60.0
     max_catchup_days: int = 31  # after longer downtime, older days are not planned again (logged)
     standby_poll_seconds: float = 5.0  # a standby instance asks for the lock this often (takes over well within 30 s)  # a row claimed longer ago by another host is taken again
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"múi giờ '{value}' không tồn tại (ví dụ {DEFAULT_TIMEZONE})") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The time zone every layer uses (``NHACVIEC_TIMEZONE``)."""
+        return ZoneInfo(self.timezone)
 
     @property
     def effective_sink_dir(self) -> Path:

@@ -26,6 +26,7 @@ from planner.model import Notification, Recipient, ReportingInput, TaskInput
 from planner.periods import ReportPeriod, adhoc_period, parse_period
 from planner.planner import Planner, PlannerInput
 from rules.model import NotificationKind, Role, Rule
+from vocabulary import KIND_SHORT, label
 
 MANUAL_RULES = {
     NotificationKind.REMINDER: "manual-reminder",
@@ -33,11 +34,6 @@ MANUAL_RULES = {
     NotificationKind.REPORT_REQUEST: "manual-report-request",
 }
 PREFERRED_RULES = {NotificationKind.REMINDER: "reminder", NotificationKind.REPORT_REQUEST: "report-request"}
-_KIND_WORDS = {
-    NotificationKind.REMINDER: "nhắc trước hạn",
-    NotificationKind.DIGEST: "bản tin tuần",
-    NotificationKind.REPORT_REQUEST: "đề nghị báo cáo",
-}
 # An overdue task keeps the reminder templates: they say "đã quá hạn N ngày làm việc" when days_left < 0.
 
 
@@ -59,7 +55,7 @@ def pick_rule(rules: Sequence[Rule], kind: NotificationKind) -> Rule:
     if enabled or of_kind:
         return (enabled or of_kind)[0]
     raise UserError(
-        f"Chưa có quy tắc loại '{kind}' ({_KIND_WORDS.get(kind, kind)}) nên không biết gửi cho ai, "
+        f"Chưa có quy tắc loại '{kind}' ({label(KIND_SHORT, kind)}) nên không biết gửi cho ai, "
         "qua kênh nào: thêm bằng 'nhacviec rules import' hoặc chạy lại 'nhacviec init'."
     )
 

@@ -708,9 +708,11 @@ class Setup:
         cls, engine: Engine, settings: Settings, directory: Directory, plan_code: str | None = None
     ) -> Setup:
         with session_scope(engine) as session:
-            inputs = load_planner_input(session, directory, plan_code)
+            inputs = load_planner_input(session, directory, plan_code, settings.tz)
             rules = load_rules(session)
-            calendar = working_calendar(session, settings.calendar_file, settings.send_time)
+            calendar = working_calendar(
+                session, settings.calendar_file, settings.send_time, settings.timezone
+            )
         return cls(inputs, rules, calendar, directory)
 
 

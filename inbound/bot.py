@@ -24,7 +24,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 
+from config import DEFAULT_TIMEZONE
 from notifiers.telegram import (
     DEFAULT_API_URL,
     TOKEN_HINT,
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)  # run_bot passes the settings' own (NHACVIEC_TIMEZONE)
 VIA = "telegram"
 CONTENT_CHARS = 90  # a task's content in /nhiemvu is cut to this many characters
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:@(?P<bot>\w+))?(?:\s+(?P<args>.*))?$", re.DOTALL)
@@ -113,10 +114,13 @@ class _Request:
 class CompletionBot:
     """Turns one chat's text into the change it asks for and the reply to send (no network here)."""
 
-    def __init__(self, engine: Engine, directory: Directory, *, plan_code: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, directory: Directory, *, plan_code: str | None = None, tz: ZoneInfo = DEFAULT_TZ
+    ) -> None:
         self.engine = engine
         self.directory = directory
         self.plan_code = plan_code  # None: the newest plan
+        self.tz = tz  # the day a command means ("xong" today) and the moments replies show
         self.username: str | None = None  # the bot's own name, to skip "/cmd@other_bot" in groups
         self._chats: dict[str, tuple[str, ...]] = {}
         self._load_chats(directory)
@@ -188,7 +192,7 @@ class CompletionBot:
                 text=text,
                 units=units,
                 args=clean(match["args"] or ""),
-                day=now.astimezone(TZ).date(),
+                day=now.astimezone(self.tz).date(),
             )
             command = match["name"].lower()
             handler = self._commands().get(command)
@@ -223,7 +227,7 @@ class CompletionBot:
         label = f"{title} ({user})" if title else user
         try:
             with session_scope(self.engine) as session:
-                bound = redeem(session, code, VIA, chat_id, label, now=now)
+                bound = redeem(session, code, VIA, chat_id, label, now=now.astimezone(self.tz))
                 self._load_chats(current_directory(session))
         except UserError as error:
             return self._refuse(chat_id, user, text, "invite refused", str(error))
@@ -389,7 +393,7 @@ T = TypeVar("T")
 
 
 def _now() -> datetime:
-    return datetime.now(TZ)
+    return datetime.now(UTC)
 
 
 async def _until_stopped(work: Awaitable[T], stop_event: asyncio.Event) -> tuple[bool, T | None]:
@@ -515,4 +519,4 @@ async def run_bot(
 ) -> None:
     """The bot service: poll until ``stop_event`` is set, then close the connections."""
     async with make_bot(settings) as bot:
-        await poll(bot, CompletionBot(engine, directory, plan_code=plan_code), stop_event)
+        await poll(bot, CompletionBot(engine, directory, plan_code=plan_code, tz=settings.tz), stop_event)

@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from config import DEFAULT_TIMEZONE
 from config.settings import Settings
 from notifiers.base import Notifier, OutgoingMessage, PermanentError, SendResult
 from notifiers.email import build_email, email_bytes
 from rules.channels import CHANNELS
 
 DEFAULT_SENDER: str = Settings.model_fields["smtp_from"].default
-DEFAULT_TIMEZONE = ZoneInfo(Settings.model_fields["timezone"].default)
+DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 100
 
@@ -92,7 +93,7 @@ class FileSinkNotifier(Notifier):
         self.channel = channel  # type: ignore[misc]  (one class stands in for every channel)
         self.directory = Path(directory)
         self.sender = sender
-        self.clock = clock or (lambda: datetime.now(DEFAULT_TIMEZONE))
+        self.clock = clock or (lambda: datetime.now(DEFAULT_TZ))
 
     @classmethod
     def from_settings(cls, settings: Settings, channel: str) -> FileSinkNotifier:

@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import SecretStr
 
+from config import DEFAULT_TIMEZONE
 from notifiers.base import (
     DeliveryError,
     Notifier,
@@ -389,7 +390,7 @@ class ZaloNotifier(Notifier):
         oa_window: timedelta = DEFAULT_OA_WINDOW,
         alert: Alert | None = None,
         zns_development_mode: bool = False,
-        timezone: str = "Asia/Ho_Chi_Minh",
+        timezone: str = DEFAULT_TIMEZONE,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.app_id = app_id

@@ -29,7 +29,9 @@ from zoneinfo import ZoneInfo
 import holidays
 import yaml
 
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
+from config import DEFAULT_TIMEZONE
+
+DEFAULT_TZ = DEFAULT_TIMEZONE
 VIETNAM_TZ = ZoneInfo(DEFAULT_TZ)
 DEFAULT_SEND_TIME = time(7, 30)
 DEFAULT_CALENDAR_FILE = Path(__file__).resolve().parents[1] / "config" / "calendar.yaml"
@@ -374,18 +376,24 @@ def _parse_timezone(value: object, src: str) -> ZoneInfo:
         return ZoneInfo(value)
     except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
         raise ValueError(
-            f"{src}: timezone: múi giờ {value!r} không tồn tại (ví dụ Asia/Ho_Chi_Minh)."
+            f"{src}: timezone: múi giờ {value!r} không tồn tại (ví dụ {DEFAULT_TIMEZONE})."
         ) from exc
 
 
-def calendar_from_mapping(data: object, src: str, *, send_time: str | None = None) -> WorkingCalendar:
+def calendar_from_mapping(
+    data: object, src: str, *, send_time: str | None = None, timezone: str | None = None
+) -> WorkingCalendar:
     """Build a calendar from the parsed YAML ``data``; ``src`` names the file in error messages."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ValueError(f"{src}: nội dung phải là một bảng với các khóa {', '.join(_TOP_KEYS)}.")
     _check_keys(data, _TOP_KEYS, src)
-    tz = _parse_timezone(data.get("timezone"), src)
+    tz = (
+        _parse_timezone(data.get("timezone"), src)
+        if timezone is None
+        else _parse_timezone(timezone, "timezone")
+    )
     if send_time is not None:
         at = parse_send_time(send_time, "send_time")
     elif data.get("send_time") is not None:
@@ -398,8 +406,11 @@ def calendar_from_mapping(data: object, src: str, *, send_time: str | None = Non
     )
 
 
-def load_calendar(path: Path | None = None, *, send_time: str | None = None) -> WorkingCalendar:
-    """Read ``config/calendar.yaml`` (or ``path``); ``send_time`` ("HH:MM") overrides the file's.
+def load_calendar(
+    path: Path | None = None, *, send_time: str | None = None, timezone: str | None = None
+) -> WorkingCalendar:
+    """Read ``config/calendar.yaml`` (or ``path``); ``send_time`` ("HH:MM") and ``timezone`` (the settings')
+    override the file's.
 
     Raises :class:`ValueError` with a Vietnamese message naming the file and the field.
     """
@@ -414,4 +425,4 @@ def load_calendar(path: Path | None = None, *, send_time: str | None = None) -> 
         mark = getattr(exc, "problem_mark", None)
         where = f" ở dòng {mark.line + 1}, cột {mark.column + 1}" if mark is not None else ""
         raise ValueError(f"{path}: tệp YAML sai cú pháp{where}.") from exc
-    return calendar_from_mapping(data, str(path), send_time=send_time)
+    return calendar_from_mapping(data, str(path), send_time=send_time, timezone=timezone)

@@ -9,8 +9,11 @@ from typing import Any
 
 from plan.deadline import DeadlineKind
 from rules.model import Channel, NotificationKind, Role
+from vocabulary import UNDATED_DEADLINE_KINDS
 
-UNDATED_KINDS = frozenset({DeadlineKind.UNSCHEDULED, DeadlineKind.EVENT})
+UNDATED_KINDS = frozenset(
+    DeadlineKind(kind) for kind in UNDATED_DEADLINE_KINDS
+)  # listed once, in the vocabulary
 
 
 @dataclass(frozen=True)

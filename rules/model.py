@@ -15,6 +15,7 @@ from typing import Any
 
 from plan.deadline import DeadlineKind
 from plan.errors import UserError
+from vocabulary import REPORT_KINDS, TASK_KINDS
 
 
 class NotificationKind(StrEnum):
@@ -71,17 +72,8 @@ KNOWN_TEMPLATES = frozenset(
 )
 
 # Which audiences make sense for which kind of rule: task rules have a task, report rules a period.
-_TASK_KINDS = {
-    NotificationKind.KICKOFF,
-    NotificationKind.REMINDER,
-    NotificationKind.CHECKIN,
-    NotificationKind.ESCALATION,
-}
-_REPORT_KINDS = {
-    NotificationKind.REPORT_REQUEST,
-    NotificationKind.REPORT_REMINDER,
-    NotificationKind.REPORT_FOLLOWUP,
-}
+_TASK_KINDS = frozenset(NotificationKind(kind) for kind in TASK_KINDS)  # listed once, in the vocabulary
+_REPORT_KINDS = frozenset(NotificationKind(kind) for kind in REPORT_KINDS)
 _TASK_AUDIENCES = {Who.LEAD, Who.COORDINATING, Who.UNIT_HEAD, Who.SUPERVISOR}
 
 

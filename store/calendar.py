@@ -13,9 +13,13 @@ from planner.calendar import WorkingCalendar, load_calendar
 from store.models import CalendarDay
 
 
-def working_calendar(session: Session, calendar_file: Path, send_time: str | None = None) -> WorkingCalendar:
+def working_calendar(
+    session: Session, calendar_file: Path, send_time: str | None = None, timezone: str | None = None
+) -> WorkingCalendar:
+    """The calendar file with the days declared in the database; ``send_time`` and ``timezone`` (the
+    settings') override the file's."""
     try:
-        base = load_calendar(calendar_file, send_time=send_time)
+        base = load_calendar(calendar_file, send_time=send_time, timezone=timezone)
     except ValueError as error:
         raise UserError(str(error)) from None
     declared = list(session.exec(select(CalendarDay)))

@@ -23,7 +23,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -36,7 +35,6 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32
 CODE_LENGTH = 12
 DEFAULT_TTL = timedelta(days=7)
 CHANNEL_FIELDS = {"telegram": "telegram_chat_id", "zalo": "zalo_user_id"}
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _TYPOS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_.]")
 _IN_TEXT = re.compile(
@@ -76,8 +74,9 @@ def codes_in(text: str) -> list[str]:
     return found
 
 
-def _moment(at: datetime) -> str:
-    return f"{at.astimezone(TZ):%H:%M ngày %d/%m/%Y}"
+def _moment(at: datetime, now: datetime) -> str:
+    """``at`` in the time zone of ``now`` (the caller's clock, in the settings' time zone)."""
+    return f"{at.astimezone(now.tzinfo):%H:%M ngày %d/%m/%Y}"
 
 
 def _check_channel(channel: str) -> str:
@@ -194,14 +193,14 @@ def redeem(session: Session, code: str, channel: str, address: str, label: str, 
         return Bound(find_target(session, invite.target), channel, address, None)  # the same chat, again
     if invite.used_at is not None:
         raise InviteRefused(
-            f"Mã mời này đã được dùng lúc {_moment(invite.used_at)}; mỗi mã chỉ dùng một lần, "
+            f"Mã mời này đã được dùng lúc {_moment(invite.used_at, now)}; mỗi mã chỉ dùng một lần, "
             f"đề nghị {office} tạo mã mới nếu cần liên kết thêm."
         )
     if invite.revoked_at is not None:
         raise InviteRefused(f"Mã mời này đã bị huỷ; đề nghị {office} tạo mã mới.")
     if invite.expires_at <= now:
         raise InviteRefused(
-            f"Mã mời này đã hết hạn lúc {_moment(invite.expires_at)}; đề nghị {office} tạo mã mới."
+            f"Mã mời này đã hết hạn lúc {_moment(invite.expires_at, now)}; đề nghị {office} tạo mã mới."
         )
     target = find_target(session, invite.target)
     claimed = session.execute(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from config import DEFAULT_TIMEZONE
 from plan.deadline import DeadlineKind
 from plan.units import Directory
 from planner.model import ReportingInput, StatusChange, TaskInput
@@ -24,7 +25,7 @@ from store.models import (
     TaskUnit,
 )
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)  # the settings' own when the caller gives it (NHACVIEC_TIMEZONE)
 
 _PLANNING_EVENTS = {
     EventKind.DONE: "done",
@@ -34,7 +35,7 @@ _PLANNING_EVENTS = {
 }
 
 
-def load_task_inputs(session: Session, plans: Iterable[Plan]) -> list[TaskInput]:
+def load_task_inputs(session: Session, plans: Iterable[Plan], tz: tzinfo = DEFAULT_TZ) -> list[TaskInput]:
     """Every task of the given plans (except those removed from their plan), in plan order, with history.
 
     Plain columns, not ORM objects: a plan of 10,000 tasks loads in a fraction of a second.
@@ -79,7 +80,7 @@ def load_task_inputs(session: Session, plans: Iterable[Plan]) -> list[TaskInput]
         .where(*in_plans, col(TaskEvent.kind).in_(list(_PLANNING_EVENTS)))
         .order_by(col(TaskEvent.id))
     ):
-        on = effective_on or at.astimezone(VIETNAM).date()
+        on = effective_on or at.astimezone(tz).date()
         changes.setdefault(task_id, []).append(StatusChange(on, _PLANNING_EVENTS[EventKind(kind)], new_due))
 
     inputs = []
@@ -148,8 +149,12 @@ def plans_for(session: Session, plan_code: str | None = None) -> list[Plan]:
     return list(session.exec(query))
 
 
-def load_planner_input(session: Session, directory: Directory, plan_code: str | None = None) -> PlannerInput:
+def load_planner_input(
+    session: Session, directory: Directory, plan_code: str | None = None, tz: tzinfo = DEFAULT_TZ
+) -> PlannerInput:
     plans = plans_for(session, plan_code)
     return PlannerInput(
-        tasks=load_task_inputs(session, plans), directory=directory, reporting=load_reporting(session, plans)
+        tasks=load_task_inputs(session, plans, tz),
+        directory=directory,
+        reporting=load_reporting(session, plans),
     )

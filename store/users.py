@@ -26,8 +26,6 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 DEFAULT_HASHER = PasswordHasher()
 
-ROLE_LABELS: dict[str, str] = {UserRole.ADMIN: "quản trị", UserRole.VIEWER: "xem", UserRole.UNIT: "đơn vị"}
-
 
 class UserAccountError(UserError):
     """An account cannot be created or changed as asked; the message says why, in Vietnamese."""

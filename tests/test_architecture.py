@@ -131,3 +131,72 @@ def test_every_channel_has_a_notifier() -> None:
     from rules.channels import CHANNELS
 
     assert set(FACTORIES) == set(CHANNELS)
+
+
+# --- one home for shared words and settings ------------------------------------------------------------
+
+
+def _string_constants(path: Path) -> list[tuple[int, str]]:
+    """String constants in the code, docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_the_time_zone_is_written_once_in_config_and_read_from_the_settings() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for package in LINTER["root_packages"]
+        if package != "config"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        for line, text in _string_constants(path)
+        if "Asia/Ho_Chi_Minh" in text
+    ]
+    assert offenders == []
+
+
+def test_the_settings_time_zone_reaches_the_calendar_and_the_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from cli.common import parse_datetime
+    from config.settings import Settings
+    from store.calendar import working_calendar
+    from store.db import make_engine, session_scope, upgrade_schema
+
+    monkeypatch.setenv("NHACVIEC_TIMEZONE", "Asia/Bangkok")
+    settings = Settings()
+    engine = make_engine(f"sqlite:///{tmp_path / 'tz.db'}")
+    upgrade_schema(engine)
+    with session_scope(engine) as session:
+        calendar = working_calendar(session, settings.calendar_file, settings.send_time, settings.timezone)
+    engine.dispose()
+
+    assert calendar.tz == ZoneInfo("Asia/Bangkok") == settings.tz
+    assert parse_datetime("01/12/2020 07:30", "--at").tzinfo == ZoneInfo("Asia/Bangkok")
+    monkeypatch.setenv("NHACVIEC_TIMEZONE", "Asia/Hanoi_Nowhere")
+    with pytest.raises(ValueError, match="múi giờ"):
+        Settings()
+
+
+def test_shared_word_lists_are_the_vocabulary_s() -> None:
+    import vocabulary
+    from planner.model import UNDATED_KINDS
+    from rules import model as rules_model
+
+    assert set(rules_model._TASK_KINDS) == set(vocabulary.TASK_KINDS)
+    assert set(rules_model._REPORT_KINDS) == set(vocabulary.REPORT_KINDS)
+    assert set(UNDATED_KINDS) == set(vocabulary.UNDATED_DEADLINE_KINDS)

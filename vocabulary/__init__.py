@@ -293,6 +293,16 @@ UNIT_KINDS: Mapping[str, str] = {
 TEMPLATE_SOURCES: Mapping[str, str] = {"builtin": "có sẵn", "override": "tuỳ chỉnh", "config": "cấu hình ZNS"}
 
 
+# Web accounts' roles (store.models.UserRole).
+USER_ROLES: Mapping[str, str] = {"admin": "quản trị", "viewer": "xem", "unit": "đơn vị"}
+# What the web's manual send page can send.
+MANUAL_KINDS: Mapping[str, str] = {
+    "remind": "Nhắc việc",
+    "digest": "Bản tin tuần",
+    "report": "Đề nghị báo cáo",
+}
+
+
 def label(table: Mapping[str, str], code: object) -> str:
     """The word for ``code`` in ``table``; the code itself when the table does not know it."""
     text = str(code)

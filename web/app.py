@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -28,18 +29,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import vocabulary
 from config.settings import Settings
-from store.users import DEFAULT_HASHER, ROLE_LABELS
-from vocabulary import FILE_KINDS
+from store.users import DEFAULT_HASHER
+from vocabulary import FILE_KINDS, USER_ROLES
 from web.config import WebSettings, session_secret
 from web.deps import (
-    TZ,
     Clock,
     CsrfFailed,
     LoginRequired,
     PageNotFound,
     WebContext,
+    clock_in,
     error_page,
-    vietnam_now,
 )
 from web.permissions import Forbidden
 from web.ratelimit import LoginLimiter
@@ -75,15 +75,19 @@ def _day(value: date | None) -> str:
     return f"{value:%d/%m/%Y}" if value else "—"
 
 
-def _moment(value: datetime | None) -> str:
-    return f"{value.astimezone(TZ):%d/%m/%Y %H:%M}" if value else "—"
+def _moment(tz: ZoneInfo) -> Callable[[datetime | None], str]:
+    def moment(value: datetime | None) -> str:
+        return f"{value.astimezone(tz):%d/%m/%Y %H:%M}" if value else "—"
+
+    return moment
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(tz: ZoneInfo) -> Jinja2Templates:
+    """The pages' templates; moments are shown in ``tz`` (the settings' time zone)."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined)
     env.filters["day"] = _day
-    env.filters["moment"] = _moment
-    env.globals["role_labels"] = ROLE_LABELS
+    env.filters["moment"] = _moment(tz)
+    env.globals["role_labels"] = USER_ROLES
     env.globals["file_kinds"] = FILE_KINDS
     env.globals["unit_kinds"] = vocabulary.UNIT_KINDS
     env.globals["words"] = vocabulary
@@ -115,13 +119,13 @@ def create_app(
         engine=engine,
         settings=settings,
         web=web_settings,
-        clock=clock or vietnam_now,
+        clock=clock or clock_in(settings.tz),
         hasher=hasher or DEFAULT_HASHER,
         sessions=SessionCodec(session_secret(web_settings), int(web_settings.session_hours * 3600)),
         limiter=LoginLimiter(
             web_settings.login_max_failures, timedelta(minutes=web_settings.login_window_minutes)
         ),
-        templates=make_templates(),
+        templates=make_templates(settings.tz),
     )
     app = FastAPI(title="Nhắc việc", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx

@@ -25,8 +25,6 @@ from web.permissions import Principal
 from web.ratelimit import LoginLimiter
 from web.sessions import CSRF_FIELD, Session, SessionCodec, csrf_matches
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
 # What to do about an error raised low (plan.errors.Fix), in the web's words: a page or a button.
 FIX_HINTS = {
     "import_plan": "Hãy nhập kế hoạch ở trang Nhập kế hoạch.",
@@ -45,8 +43,9 @@ Clock = Callable[[], datetime]
 Text = Annotated[str, Form()]  # a text field of a posted form
 
 
-def vietnam_now() -> datetime:
-    return datetime.now(TZ)
+def clock_in(tz: ZoneInfo) -> Clock:
+    """The real clock, giving moments in ``tz`` (the settings' time zone)."""
+    return lambda: datetime.now(tz)
 
 
 @dataclass
@@ -69,8 +68,8 @@ class WebContext:
         return moment
 
     def today(self) -> date:
-        """Today in Asia/Ho_Chi_Minh, from the app's clock (tests fix it)."""
-        return self.now().astimezone(TZ).date()
+        """Today in the settings' time zone, from the app's clock (tests fix it)."""
+        return self.now().astimezone(self.settings.tz).date()
 
     def directory(self) -> Directory:
         """The unit directory from the database (seeded from the units file the first time)."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from config import DEFAULT_TIMEZONE
 from planner.model import TaskInput
 
 PRODID = "-//nhacviec//Nhac viec ke hoach cong tac//VI"
@@ -71,8 +72,8 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def calendar(name: str, events: Iterable[Event], stamp: datetime) -> str:
-    """The whole ``VCALENDAR`` text, lines folded and ended with CRLF."""
+def calendar(name: str, events: Iterable[Event], stamp: datetime, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """The whole ``VCALENDAR`` text, lines folded and ended with CRLF; ``timezone``: the settings'."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -81,7 +82,7 @@ def calendar(name: str, events: Iterable[Event], stamp: datetime) -> str:
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(name)}",
         f"NAME:{escape_text(name)}",
-        "X-WR-TIMEZONE:Asia/Ho_Chi_Minh",
+        f"X-WR-TIMEZONE:{timezone}",
     ]
     for event in events:
         lines += [
@@ -199,6 +200,7 @@ def plan_calendar(
     unit: str | None = None,
     modified: Mapping[str, datetime] | None = None,
     alarm: Callable[[date], datetime | None] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> str:
     """The feed of ``tasks`` (a unit's: those it leads, then marks the ones it only coordinates)."""
     events = [
@@ -213,4 +215,4 @@ def plan_calendar(
             alarm=alarm,
         )
     ]
-    return calendar(name, events, stamp)
+    return calendar(name, events, stamp, timezone)

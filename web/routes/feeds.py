@@ -66,11 +66,13 @@ def feed(request: Request, feed: str, token: str = "", plan: str | None = None, 
             raise PageNotFound(NOT_FOUND) from None
         tasks = [
             t
-            for t in load_task_inputs(db, [chosen])
+            for t in load_task_inputs(db, [chosen], ctx.settings.tz)
             if unit is None or unit in t.lead or unit in t.coordinating
         ]
         modified = _modified(db, chosen.id)
-        calendar = working_calendar(db, ctx.settings.calendar_file, ctx.settings.send_time)
+        calendar = working_calendar(
+            db, ctx.settings.calendar_file, ctx.settings.send_time, ctx.settings.timezone
+        )
     days = _alarm_days(alarm)
 
     def alarm_at(day: date) -> datetime | None:
@@ -86,7 +88,17 @@ def feed(request: Request, feed: str, token: str = "", plan: str | None = None, 
     urls = (
         {f"{t.plan}/{t.code}": f"{base.rstrip('/')}/tasks/{t.plan}/{t.code}" for t in tasks} if base else None
     )
-    body = plan_calendar(title, tasks, names, ctx.now(), urls, unit=unit, modified=modified, alarm=alarm_at)
+    body = plan_calendar(
+        title,
+        tasks,
+        names,
+        ctx.now(),
+        urls,
+        unit=unit,
+        modified=modified,
+        alarm=alarm_at,
+        timezone=ctx.settings.timezone,
+    )
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

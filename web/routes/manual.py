@@ -47,13 +47,13 @@ from rules.model import NotificationKind, Rule
 from store.db import session_scope
 from store.planner_input import plans_for
 from templates.render import Renderer
-from vocabulary import CHANNEL_LABELS
+from vocabulary import CHANNEL_LABELS, MANUAL_KINDS
 from web.deps import SignedIn, Text, WebContext, context, csrf_protect, error_text, render
 from web.permissions import Action, require
 
 router = APIRouter()
 
-KINDS = {"remind": "Nhắc việc", "digest": "Bản tin tuần", "report": "Đề nghị báo cáo"}
+KINDS = MANUAL_KINDS
 
 
 @dataclass

@@ -222,7 +222,7 @@ def _chain(request: Request, rule: Rule, unit_code: str) -> dict[str, Any]:
     if unit_code not in {code for code, _ in units}:
         unit_code = units[0][0]
     with session_scope(ctx.engine) as db:
-        calendar = working_calendar(db, settings.calendar_file, settings.send_time)
+        calendar = working_calendar(db, settings.calendar_file, settings.send_time, settings.timezone)
     rungs = escalation_chain(rule, directory, calendar, unit_code)
     return {"unit": unit_code, "units": units, "rungs": rungs, "text": chain_text(rungs, rule.repeat_every)}
 

@@ -22,13 +22,14 @@ import vocabulary
 from plan.dates import parse_date
 from plan.errors import UserError
 from plan.text import fold
-from planner.model import UNDATED_KINDS, TaskInput
+from planner.model import TaskInput
 from planner.progress import STATUS_LABELS, STATUSES, classify, due_in_force
 from store.db import session_scope
 from store.models import AssignmentRole, OutboxItem, OutboxMessage, Plan, Section, Task, TaskStatus, TaskUnit
 from store.planner_input import load_task_inputs
 from store.reports import pending_request, request_extension
 from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
+from vocabulary import UNDATED_DEADLINE_KINDS
 from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, error_text, render
 from web.permissions import Action, Principal, TaskUnits, allows, require
 from web.queries import PlanData, load_plan_page, unit_names
@@ -52,7 +53,7 @@ FORM_FLAGS = {
     "due_set": "set_due",
     "ext_requested": "request_extension",
 }
-_UNDATED = {str(kind) for kind in UNDATED_KINDS}
+_UNDATED = UNDATED_DEADLINE_KINDS
 PER_PAGE = 100
 MAX_PER_PAGE = 500
 
@@ -264,7 +265,9 @@ def _task_page(
         plan = get_plan(db, plan_code)
         section = db.get(Section, task.section_id) if task.section_id else None
         events = history(db, task)
-        as_input = next((t for t in load_task_inputs(db, [plan]) if t.code == task.code), None)
+        as_input = next(
+            (t for t in load_task_inputs(db, [plan], ctx.settings.tz) if t.code == task.code), None
+        )
         names = unit_names(db)
         sent = messages_about(db, plan.code, task.code) if allows(user, Action.VIEW_OUTBOX) else None
     state = classify(as_input, today) if as_input else "removed"

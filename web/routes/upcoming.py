@@ -41,9 +41,9 @@ def plan_window(
     """Every notification from ``start`` to ``end`` (inclusive) for the stored rules, or ``rules`` instead."""
     settings = ctx.settings
     with session_scope(ctx.engine) as db:
-        inputs = load_planner_input(db, load_directory(db, settings.units_file))
+        inputs = load_planner_input(db, load_directory(db, settings.units_file), tz=settings.tz)
         current = list(rules) if rules is not None else load_rules(db)
-        calendar = working_calendar(db, settings.calendar_file, settings.send_time)
+        calendar = working_calendar(db, settings.calendar_file, settings.send_time, settings.timezone)
     return plan_notifications(inputs, current, calendar, start, end)
 
 

@@ -225,7 +225,8 @@ async def zalo_webhook(request: Request) -> JSONResponse:
     handler = HANDLERS.get(name)
     if handler is None:
         return _answer(200, ignored=name)
-    await run_in_threadpool(_handle, ctx.engine, handler, ZaloEvent(name, at, event), ctx.now())
+    local = at.astimezone(ctx.settings.tz)  # the moment replies show (an expired invite's hour)
+    await run_in_threadpool(_handle, ctx.engine, handler, ZaloEvent(name, local, event), ctx.now())
     log.info("zalo webhook: %s recorded", name)
     return _answer(200)
 
