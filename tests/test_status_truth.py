@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cli.common import TZ
+from cli.common import tz
 from cli.status import scheduler_truth
 
 
 def _state(beat_age: float, state: str = "active") -> dict:  # type: ignore[type-arg]
-    now = datetime.now(TZ)
+    now = datetime.now(tz())
     return {
         "state": state,
         "worker": "may-a:123",
@@ -21,7 +21,7 @@ def _state(beat_age: float, state: str = "active") -> dict:  # type: ignore[type
 
 
 def test_a_leader_whose_heartbeat_stopped_is_unresponsive_not_active() -> None:
-    now = datetime.now(TZ)
+    now = datetime.now(tz())
     assert scheduler_truth(_state(2), now)["state"] == "active"  # type: ignore[index]
     assert scheduler_truth(_state(16), now)["state"] == "unresponsive"  # type: ignore[index]
     old = _state(0)
@@ -31,7 +31,7 @@ def test_a_leader_whose_heartbeat_stopped_is_unresponsive_not_active() -> None:
 
 
 def test_next_runs_are_shown_in_vietnam_time() -> None:
-    truth = scheduler_truth(_state(1), datetime.now(TZ))
+    truth = scheduler_truth(_state(1), datetime.now(tz()))
     assert truth is not None and truth["next_runs"]["retry"].endswith("+07:00")
 
 
@@ -49,6 +49,6 @@ def test_status_names_a_dead_leader_as_not_answering(run_cli) -> None:  # type: 
     set_state(engine, SCHEDULER, _state(1))
     live = run_cli("status")
     assert "đang chạy" in live.stdout
-    retry = datetime.fromisoformat(_state(1)["next_runs"]["retry"]).astimezone(TZ)
+    retry = datetime.fromisoformat(_state(1)["next_runs"]["retry"]).astimezone(tz())
     assert f"{retry:%d/%m/%Y}" in live.stdout and "+00:00" not in live.stdout
     engine.dispose()
