@@ -36,7 +36,7 @@ def collect() -> dict[str, Any]:
         last = last_deliveries(session)
         pending = pending_by_channel(session)
     breakers = breaker_states(engine)
-    now = datetime.now(TZ)
+    now = datetime.now(tz())
     channels: dict[str, dict[str, Any]] = {}
     for code, spec in CHANNELS.items():
         configured = spec.configured(config)
@@ -141,7 +141,7 @@ def waiting_lines(
     count, tried, earliest = pending
     next_try = max(earliest, probe) if probe else earliest
     found["pending"] = count
-    found["next_attempt_at"] = next_try.astimezone(TZ).isoformat()
+    found["next_attempt_at"] = next_try.astimezone(tz()).isoformat()
     if tried or outage:
         when = (
             "ngay ở lượt gửi tới (trong vòng một phút khi dịch vụ đang chạy)"
