@@ -37,10 +37,17 @@ def web(
         uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
         return
     from store.db import make_engine, upgrade_schema
+    from web.config import WebSettings, session_secret
 
     engine = make_engine(config.effective_database_url)
     upgrade_schema(engine)  # once, here: the workers find the schema current
     engine.dispose()
+    if WebSettings().secret is None:  # one random secret for every worker (a session works on any of them)
+        import os
+        import secrets
+
+        session_secret(WebSettings())  # its warning, once
+        os.environ["NHACVIEC_WEB_SECRET"] = secrets.token_urlsafe(32)
     uvicorn.run("cli.web:worker_app", factory=True, workers=count, **options)  # type: ignore[arg-type]
 
 

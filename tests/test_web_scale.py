@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -77,13 +78,20 @@ def up_within(base: str, process: subprocess.Popen[bytes], seconds: float) -> No
 
 
 @pytest.mark.slow
-def test_web_runs_several_worker_processes(tmp_path: Path) -> None:
+def test_web_runs_several_worker_processes_and_a_session_works_on_each(tmp_path: Path) -> None:
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NHACVIEC_")}
-    env.update(
-        NHACVIEC_DATA_DIR=str(tmp_path / "var"),
-        NHACVIEC_WEB_SECRET="web-secret-for-the-worker-test-0123456789",
-        NHACVIEC_LOG_FORMAT="text",
+    env.update(NHACVIEC_DATA_DIR=str(tmp_path / "var"), NHACVIEC_LOG_FORMAT="text")  # no NHACVIEC_WEB_SECRET
+    password = "mat-khau-nhieu-tien-trinh"
+    subprocess.run(
+        [sys.executable, "-m", "cli.main", "users", "add", "admin", "--role", "admin", "--password-stdin"],
+        input=password + "\n",
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     log_file = tmp_path / "web.log"
     with log_file.open("wb") as log:
@@ -95,14 +103,24 @@ def test_web_runs_several_worker_processes(tmp_path: Path) -> None:
             stderr=subprocess.STDOUT,
         )
         try:
-            up_within(f"http://127.0.0.1:{port}", process, 120)
-            answers = [httpx.get(f"http://127.0.0.1:{port}/login", timeout=10).status_code for _ in range(6)]
-            assert set(answers) == {200}
+            up_within(base, process, 120)
             children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
             workers = [
                 pid for pid in children if "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text()
             ]
             assert len(workers) >= 2, log_file.read_text(errors="replace")
+            with httpx.Client(base_url=base, timeout=30) as client:
+                page = client.get("/login")
+                csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+                assert csrf
+                signed = client.post(
+                    "/login", data={"csrf": csrf.group(1), "name": "admin", "password": password, "next": "/"}
+                )
+                assert signed.status_code == 303
+                answers = {client.get("/").status_code for _ in range(12)}  # new connections: either worker
+                client.headers["Connection"] = "close"
+                answers |= {client.get("/").status_code for _ in range(12)}
+            assert answers == {200}, "the session is good on every worker (one secret for all)"
         finally:
             process.terminate()
             try:
@@ -110,4 +128,3 @@ def test_web_runs_several_worker_processes(tmp_path: Path) -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-    time.sleep(0.1)
