@@ -48,7 +48,18 @@ def web(
 
         session_secret(WebSettings())  # its warning, once
         os.environ["NHACVIEC_WEB_SECRET"] = secrets.token_urlsafe(32)
-    uvicorn.run("cli.web:worker_app", factory=True, workers=count, **options)  # type: ignore[arg-type]
+    # A worker busy with CPU-bound pages answers uvicorn's health check late (the GIL): allow a minute before it
+    # is deemed hung and killed (the default 5 s killed busy workers, and their requests, under load).
+    uvicorn.run(
+        "cli.web:worker_app",
+        factory=True,
+        workers=count,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def default_workers() -> int:
