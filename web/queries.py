@@ -127,15 +127,15 @@ def plan_tasks(session: Session, plan: Plan) -> tuple[TaskInput, ...]:
     (number of tasks, last event id) tells whether the cached copy is still right;
     that check is one small query, the full load is not (~0.4 s at 10,000 tasks).
     """
+    # Three index look-ups (a join of tasks, events and units to count them took 30-60 ms at 10,000 tasks, on
+    # every page); the newest event and assignment of any plan: a change elsewhere only reloads this one.
     fingerprint = tuple(
         session.exec(
             select(
-                sa.func.count(sa.distinct(Task.id)), sa.func.max(TaskEvent.id), sa.func.max(TaskUnit.task_id)
+                select(sa.func.count(Task.id)).where(Task.plan_id == plan.id).scalar_subquery(),
+                select(sa.func.max(TaskEvent.id)).scalar_subquery(),
+                select(sa.func.max(TaskUnit.task_id)).scalar_subquery(),
             )
-            .select_from(Task)
-            .outerjoin(TaskEvent, col(TaskEvent.task_id) == Task.id)
-            .outerjoin(TaskUnit, col(TaskUnit.task_id) == Task.id)
-            .where(Task.plan_id == plan.id)
         ).one()
     )
     assert plan.id is not None
