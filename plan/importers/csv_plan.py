@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from plan.importers.table import Header, Row, find_header, no_plan_table, read_table
+from plan.importers.table import HEADER_SCAN_ROWS, Header, Row, find_header, no_plan_table, read_table
 from plan.model import PlanFileError, RawPlan
 
 DELIMITERS = (",", ";", "\t")
@@ -31,31 +31,45 @@ def decode_csv(data: bytes, file: str) -> str:
     )
 
 
-def csv_rows(text: str, delimiter: str) -> list[Row]:
-    """Records of ``text``, each numbered by the line it starts on."""
+def csv_rows(text: str, delimiter: str, limit: int | None = None) -> list[Row]:
+    """Records of ``text`` (the first ``limit`` of them), each numbered by the line it starts on."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     start = 1
     for record in reader:
         rows.append(Row(number=start, cells=tuple(record)))
         start = reader.line_num + 1
+        if limit is not None and len(rows) >= limit:
+            break
     return rows
 
 
 def parse_csv(text: str, file: str) -> RawPlan:
-    """Read the plan from CSV text, choosing the delimiter whose header names the most columns."""
-    best: tuple[list[Row], Header] | None = None
+    """Read the plan from CSV text, choosing the delimiter whose header names the most columns.
+
+    The header is looked for in the first rows only, so each delimiter is tried on those; the whole text
+    is then read once, with the delimiter chosen (a long plan is not held in memory three times).
+    """
+    best: tuple[str, Header] | None = None
     for delimiter in DELIMITERS:
         try:
-            rows = csv_rows(text, delimiter)
+            rows = csv_rows(text, delimiter, limit=HEADER_SCAN_ROWS + 1)
         except csv.Error:
             continue
         header = find_header(rows)
         if header is not None and (best is None or len(header.columns) > len(best[1].columns)):
-            best = (rows, header)
+            best = (delimiter, header)
     if best is None:
         raise no_plan_table(file)
-    return read_table(best[0], file, header=best[1])
+    try:
+        rows = csv_rows(text, best[0])
+    except csv.Error:
+        raise PlanFileError(
+            file,
+            "Tệp CSV có dòng không đọc được (một ô quá dài hoặc có ký tự lạ); "
+            "hãy mở tệp trong Excel và lưu lại với kiểu 'CSV UTF-8 (Comma delimited)'.",
+        ) from None
+    return read_table(rows, file, header=best[1])
 
 
 def read_csv_plan(path: Path) -> RawPlan:
