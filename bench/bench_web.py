@@ -215,7 +215,11 @@ async def load(base: str, path: str, clients: int, requests: int, seconds: float
             while remaining > 0 and time.perf_counter() < deadline:
                 remaining -= 1
                 sent = time.perf_counter()
-                response = await session.get(path)
+                try:
+                    response = await session.get(path)
+                except httpx.TransportError:  # e.g. a keep-alive connection the server closed meanwhile
+                    errors += 1
+                    continue
                 latencies.append((time.perf_counter() - sent) * 1000)
                 if response.status_code != 200:
                     errors += 1
