@@ -50,13 +50,18 @@ _UNIT_MM = (12, 41, 18, 18, 20, 18, 19, 19)
 _APPENDIX_MM = (12, 56, 26, 32, 24, 25, 24, 26, 27)
 
 
-def _set_font(run_or_style: object, size: float | None = None, bold: bool | None = None) -> None:
+def _set_font(
+    run_or_style: object, size: float | None = None, bold: bool | None = None, *, name: bool = False
+) -> None:
+    """Size and weight of a run; ``name``: the font itself too (the Normal style: runs inherit it)."""
     font = run_or_style.font  # type: ignore[attr-defined]
-    font.name = FONT
     if size is not None:
         font.size = Pt(size)
     if bold is not None:
         font.bold = bold
+    if not name:
+        return
+    font.name = FONT
     element = run_or_style.element  # type: ignore[attr-defined]
     rpr = element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
@@ -113,6 +118,7 @@ def _rule(cell: _Cell, width_mm: float, line_mm: float) -> None:
 
 
 def _widths(table: Table, widths_mm: tuple[float, ...]) -> None:
+    """Column widths; call it before adding rows (python-docx gives a new row's cells its columns' widths)."""
     table.autofit = False
     for row in table.rows:
         for cell, width in zip(row.cells, widths_mm, strict=False):
@@ -256,6 +262,7 @@ def _unit_table(document: object, report: Report) -> None:
     table = document.add_table(rows=1, cols=len(UNIT_HEADERS))  # type: ignore[attr-defined]
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _widths(table, _UNIT_MM)
     for cell, header in zip(table.rows[0].cells, UNIT_HEADERS, strict=True):
         _cell_text(cell, header, bold=True, center=True, size=12)
     for number, unit in enumerate(report.units, start=1):
@@ -265,7 +272,6 @@ def _unit_table(document: object, report: Report) -> None:
             cells[column].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     _repeat_header(table)
     _narrow_margins(table)
-    _widths(table, _UNIT_MM)
 
 
 def _signature(document: object, letterhead: Letterhead) -> None:
@@ -290,6 +296,7 @@ def _signature(document: object, letterhead: Letterhead) -> None:
 def _appendix(document: object, report: Report, letterhead: Letterhead) -> None:
     section = document.add_section(WD_SECTION.NEW_PAGE)  # type: ignore[attr-defined]
     _page(section, landscape=True)
+    section.different_first_page_header_footer = False  # the appendix's first page is numbered too
     center = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(document, "PHỤ LỤC", bold=True, align=center, after=0)
     _paragraph(
@@ -310,6 +317,7 @@ def _appendix(document: object, report: Report, letterhead: Letterhead) -> None:
     table = document.add_table(rows=1, cols=len(APPENDIX_HEADERS))  # type: ignore[attr-defined]
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _widths(table, _APPENDIX_MM)
     for cell, header in zip(table.rows[0].cells, APPENDIX_HEADERS, strict=True):
         _cell_text(cell, header, bold=True, center=True)
     for kind, cells in appendix_rows(report):
@@ -323,14 +331,13 @@ def _appendix(document: object, report: Report, letterhead: Letterhead) -> None:
             _cell_text(row[column], value, center=column in (0, 4, 5))
     _repeat_header(table)
     _narrow_margins(table)
-    _widths(table, _APPENDIX_MM)
 
 
 def build_document(report: Report, letterhead: Letterhead) -> object:
     """The report as a python-docx ``Document``."""
     document = Document()
     normal = document.styles["Normal"]
-    _set_font(normal, BODY_PT)
+    _set_font(normal, BODY_PT, name=True)
     language = OxmlElement("w:lang")
     language.set(qn("w:val"), "vi-VN")
     normal.element.get_or_add_rPr().append(language)
