@@ -7,11 +7,12 @@ task model changes (occurrences per period, an effective due date stored with th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from config import DEFAULT_TIMEZONE
 from planner.calendar import WorkingCalendar
 from report.figures import Change, Report, ReportData, ReportTask, build, report_period, same_day
 from report.text import Letterhead
@@ -30,7 +31,7 @@ from store.models import (
 from store.reports import regime
 from store.tasks import TaskError, get_plan
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)  # the settings' own when the caller gives it (NHACVIEC_TIMEZONE)
 _REPORTED_EVENTS = ("done", "reopened", "extended", "due_set", "ext_requested", "ext_rejected")
 
 
@@ -40,6 +41,7 @@ def report_task(
     units: Mapping[str, Sequence[str]],
     events: Sequence[TaskEvent],
     position: int,
+    tz: tzinfo = DEFAULT_TZ,
 ) -> ReportTask:
     """A stored task, its units and its history as the report reads them (the one adapter)."""
     return ReportTask(
@@ -55,7 +57,7 @@ def report_task(
         due=task.due,
         changes=tuple(
             Change(
-                on=event.effective_on or event.at.astimezone(VIETNAM).date(),
+                on=event.effective_on or event.at.astimezone(tz).date(),
                 kind=event.kind,
                 new_due=event.new_due,
                 old_due=event.old_due,
@@ -100,7 +102,7 @@ def report_plan(session: Session, plan_code: str | None, year: int | None) -> Pl
     return plan
 
 
-def load_report_data(session: Session, plan: Plan) -> ReportData:
+def load_report_data(session: Session, plan: Plan, tz: tzinfo = DEFAULT_TZ) -> ReportData:
     """The plan with its tasks, history, units and reports received."""
     tasks = list(
         session.exec(
@@ -143,6 +145,7 @@ def load_report_data(session: Session, plan: Plan) -> ReportData:
                 units.get(task.id or -1, {}),
                 events.get(task.id or -1, []),
                 position,
+                tz,
             )
             for position, task in enumerate(tasks)
         ),
@@ -182,10 +185,11 @@ def build_report(
         period_of = report_period(period, plan.year, at)
     except ValueError as error:
         raise TaskError(str(error)) from None
-    data = load_report_data(session, plan)
+    data = load_report_data(session, plan, settings.tz)  # type: ignore[attr-defined]
     calendar = working_calendar(
         session,
         settings.calendar_file,  # type: ignore[attr-defined]
         settings.send_time,  # type: ignore[attr-defined]
+        settings.timezone,  # type: ignore[attr-defined]
     )
     return build(data, period_of, at, working_day(calendar)), make_letterhead(session, settings)
