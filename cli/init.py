@@ -56,13 +56,21 @@ def init(
         if checked.problems:
             raise UserError(f"Kế hoạch mẫu {config.sample_plan} có lỗi: {checked.problems[0]}")
         code = checked.code or f"KH-{checked.year}"
-        if session.exec(select(Plan).where(Plan.code == code)).first() is not None:
-            console.print(
-                f"Kế hoạch mẫu {code} đã có sẵn ({len(checked.tasks)} nhiệm vụ); giữ nguyên trạng thái."
+        existing = session.exec(select(Plan).where(Plan.code == code)).first()
+        if existing is not None:
+            state = (
+                "đã lưu trữ, không nhắc việc" if existing.status == "archived" else "giữ nguyên trạng thái"
             )
+            console.print(f"Kế hoạch mẫu {code} đã có sẵn ({len(checked.tasks)} nhiệm vụ); {state}.")
             return
-        summary = import_plan(session, checked, code, actor=actor(), via="init")
-        console.print(f"Đã nạp kế hoạch mẫu {code}: {len(summary.created)} nhiệm vụ.")
+        if session.exec(select(Plan).where(Plan.is_sample == False)).first() is not None:  # noqa: E712
+            console.print("Đã có kế hoạch thật: không nạp kế hoạch mẫu.")
+            return
+        summary = import_plan(session, checked, code, actor=actor(), via="init", sample=True)
+        console.print(
+            f"Đã nạp kế hoạch mẫu {code}: {len(summary.created)} nhiệm vụ (kế hoạch mẫu: sẽ được lưu trữ khi "
+            "nhập kế hoạch thật; cài đặt thật dùng 'nhacviec init --no-sample')."
+        )
 
 
 def _seed_rules(session, rules_file) -> None:  # type: ignore[no-untyped-def]

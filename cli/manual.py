@@ -77,6 +77,9 @@ def _moment(at: str | None, store: _Store) -> datetime:
 
 def remind(
     task: Annotated[str | None, typer.Option("--task", help="Mã nhiệm vụ, ví dụ IV.4.")] = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Mã kế hoạch của nhiệm vụ (khi nhiều kế hoạch có cùng mã).")
+    ] = None,
     unit: Annotated[
         str | None, typer.Option("--unit", help="Mọi nhiệm vụ chưa xong do đơn vị này chủ trì (mã hoặc tên).")
     ] = None,
@@ -97,7 +100,14 @@ def remind(
     moment = _moment(at, store)
     rule = pick_rule(setup.rules, NotificationKind.REMINDER)
     selection = select_tasks(
-        setup.inputs.tasks, setup.directory, setup.calendar, rule, moment.date(), code=task, unit=unit
+        setup.inputs.tasks,
+        setup.directory,
+        setup.calendar,
+        rule,
+        moment.date(),
+        code=task,
+        unit=unit,
+        plan=plan,
     )
     if selection.undated:
         codes = ", ".join(t.code for t in selection.undated)

@@ -263,6 +263,12 @@ def import_(
         f"{verb} kế hoạch {code}: {len(summary.created)} mới, {len(summary.updated)} cập nhật, "
         f"{len(summary.unchanged)} không đổi, {len(summary.removed)} bị bỏ khỏi kế hoạch."
     )
+    for sample_code in summary.archived_samples:
+        console.print(
+            f"{'Sẽ lưu trữ' if dry_run else 'Đã lưu trữ'} kế hoạch mẫu {sample_code}: không còn nhắc việc "
+            f"(khôi phục bằng 'nhacviec plan restore {sample_code}').",
+            highlight=False,
+        )
     for label, codes in (("Cập nhật", summary.updated), ("Bỏ khỏi kế hoạch", summary.removed)):
         if codes:
             console.print(f"  {label}: {', '.join(codes)}")
@@ -278,3 +284,162 @@ def import_(
             "thêm bằng --add-units hoặc 'nhacviec units add'.",
             highlight=False,
         )
+
+
+PlanCodeArg = Annotated[str, typer.Argument(help="Mã kế hoạch (xem 'nhacviec plan list').")]
+PLAN_STATUS_LABELS = {"active": "đang dùng", "archived": "đã lưu trữ"}
+
+
+def plan_label(code: str, number: str | None) -> str:
+    """How a table or message names a plan: its code, and its document number when known."""
+    return f"{code} (Số: {number})" if number else code
+
+
+@app.command("list", help="Các kế hoạch: mã, tên, số và ngày văn bản, năm, trạng thái, số nhiệm vụ.")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Ngày xét quá hạn (mặc định: hôm nay), dạng 31/12/2020.")
+    ] = None,
+) -> None:
+    from cli.common import parse_date, today
+    from store.db import session_scope
+    from store.plan_life import list_plans
+
+    day = parse_date(at, "ngày --at") if at else today()
+    with session_scope(open_store()) as session:
+        views = list_plans(session, day, _effective_due(session))
+    if as_json:
+        print(json.dumps([view.to_json() for view in views], ensure_ascii=False, indent=2))
+        return
+    if not views:
+        console.print("Chưa có kế hoạch nào: 'nhacviec plan import TỆP'.")
+        return
+    table = Table(
+        "Mã",
+        "Tên",
+        "Số văn bản",
+        "Ngày",
+        "Năm",
+        "Trạng thái",
+        "Kết thúc",
+        "Nhiệm vụ",
+        "Xong",
+        "Quá hạn",
+        title=f"Kế hoạch — tính đến {day:%d/%m/%Y}",
+    )
+    for view in views:
+        plan = view.plan
+        status = PLAN_STATUS_LABELS.get(plan.status, plan.status)
+        if plan.is_sample:
+            status += " (mẫu)"
+        table.add_row(
+            plan.code,
+            plan.title,
+            plan.number or "",
+            f"{plan.issued_on:%d/%m/%Y}" if plan.issued_on else "",
+            str(plan.year),
+            status,
+            f"{plan.closes_on:%d/%m/%Y}",
+            str(view.counts.total),
+            str(view.counts.done),
+            str(view.counts.overdue),
+        )
+    console.print(table)
+
+
+def _effective_due(session):  # type: ignore[no-untyped-def]
+    """Due date in force -> the day it falls due (next working day), from the working calendar."""
+    from store.calendar import working_calendar
+
+    config = settings()
+    calendar = working_calendar(session, config.calendar_file, config.send_time)
+
+    def effective(due):  # type: ignore[no-untyped-def]
+        try:
+            return calendar.next_working_day(due)
+        except ValueError:  # a year the calendar does not cover
+            return due
+
+    return effective
+
+
+@app.command("archive", help="Lưu trữ một kế hoạch: giữ lịch sử, không nhắc việc nữa.")
+def archive(code: PlanCodeArg) -> None:
+    from store.db import session_scope
+    from store.plan_life import archive_plan
+
+    with session_scope(open_store()) as session:
+        plan = archive_plan(session, code)
+        name = plan.code
+    console.print(
+        f"Đã lưu trữ kế hoạch {name}: không còn nhắc việc (khôi phục bằng 'nhacviec plan restore {name}').",
+        highlight=False,
+    )
+
+
+@app.command("restore", help="Dùng lại một kế hoạch đã lưu trữ.")
+def restore(code: PlanCodeArg) -> None:
+    from store.db import session_scope
+    from store.plan_life import restore_plan
+
+    with session_scope(open_store()) as session:
+        plan = restore_plan(session, code)
+        name = plan.code
+    console.print(f"Đã khôi phục kế hoạch {name}: nhắc việc lại từ lần chạy tới.", highlight=False)
+
+
+@app.command("remove", help="Xoá hẳn một kế hoạch; toàn bộ lịch sử được ghi ra một tệp JSON trước khi xoá.")
+def remove(
+    code: PlanCodeArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Không hỏi lại.")] = False,
+) -> None:
+    from store.db import session_scope
+    from store.plan_life import find_plan, remove_plan
+
+    engine = open_store()
+    with session_scope(engine) as session:
+        plan = find_plan(session, code)
+        name = plan.code
+    if not yes:
+        import sys
+
+        if not sys.stdin.isatty():
+            raise UserError(f"Không xoá kế hoạch {name}: cần xác nhận; chạy lại với --yes để xoá không hỏi.")
+        confirmed = typer.confirm(
+            f"Xoá hẳn kế hoạch {name} cùng mọi nhiệm vụ và lịch sử của nó (lịch sử được ghi ra tệp)?",
+            default=False,
+        )
+        if not confirmed:
+            console.print("Không xoá gì.")
+            raise typer.Exit(1)
+    with session_scope(engine) as session:
+        name, path = remove_plan(session, name, settings().data_dir / "exports")
+    console.print(f"Đã xoá kế hoạch {name}; lịch sử của nó được ghi vào {path}.", highlight=False)
+
+
+@app.command(
+    "set", help="Đặt ngày kết thúc của kế hoạch (mặc định 31/3 năm sau): sau ngày đó không báo quá hạn nữa."
+)
+def set_(
+    code: PlanCodeArg,
+    closing: Annotated[
+        str | None,
+        typer.Option(
+            "--closing", help="Ngày kết thúc, dạng 31/03/2027; 'default' để về mặc định (31/3 năm sau)."
+        ),
+    ] = None,
+) -> None:
+    from cli.common import parse_date
+    from store.db import session_scope
+    from store.plan_life import set_closing
+
+    if closing is None:
+        raise UserError("Cần cho biết điều cần đặt, ví dụ --closing 31/03/2027.")
+    day = (
+        None if closing.strip().lower() in ("default", "mặc định") else parse_date(closing, "ngày --closing")
+    )
+    with session_scope(open_store()) as session:
+        plan = set_closing(session, code, day)
+        name, closes = plan.code, plan.closes_on
+    console.print(f"Kế hoạch {name} kết thúc ngày {closes:%d/%m/%Y}.", highlight=False)

@@ -114,6 +114,15 @@ def print_timeline(notifications: list[Notification], title: str, *, show_all: b
     console.print(f"{len(notifications)} thông báo.")
 
 
+def _plan_of_task(code: str) -> str:
+    """The plan of task ``code`` among the active plans; refused when several have it (choose with --plan)."""
+    from store.db import session_scope
+    from store.tasks import find_task, plan_of
+
+    with session_scope(open_store()) as session:
+        return plan_of(session, find_task(session, code)).code
+
+
 def simulate(
     from_: Annotated[str, typer.Option("--from", help="Từ ngày (31/12/2020 hoặc 2020-12-31).")],
     to: Annotated[str, typer.Option("--to", help="Đến ngày (tính cả ngày này).")],
@@ -148,7 +157,10 @@ def simulate(
     with progress("Đang lập lịch thông báo..."):
         notifications = timeline(start, end, rules=rules, done=parse_done(done or []), plan_code=plan)
     if task:
-        notifications = [n for n in notifications if (n.task or "").upper() == task.strip().upper()]
+        task_plan = plan or _plan_of_task(task)
+        notifications = [
+            n for n in notifications if (n.task or "").upper() == task.strip().upper() and n.plan == task_plan
+        ]
     if unit:
         codes = load_directory().resolve(unit)
         notifications = [n for n in notifications if any(concerns_unit(n, code) for code in codes)]

@@ -53,28 +53,21 @@ def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     return value
 
 
-def _plan_year() -> int:
+def find_notification(kind: str, code: str, at: date | None, plan: str | None = None) -> Notification:
+    """The first notification of ``kind`` for task ``code`` (of ``plan``, or of the one active plan that has
+    it) on or after ``at`` (default: the start of that plan's year)."""
+    from cli.simulate import timeline
     from store.db import session_scope
-    from store.planner_input import plans_for
+    from store.tasks import find_task, plan_of
 
     with session_scope(open_store()) as session:
-        plans = plans_for(session)
-        if not plans:
-            raise UserError(
-                "Chưa có kế hoạch nào trong cơ sở dữ liệu. Hãy chạy 'nhacviec init' hoặc 'nhacviec plan import'."
-            )
-        return plans[-1].year
-
-
-def find_notification(kind: str, code: str, at: date | None) -> Notification:
-    """The first notification of ``kind`` for task ``code`` on or after ``at`` (default: the plan year's start)."""
-    from cli.simulate import timeline
-
-    year = at.year if at is not None else _plan_year()
+        found = plan_of(session, find_task(session, code, plan))
+        plan_code, plan_year = found.code, found.year
+    year = at.year if at is not None else plan_year
     start = at or date(year, 1, 1)
     end = date(year, 12, 31)
     code = code.strip().upper()
-    for notification in timeline(start, end):
+    for notification in timeline(start, end, plan_code=plan_code):
         if notification.kind == kind and (notification.task or "").upper() == code:
             return notification
     raise UserError(
@@ -96,7 +89,9 @@ def _recipient(notification: Notification, channel: str) -> Recipient:
     return first
 
 
-def _task_context(kind: str, code: str, channel: str, at: date | None) -> dict[str, object]:
+def _task_context(
+    kind: str, code: str, channel: str, at: date | None, plan: str | None = None
+) -> dict[str, object]:
     from planner.model import Recipient
     from templates.context import message_context
     from vocabulary import TASK_KINDS
@@ -105,7 +100,7 @@ def _task_context(kind: str, code: str, channel: str, at: date | None) -> dict[s
         raise UserError(
             f"Loại '{kind}' không gắn với một nhiệm vụ: bỏ --task để xem mẫu với dữ liệu minh hoạ."
         )
-    notification = find_notification(kind, code, at)
+    notification = find_notification(kind, code, at, plan)
     chosen = _recipient(notification, channel)
     recipient = Recipient(chosen.code, chosen.role, chosen.channel)
     context = message_context(notification, recipient, load_directory())
@@ -127,6 +122,9 @@ def preview(
         str | None,
         typer.Option("--at", help="Thông báo đầu tiên từ ngày này (mặc định: đầu năm của kế hoạch)."),
     ] = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Mã kế hoạch của nhiệm vụ (khi nhiều kế hoạch có cùng mã).")
+    ] = None,
 ) -> None:
     from rules.channels import CHANNELS as CHANNEL_SPECS
     from templates.context import sample_context
@@ -136,7 +134,7 @@ def preview(
     channel = _check_choice(channel, CHANNELS, "Kênh")
     day = parse_date(at, "ngày --at") if at else None
     renderer = _renderer()
-    context = _task_context(kind, task, channel, day) if task else sample_context(kind, channel)
+    context = _task_context(kind, task, channel, day, plan) if task else sample_context(kind, channel)
     rendered = renderer.render(kind, channel, context)
     typer.echo(f"Tiêu đề: {rendered.subject}\n")
     spec = CHANNEL_SPECS.get(channel)

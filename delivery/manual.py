@@ -93,6 +93,7 @@ def select_tasks(
     *,
     code: str | None = None,
     unit: str | None = None,
+    plan: str | None = None,
 ) -> TaskSelection:
     """The open tasks to remind on ``day``: one task, the tasks a unit leads, or those due soon or overdue.
 
@@ -103,7 +104,7 @@ def select_tasks(
     if code and unit:
         raise UserError("Chọn --task hoặc --unit, không dùng cả hai cùng lúc.")
     if code:
-        return TaskSelection([_one_task(tasks, code, day)])
+        return TaskSelection([_one_task(tasks, code, day, plan)])
     if unit:
         lead = _one_unit(directory, unit)
         chosen = [t for t in tasks if lead in t.lead and t.done_on(day) is None]
@@ -120,12 +121,18 @@ def select_tasks(
     return TaskSelection([t for t in tasks if t.done_on(day) is None and due_soon_or_overdue(t)])
 
 
-def _one_task(tasks: Sequence[TaskInput], code: str, day: date) -> TaskInput:
+def _one_task(tasks: Sequence[TaskInput], code: str, day: date, plan: str | None = None) -> TaskInput:
     wanted = code.strip().upper()
-    matches = [t for t in tasks if t.code.upper() == wanted]
+    matches = [t for t in tasks if t.code.upper() == wanted and (plan is None or t.plan == plan)]
     if not matches:
-        raise UserError(f"Không có nhiệm vụ mã '{code}' (xem 'nhacviec tasks list').")
-    task = matches[-1]  # several plans with that code: the latest imported
+        where = f" trong kế hoạch {plan}" if plan else ""
+        raise UserError(f"Không có nhiệm vụ mã '{code}'{where} (xem 'nhacviec tasks list').")
+    if len(matches) > 1:
+        plans = ", ".join(t.plan for t in matches)
+        raise UserError(
+            f"Mã nhiệm vụ '{wanted}' có trong nhiều kế hoạch ({plans}): hãy chọn kế hoạch bằng --plan MÃ."
+        )
+    task = matches[0]
     done = task.done_on(day)
     if done is not None:
         raise UserError(f"Nhiệm vụ {task.code} đã hoàn thành ngày {done:%d/%m/%Y}, không cần nhắc.")

@@ -317,17 +317,19 @@ def _notifier(settings: Settings, engine: Any, channel: str) -> Any:
 
 
 def load(engine: Any, settings: Settings, directory: Directory, checks: Sequence[ChannelCheck]) -> Readiness:
-    """:func:`assess` on the database's newest plan and configuration problems."""
-    from plan.errors import UserError
+    """:func:`assess` on the database's active plans (an archived plan sends nothing) and configuration
+    problems."""
     from store import outbox
     from store.db import session_scope
+    from store.planning import plans_for
     from store.tasks import list_tasks
 
     with session_scope(engine) as session:
-        try:
-            views = list_tasks(session, status="open")
-        except UserError:  # no plan yet
-            views = []
+        views = [
+            view
+            for plan in plans_for(session)
+            for view in list_tasks(session, plan_code=plan.code, status="open")
+        ]
         tasks = [
             TaskLead(
                 view.plan_code,

@@ -98,7 +98,19 @@ class Leader(SQLModel, table=True):
     bundle: bool = True  # False: each message to this leader on its own
 
 
+class PlanStatus(StrEnum):
+    ACTIVE = "active"  # planned and sent
+    ARCHIVED = "archived"  # kept with its history; plans and sends nothing
+
+
 class Plan(SQLModel, table=True):
+    """A plan the Office imported. Only active plans are planned; an archived one keeps its history.
+
+    ``number`` and ``issued_on`` are the document's "Số: 15/KH-SGDĐT" and date as read from the file;
+    ``closing_on`` is the day the plan closes (None: 31 March of the year after ``year``), after which
+    it escalates no more; ``is_sample`` marks the demonstration plan ``init`` loads.
+    """
+
     __tablename__ = "plans"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -108,6 +120,21 @@ class Plan(SQLModel, table=True):
     source_file: str | None = None
     reporting: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    status: str = Field(default=PlanStatus.ACTIVE, max_length=16, index=True)
+    is_sample: bool = False
+    number: str | None = Field(default=None, max_length=64)
+    issued_on: date | None = None
+    closing_on: date | None = None
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+    @property
+    def closes_on(self) -> date:
+        """The plan's closing date: the one set, else 31 March of the year after the plan's year."""
+        return self.closing_on or date(self.year + 1, 3, 31)
+
+    @property
+    def active(self) -> bool:
+        return self.status == PlanStatus.ACTIVE
 
 
 class Section(SQLModel, table=True):

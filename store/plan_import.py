@@ -24,6 +24,7 @@ class ImportSummary:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    archived_samples: list[str] = field(default_factory=list)  # sample plans a real plan's import archived
 
 
 def sync_units(session: Session, directory: Directory) -> None:
@@ -58,9 +59,18 @@ def _assignments(task: CheckedTask) -> list[tuple[str, str]]:
 
 
 def import_plan(
-    session: Session, checked: CheckedPlan, plan_code: str, *, actor: str, via: str = "cli"
+    session: Session,
+    checked: CheckedPlan,
+    plan_code: str,
+    *,
+    actor: str,
+    via: str = "cli",
+    sample: bool = False,
 ) -> ImportSummary:
-    """Create or update the plan ``plan_code`` from a checked plan without problems."""
+    """Create or update the plan ``plan_code`` from a checked plan without problems.
+
+    ``sample``: the demonstration plan ``init`` loads. Importing a real plan archives every active sample
+    plan (their codes in ``summary.archived_samples``)."""
     if checked.problems:
         raise ValueError("a plan with problems cannot be imported")
     summary = ImportSummary(plan_code)
@@ -76,6 +86,9 @@ def import_plan(
     plan.year = checked.year
     plan.source_file = checked.file
     plan.reporting = reporting
+    plan.number = checked.number or plan.number
+    plan.issued_on = checked.issued_on or plan.issued_on
+    plan.is_sample = sample or plan.is_sample  # re-importing the sample keeps it the sample
     session.add(plan)
     session.flush()
     assert plan.id is not None
@@ -163,5 +176,9 @@ def import_plan(
                 )
             )
             summary.removed.append(task.code)
+    if not plan.is_sample:
+        from store.plan_life import archive_samples
+
+        summary.archived_samples = archive_samples(session, keep=plan_code)
     session.flush()
     return summary

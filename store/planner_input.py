@@ -17,6 +17,7 @@ from store.models import (
     AssignmentRole,
     EventKind,
     Plan,
+    PlanStatus,
     ReportSubmission,
     Section,
     Task,
@@ -142,8 +143,9 @@ def load_reporting(session: Session, plans: Iterable[Plan]) -> list[ReportingInp
 
 
 def plans_for(session: Session, plan_code: str | None = None) -> list[Plan]:
-    """The plans to plan for: the one named, or all of them."""
-    query = select(Plan).order_by(col(Plan.year), col(Plan.id))
+    """The plans to plan for: the active ones (or the one named, if active). An archived plan plans and
+    sends nothing."""
+    query = select(Plan).where(Plan.status == PlanStatus.ACTIVE).order_by(col(Plan.year), col(Plan.id))
     if plan_code is not None:
         query = query.where(Plan.code == plan_code)
     return list(session.exec(query))

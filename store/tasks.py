@@ -8,7 +8,17 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from plan.errors import UserError
-from store.models import AssignmentRole, EventKind, Plan, Section, Task, TaskEvent, TaskStatus, TaskUnit
+from store.models import (
+    AssignmentRole,
+    EventKind,
+    Plan,
+    PlanStatus,
+    Section,
+    Task,
+    TaskEvent,
+    TaskStatus,
+    TaskUnit,
+)
 from vocabulary import UNDATED_DEADLINE_KINDS
 
 
@@ -66,7 +76,10 @@ def _iso(value: date | None) -> str | None:
 
 
 def latest_plan(session: Session) -> Plan | None:
-    return session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.id).desc())).first()
+    """The newest active plan; the newest plan at all when every plan is archived."""
+    newest = (col(Plan.year).desc(), col(Plan.id).desc())
+    active = session.exec(select(Plan).where(Plan.status == PlanStatus.ACTIVE).order_by(*newest)).first()
+    return active or session.exec(select(Plan).order_by(*newest)).first()
 
 
 def get_plan(session: Session, plan_code: str | None) -> Plan:
@@ -133,12 +146,44 @@ def list_tasks(
 
 
 def find_task(session: Session, code: str, plan_code: str | None = None) -> Task:
-    plan = get_plan(session, plan_code)
+    """The task ``code`` of the plan named, or, without one, of the one active plan that has it.
+
+    A code that several active plans have is refused with their list (choose with --plan); archived
+    plans are looked in only when no active plan has the code.
+    """
     wanted = code.strip().upper()
-    task = session.exec(select(Task).where(Task.plan_id == plan.id, Task.code == wanted)).first()
-    if task is None:
-        raise TaskError(f"Không có nhiệm vụ mã '{code}' trong kế hoạch {plan.code}.")
-    return task
+    if plan_code is not None:
+        plan = get_plan(session, plan_code)
+        task = session.exec(select(Task).where(Task.plan_id == plan.id, Task.code == wanted)).first()
+        if task is None:
+            raise TaskError(f"Không có nhiệm vụ mã '{code}' trong kế hoạch {plan.code}.")
+        return task
+    found = list(
+        session.exec(
+            select(Task, Plan)
+            .join(Plan, col(Plan.id) == Task.plan_id)
+            .where(Task.code == wanted)
+            .order_by(col(Plan.year).desc(), col(Plan.id).desc())
+        )
+    )
+    active = [(task, plan) for task, plan in found if plan.status == PlanStatus.ACTIVE]
+    candidates = active or found
+    if not candidates:
+        if latest_plan(session) is None:
+            get_plan(session, None)  # the "no plan yet" sentence
+        raise TaskError(f"Không có nhiệm vụ mã '{code}' trong kế hoạch nào.")
+    if len(candidates) > 1:
+        plans = ", ".join(plan.code for _, plan in candidates)
+        raise TaskError(
+            f"Mã nhiệm vụ '{wanted}' có trong nhiều kế hoạch ({plans}): hãy chọn kế hoạch bằng --plan MÃ."
+        )
+    return candidates[0][0]
+
+
+def plan_of(session: Session, task: Task) -> Plan:
+    plan = session.get(Plan, task.plan_id)
+    assert plan is not None
+    return plan
 
 
 def history(session: Session, task: Task) -> list[TaskEvent]:

@@ -1,0 +1,174 @@
+"""Plans have a life: listed, archived (the sample when a real plan comes), restored, removed with an export,
+closed; a task code several active plans share is refused without --plan. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from plan.model import RawPlan, RawSection, RawTask
+from tests.plan_files import write_docx
+
+PLAN_2026 = RawPlan(
+    file="ke-hoach-2026.docx",
+    title="Kế hoạch công tác năm 2026",
+    year=2026,
+    sections=[RawSection("I", "Công tác tổ chức")],
+    tasks=[
+        RawTask(
+            code="I.1",
+            section="I",
+            content="Rà soát quy chế làm việc của cơ quan.",
+            products=("Quy chế sửa đổi",),
+            lead=("Văn phòng Sở",),
+            coordinating=(),
+            deadline="Trước 15/6/2026",
+        ),
+        RawTask(
+            code="I.2",
+            section="I",
+            content="Xây dựng đề án vị trí việc làm.",
+            products=("Đề án",),
+            lead=("Phòng Tổ chức cán bộ",),
+            coordinating=("Văn phòng Sở",),
+            deadline="Trước 30/9/2026",
+        ),
+    ],
+)
+
+
+@pytest.fixture
+def cli(run_cli, database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("NHACVIEC_DATABASE_URL", database_url)
+    return run_cli
+
+
+def plan_2026(tmp_path: Path) -> Path:
+    return write_docx(
+        PLAN_2026,
+        tmp_path / "ke-hoach-2026.docx",
+        number="15/KH-SGDĐT",
+        dated="Hòa Bình, ngày 10 tháng 01 năm 2026",
+    )
+
+
+def imported(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init").exit_code == 0
+    result = cli("plan", "import", str(plan_2026(tmp_path)), "--plan", "KH-2026")
+    assert result.exit_code == 0, result.stderr
+    assert "Đã lưu trữ kế hoạch mẫu CCHC-2020" in result.stdout
+
+
+def test_importing_a_real_plan_archives_the_sample_and_nothing_of_2020_is_planned(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    imported(cli, tmp_path)
+    plans = {p["code"]: p for p in json.loads(cli("plan", "list", "--json", "--at", "01/06/2026").stdout)}
+    assert plans["CCHC-2020"]["status"] == "archived" and plans["CCHC-2020"]["sample"] is True
+    assert plans["KH-2026"]["status"] == "active" and plans["KH-2026"]["sample"] is False
+    assert plans["KH-2026"]["number"] == "15/KH-SGDĐT"
+    assert plans["KH-2026"]["issued_on"] == "2026-01-10"
+    assert plans["KH-2026"]["year"] == 2026
+    assert plans["KH-2026"]["tasks"]["total"] == 2
+    assert plans["KH-2026"]["closing_on"] == "2027-03-31"
+    assert plans["CCHC-2020"]["tasks"]["total"] == 35
+
+    result = cli("simulate", "--from", "01/01/2026", "--to", "31/12/2026", "--json")
+    assert result.exit_code == 0, result.stderr
+    notifications = json.loads(result.stdout)
+    assert notifications, "the 2026 plan plans something"
+    assert {n["plan"] for n in notifications if n["plan"] is not None} == {"KH-2026"}
+    assert not [n for n in notifications if n["task"] and n["plan"] != "KH-2026"]
+
+    table = cli("plan", "list", "--at", "01/06/2026").stdout
+    assert "KH-2026" in table and "15/KH-SGDĐT" in table and "lưu trữ" in table
+
+
+def test_a_code_two_active_plans_have_is_refused_without_plan(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    imported(cli, tmp_path)
+    # The sample is archived: I.1 is the 2026 plan's.
+    done = cli("tasks", "done", "I.1", "--at", "01/06/2026")
+    assert done.exit_code == 0, done.stderr
+    shown = json.loads(cli("tasks", "list", "--plan", "KH-2026", "--json").stdout)
+    assert {t["code"]: t["status"] for t in shown}["I.1"] == "done"
+
+    assert cli("plan", "restore", "CCHC-2020").exit_code == 0
+    ambiguous = cli("tasks", "done", "I.2", "--at", "01/06/2026")
+    assert ambiguous.exit_code != 0
+    assert "CCHC-2020" in ambiguous.stderr and "KH-2026" in ambiguous.stderr and "--plan" in ambiguous.stderr
+    assert "Traceback" not in ambiguous.stderr
+    chosen = cli("tasks", "done", "I.2", "--plan", "CCHC-2020", "--at", "01/02/2020")
+    assert chosen.exit_code == 0, chosen.stderr
+    sample = {t["code"]: t for t in json.loads(cli("tasks", "list", "--plan", "CCHC-2020", "--json").stdout)}
+    assert sample["I.2"]["status"] == "done"
+
+    assert cli("plan", "archive", "CCHC-2020").exit_code == 0
+    notifications = json.loads(
+        cli("simulate", "--from", "01/01/2020", "--to", "31/12/2020", "--json").stdout or "[]"
+    )
+    assert notifications == [] or all(n["plan"] != "CCHC-2020" for n in notifications)
+
+
+def test_remove_asks_then_exports_the_history_and_deletes(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    imported(cli, tmp_path)
+    cli("tasks", "done", "IV.4", "--plan", "CCHC-2020", "--note", "Công văn 123", "--at", "20/11/2020")
+    refused = cli("plan", "remove", "CCHC-2020")  # no terminal to answer: not confirmed
+    assert refused.exit_code != 0 and "--yes" in refused.stderr
+    assert any(p["code"] == "CCHC-2020" for p in json.loads(cli("plan", "list", "--json").stdout))
+
+    removed = cli("plan", "remove", "CCHC-2020", "--yes")
+    assert removed.exit_code == 0, removed.stderr
+    path = Path(removed.stdout.split("ghi vào ")[1].strip().rstrip(".").replace("\n", ""))
+    export = json.loads(path.read_text(encoding="utf-8"))
+    assert export["plan"]["code"] == "CCHC-2020"
+    assert len(export["tables"]["tasks"]) == 35
+    done_events = [e for e in export["tables"]["task_events"] if e["kind"] == "done"]
+    assert [e["note"] for e in done_events] == ["Công văn 123"]
+    assert [p["code"] for p in json.loads(cli("plan", "list", "--json").stdout)] == ["KH-2026"]
+    assert cli("tasks", "show", "IV.4").exit_code != 0
+
+
+def test_closing_date_is_settable(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    imported(cli, tmp_path)
+    result = cli("plan", "set", "KH-2026", "--closing", "31/01/2027")
+    assert result.exit_code == 0, result.stderr
+    plans = {p["code"]: p for p in json.loads(cli("plan", "list", "--json").stdout)}
+    assert plans["KH-2026"]["closing_on"] == "2027-01-31"
+    unknown = cli("plan", "archive", "KH-1999")
+    assert unknown.exit_code != 0 and "KH-2026" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def test_migration_marks_an_existing_sample_and_archives_it_beside_a_real_plan(database_url: str) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    from store.db import alembic_config, make_engine, upgrade_schema
+
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0012")
+        with engine.begin() as connection:
+            for code, source in (
+                ("CCHC-2020", "/srv/config/ke-hoach-cchc-2020.yaml"),
+                ("KH-2026", "kh.docx"),
+            ):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO plans (code, title, year, source_file, imported_at) "
+                        "VALUES (:code, :code, 2020, :source, CURRENT_TIMESTAMP)"
+                    ),
+                    {"code": code, "source": source},
+                )
+        upgrade_schema(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT code, status, is_sample FROM plans ORDER BY code")
+            ).all()
+        assert [(code, status, bool(sample)) for code, status, sample in rows] == [
+            ("CCHC-2020", "archived", True),
+            ("KH-2026", "active", False),
+        ]
+    finally:
+        engine.dispose()
