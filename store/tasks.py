@@ -169,9 +169,13 @@ def find_task(session: Session, code: str, plan_code: str | None = None) -> Task
     active = [(task, plan) for task, plan in found if plan.status == PlanStatus.ACTIVE]
     candidates = active or found
     if not candidates:
-        if latest_plan(session) is None:
-            get_plan(session, None)  # the "no plan yet" sentence
-        raise TaskError(f"Không có nhiệm vụ mã '{code}' trong kế hoạch nào.")
+        newest = get_plan(session, None)  # the "no plan yet" sentence when there is none
+        active_codes = session.exec(
+            select(Plan.code).where(Plan.status == PlanStatus.ACTIVE).order_by(col(Plan.id))
+        ).all()
+        where = ", ".join(active_codes) if active_codes else newest.code
+        plural = "các kế hoạch" if len(active_codes) > 1 else "kế hoạch"
+        raise TaskError(f"Không có nhiệm vụ mã '{code}' trong {plural} {where}.")
     if len(candidates) > 1:
         plans = ", ".join(plan.code for _, plan in candidates)
         raise TaskError(
