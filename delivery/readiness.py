@@ -321,7 +321,7 @@ def load(engine: Any, settings: Settings, directory: Directory, checks: Sequence
     problems."""
     from store import outbox
     from store.db import session_scope
-    from store.planning import plans_for
+    from store.planner_input import plans_for
     from store.tasks import list_tasks
 
     with session_scope(engine) as session:

@@ -1,6 +1,6 @@
 """A plan's life: listed with its counts, archived, restored, removed (its history exported first), closed.
 
-Only active plans are planned (store.planning.plans_for): an archived plan keeps its tasks and history
+Only active plans are planned (store.planner_input.plans_for): an archived plan keeps its tasks and history
 and sends nothing. The sample plan ``init`` loads is marked ``is_sample``; importing a real plan archives
 it (:func:`archive_samples`). Removing a plan writes everything it held to a JSON file first, whatever
 tables reference its tasks or the plan itself (the metadata is read, so a table added later is kept too).

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from plan.model import RawPlan, RawSection, RawTask
-from tests.plan_files import write_docx
+from tests.support.plan_files import write_docx
 
 PLAN_2026 = RawPlan(
     file="ke-hoach-2026.docx",
