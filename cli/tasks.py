@@ -69,12 +69,25 @@ def list_(
         unit_code = codes[0]
     with session_scope(open_store()) as session:
         views = list_tasks(
-            session, plan_code=plan, unit=unit_code, status=status, overdue_at=day if overdue else None
+            session,
+            plan_code=plan,
+            unit=unit_code,
+            status=status,
+            overdue_at=day if overdue else None,
+            calendar=_calendar(session),
         )
     if as_json:
         print(json.dumps([view.to_json(day) for view in views], ensure_ascii=False, indent=2))
         return
     _print_table(views, day)
+
+
+def _calendar(session):  # type: ignore[no-untyped-def]
+    from cli.common import settings
+    from store.calendar import working_calendar
+
+    config = settings()
+    return working_calendar(session, config.calendar_file, config.send_time)
 
 
 def _print_table(views: list[TaskView], day: date) -> None:
@@ -92,7 +105,7 @@ def _print_table(views: list[TaskView], day: date) -> None:
             task.code,
             content,
             ", ".join(view.lead),
-            _day(task.effective_due),
+            _day(view.due),
             task.deadline_text,
             f"[{style}]{label}[/]" if style else label,
         )
@@ -102,13 +115,20 @@ def _print_table(views: list[TaskView], day: date) -> None:
 @app.command("show", help="Chi tiết một nhiệm vụ và lịch sử thay đổi trạng thái.")
 def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
     from store.db import session_scope
-    from store.tasks import find_task, history, list_tasks
+    from store.tasks import find_task, history, list_tasks, plan_of
 
     day = _at(at)
     with session_scope(open_store()) as session:
         task = find_task(session, code, plan)
         view = next(
-            v for v in list_tasks(session, plan_code=plan, include_removed=True) if v.task.id == task.id
+            v
+            for v in list_tasks(
+                session,
+                plan_code=plan_of(session, task).code,
+                include_removed=True,
+                calendar=_calendar(session),
+            )
+            if v.task.id == task.id
         )
         events = history(session, task)
     console.print(f"[bold]{task.code}[/] — {view.section_code}. {view.section_title}", highlight=False)
@@ -122,7 +142,7 @@ def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
             "Cách hiểu",
             f"{DEADLINE_KINDS.get(task.deadline_kind, task.deadline_kind)}; bắt đầu {_day(task.start) or '—'}; hạn {_day(task.due) or '—'}",
         ),
-        ("Hạn hiện hành", _day(task.effective_due) or "chưa có — cần đặt hạn ('tasks set-due')"),
+        ("Hạn hiện hành", _due_text(view)),
         ("Trạng thái", STATUS_LABELS.get(view.display_status(day), task.status)),
     ]
     if task.note:
@@ -175,6 +195,18 @@ def export(
         except OSError as error:
             raise UserError(f"Không ghi được tệp {file}: {error.strerror or error}.") from None
     console.print(f"Đã xuất {count} nhiệm vụ của kế hoạch {chosen.code} ra {file}.", highlight=False)
+
+
+def _due_text(view: TaskView) -> str:
+    written = view.task.effective_due
+    if written is None:
+        return "chưa có — cần đặt hạn ('tasks set-due')"
+    due = view.due
+    if due is not None and due != written:
+        from templates.context import vn_weekday
+
+        return f"{_day(due)}, {vn_weekday(due).lower()} ({_day(written)} là ngày nghỉ: hạn là ngày làm việc kế tiếp)"
+    return _day(written)
 
 
 @app.command("done", help="Đánh dấu nhiệm vụ đã hoàn thành.")

@@ -85,7 +85,8 @@ def still_meaningful(notification: Notification, now: datetime) -> bool:
         due = notification.data.get("due")
         return due is None or due >= today
     if notification.kind == NotificationKind.ESCALATION and task is not None:
-        return task.due_on(today) == notification.data.get("due")  # extended since: the old ladder is void
+        written = notification.data.get("due_as_written", notification.data.get("due"))
+        return task.due_on(today) == written  # extended since: the old ladder is void
     return True
 
 

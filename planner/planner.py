@@ -8,6 +8,9 @@ share the recipient resolution and the key format.
 Conventions (all days are working days of the calendar, sent at its send time):
 - kick-off: the first working day on or after the window's start, for windows of
   at least ``min_window_days`` days;
+- a due date that falls on a day off moves to the next working day (Civil Code 2015, Art. 148: a period
+  ending on a day off ends on the next working day): reminders and the escalation ladder count from
+  that effective day, while keys keep the date as written (stable whatever the calendar learns later);
 - reminder: ``offset`` working days before each due date in force (an extension
   or a date set later plans reminders for the new date from the day it is set);
   never before the window opens, never once the task is done;
@@ -88,6 +91,14 @@ class Planner:
         self.end = end
         self._recipients: dict[tuple[object, ...], tuple[Recipient, ...]] = {}
         self._send_times: dict[tuple[date, object], datetime] = {}
+        self._effective: dict[date, date] = {}
+
+    def effective(self, due: date) -> date:
+        """The day ``due`` really falls due: itself, or the next working day when it is a day off."""
+        found = self._effective.get(due)
+        if found is None:
+            found = self._effective[due] = self.calendar.next_working_day(due)
+        return found
 
     # -- shared -----------------------------------------------------------------------------------------
 
@@ -214,16 +225,24 @@ class Planner:
         day = self.calendar.shift(task.start, "later")
         if self.in_range(day) and task.done_on(day) is None:
             recipients = self.recipients(rule, rule.audience, task)
-            yield self.make(rule, day, task.start.isoformat(), recipients, task=task, data={"due": task.due})
+            yield self.make(
+                rule,
+                day,
+                task.start.isoformat(),
+                recipients,
+                task=task,
+                data={"due": self.effective(task.due), "due_as_written": task.due},
+            )
 
     def reminder(self, rule: Rule, task: TaskInput) -> Iterator[Notification]:
         recipients: tuple[Recipient, ...] | None = None
         for due in self._due_dates(task):
+            effective = self.effective(due)
             for offset in rule.offsets:
                 day = (
-                    self.calendar.add_working_days(due, -offset)
+                    self.calendar.add_working_days(effective, -offset)
                     if offset
-                    else self.calendar.shift(due, "earlier")
+                    else self.calendar.shift(effective, "earlier")
                 )
                 if not self.in_range(day) or (task.start is not None and day < task.start):
                     continue
@@ -236,7 +255,12 @@ class Planner:
                     f"{due.isoformat()}/d{offset}",
                     recipients,
                     task=task,
-                    data={"due": due, "working_days_left": offset, "days_left": (due - day).days},
+                    data={
+                        "due": effective,
+                        "due_as_written": due,
+                        "working_days_left": offset,
+                        "days_left": (effective - day).days,
+                    },
                 )
 
     def _due_dates(self, task: TaskInput) -> list[date]:
@@ -260,19 +284,26 @@ class Planner:
             opened = task.start is None or day >= task.start
             if self.in_range(day) and day <= last and opened and task.done_on(day) is None:
                 recipients = recipients or self.recipients(rule, rule.audience, task)
+                due = self.effective(task.due) if task.due else None
                 yield self.make(
-                    rule, day, f"{year:04d}-{month:02d}", recipients, task=task, data={"due": task.due}
+                    rule,
+                    day,
+                    f"{year:04d}-{month:02d}",
+                    recipients,
+                    task=task,
+                    data={"due": due, "due_as_written": task.due},
                 )
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
     def escalation(self, rule: Rule, task: TaskInput) -> Iterator[Notification]:
         top = len(rule.levels)
         for due in sorted({due for _, due in task.due_versions() if due is not None}):
-            if due >= self.end:
+            effective = self.effective(due)
+            if effective >= self.end:
                 continue
             steps = [(index + 1, level.after, 0) for index, level in enumerate(rule.levels)]
             for level_number, after, repeat in self._escalation_steps(steps, rule.repeat_every):
-                day = self.calendar.add_working_days(due, after)
+                day = self.calendar.add_working_days(effective, after)
                 if day > self.end:
                     break
                 if not self._due_in_force(task, due, day):
@@ -289,9 +320,10 @@ class Planner:
                     task=task,
                     level=level_number,
                     data={
-                        "due": due,
+                        "due": effective,
+                        "due_as_written": due,
                         "working_days_overdue": after,
-                        "days_overdue": (day - due).days,
+                        "days_overdue": (day - effective).days,
                         "top_level": level_number == top,
                     },
                 )

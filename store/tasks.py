@@ -8,6 +8,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from plan.errors import UserError
+from planner.calendar import WorkingCalendar
 from store.models import (
     AssignmentRole,
     EventKind,
@@ -37,9 +38,22 @@ class TaskView:
     section_title: str | None
     lead: tuple[str, ...]
     coordinating: tuple[str, ...]
+    calendar: WorkingCalendar | None = None  # moves a due date on a day off to the next working day
+
+    @property
+    def due(self) -> date | None:
+        """The day the task falls due: the date in force, or the next working day when that is a day off
+        (Civil Code 2015, Art. 148)."""
+        written = self.task.effective_due
+        if written is None or self.calendar is None:
+            return written
+        try:
+            return self.calendar.next_working_day(written)
+        except ValueError:  # a year the calendar does not cover: as written
+            return written
 
     def is_overdue(self, at: date) -> bool:
-        due = self.task.effective_due
+        due = self.due
         return self.task.status == TaskStatus.OPEN and due is not None and due < at
 
     def display_status(self, at: date) -> str:
@@ -59,7 +73,8 @@ class TaskView:
             "coordinating": list(self.coordinating),
             "status": task.status,
             "overdue": self.is_overdue(at),
-            "due": _iso(task.effective_due),
+            "due": _iso(self.due),
+            "due_as_written": _iso(task.effective_due),
             "done_on": _iso(task.done_on),
             "deadline": {
                 "text": task.deadline_text,
@@ -104,6 +119,7 @@ def list_tasks(
     status: str | None = None,
     overdue_at: date | None = None,
     include_removed: bool = False,
+    calendar: WorkingCalendar | None = None,
 ) -> list[TaskView]:
     """Tasks of a plan (the newest by default), in plan order, filtered.
 
@@ -136,6 +152,7 @@ def list_tasks(
             section_title=section.title if section else None,
             lead=tuple(a.unit_code for a in assigned if a.role == AssignmentRole.LEAD),
             coordinating=tuple(a.unit_code for a in assigned if a.role == AssignmentRole.COORDINATING),
+            calendar=calendar,
         )
         if unit and unit not in view.lead and unit not in view.coordinating:
             continue

@@ -12,7 +12,8 @@ Keys of the context (all always present; ``None`` or empty when they do not appl
 - ``recipient``: code, name, title, role ("to" | "cc"), kind (unit | head | leader),
   unit_name, addressee (what follows "Kính gửi: ");
 - ``task``: code, plan, section, content, products (list), products_text,
-  deadline_text, kind, start, due (in force), plan_due, extended, lead (codes),
+  deadline_text, kind, start, due (in force: the next working day when the date written is a day off),
+  due_weekday ("thứ Hai"), due_as_written, moved (the date written was a day off), plan_due, extended, lead (codes),
   lead_names, lead_text, coordinating_names, coordinating_text;
 - ``due``, ``days_left``, ``working_days_left``, ``days_overdue``, ``working_days_overdue``;
 - ``level``: number, label ("Trưởng đơn vị", "Phó Giám đốc phụ trách", "Giám đốc Sở"), top,
@@ -252,9 +253,19 @@ def office_context(directory: Directory) -> dict[str, Any]:
 # -- tasks, periods, digest -----------------------------------------------------------------------------
 
 
-def task_context(task: TaskInput, directory: Directory, day: date, due: date | None = None) -> dict[str, Any]:
-    """A task as templates show it; ``due`` is the date the message is about (default: the one in force)."""
+def task_context(
+    task: TaskInput,
+    directory: Directory,
+    day: date,
+    due: date | None = None,
+    written: date | None = None,
+) -> dict[str, Any]:
+    """A task as templates show it; ``due`` is the date the message is about (default: the one in force),
+    ``written`` that date as the plan or the extension wrote it, when a day off moved ``due`` to the next
+    working day (the planner passes both)."""
     due = due if due is not None else task.due_on(day)
+    written = written if written is not None else due
+    moved = due is not None and written is not None and written != due
     lead_names = _names(directory, task.lead)
     coordinating_names = _names(directory, task.coordinating)
     return {
@@ -268,14 +279,23 @@ def task_context(task: TaskInput, directory: Directory, day: date, due: date | N
         "kind": str(task.kind),
         "start": task.start,
         "due": due,
+        "due_weekday": _weekday_lower(due) if due is not None else "",
+        "due_as_written": written,
+        "moved": moved,  # the date written fell on a day off: due is the next working day
         "plan_due": task.due,
-        "extended": due is not None and task.due is not None and due != task.due,
+        "extended": written is not None and task.due is not None and written != task.due,
         "lead": list(task.lead),
         "lead_names": lead_names,
         "lead_text": "; ".join(lead_names),
         "coordinating_names": coordinating_names,
         "coordinating_text": "; ".join(coordinating_names),
     }
+
+
+def _weekday_lower(value: date) -> str:
+    """``thứ Hai`` (inside a sentence), ``Chủ nhật`` kept."""
+    name = vn_weekday(value)
+    return "thứ " + name.removeprefix("Thứ ") if name.startswith("Thứ ") else name
 
 
 def _period_context(data: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -419,7 +439,11 @@ def message_context(
     kind = str(notification.kind)
     day: date = data.get("day") or notification.at.date()
     task_input: TaskInput | None = data.get("task")
-    task = task_context(task_input, directory, day, data.get("due")) if task_input is not None else None
+    task = (
+        task_context(task_input, directory, day, data.get("due"), data.get("due_as_written"))
+        if task_input is not None
+        else None
+    )
     if kind == NotificationKind.DIGEST and digest is None:
         raise ValueError("A digest notification needs its digest (planner.digest.build_digest).")
     unit_codes = list(data.get("units") or ())

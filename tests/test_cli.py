@@ -72,8 +72,9 @@ def test_extend_and_set_due_change_the_due_date(run_cli) -> None:  # type: ignor
     )
     assert run_cli("tasks", "set-due", "II.2", "30/09/2020").exit_code == 0
     tasks = {t["code"]: t for t in json.loads(run_cli("tasks", "list", "--json").stdout)}
-    assert tasks["IV.4"]["due"] == "2020-12-20"
-    assert tasks["II.2"]["due"] == "2020-09-30"
+    # 20/12/2020 is a Sunday: the extension is due the next working day (issue 9, item 4)
+    assert tasks["IV.4"]["due_as_written"] == "2020-12-20" and tasks["IV.4"]["due"] == "2020-12-21"
+    assert tasks["II.2"]["due"] == tasks["II.2"]["due_as_written"] == "2020-09-30"
 
 
 @pytest.mark.parametrize(
