@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from plan.errors import UserError
@@ -25,7 +25,7 @@ from planner.calendar import WorkingCalendar
 from planner.model import Notification, Recipient, ReportingInput, TaskInput
 from planner.periods import ReportPeriod, adhoc_period, parse_period
 from planner.planner import Planner, PlannerInput
-from rules.model import NotificationKind, Role, Rule
+from rules.model import WEEKDAYS, NotificationKind, Role, Rule
 from vocabulary import KIND_SHORT, label
 
 MANUAL_RULES = {
@@ -222,6 +222,14 @@ def digest_notifications(
     day = moment.date()
     planner = _planner((), directory, calendar, day)
     others = [a for a in rule.audience if a.role == Role.CC]
+    weekday = WEEKDAYS.index(rule.weekday)
+    week_start = day - timedelta(days=day.weekday())
+    this_week = planner.digest_day(week_start, weekday)
+    since = (
+        this_week
+        if this_week is not None and this_week < day
+        else planner.previous_digest_day(week_start, weekday)
+    )
     notifications = []
     for to in [a for a in rule.audience if a.role == Role.TO]:
         for code in planner.codes_for(to.who, None, ()):
@@ -234,7 +242,7 @@ def digest_notifications(
                     rule=MANUAL_RULES[NotificationKind.DIGEST],
                     template=rule.template,
                     recipients=recipients + planner.recipients(rule, others),
-                    data={"day": day, "recipient": code, "units": planner.supervised(code)},
+                    data={"day": day, "recipient": code, "units": planner.supervised(code), "since": since},
                 )
             )
     return notifications

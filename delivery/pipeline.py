@@ -388,10 +388,14 @@ class Contexts:
         *,
         links: Links | None = None,
         deliveries: Callable[[], Mapping[str, Any]] | None = None,
+        calendar: WorkingCalendar | None = None,
+        dashboard_url: str | None = None,
     ) -> None:
         self.inputs = inputs
         self.directory = directory
         self.links = links
+        self.calendar = calendar  # the digest counts in working days with it
+        self.dashboard_url = dashboard_url
         self._deliveries_source = deliveries
         self._deliveries: Mapping[str, Any] | None = None
         self._digests: dict[tuple[object, ...], Any] = {}
@@ -403,6 +407,12 @@ class Contexts:
             self._deliveries = self._deliveries_source() if self._deliveries_source else {}
         return self._deliveries
 
+    def _links(self, notification: Notification, recipient: Recipient) -> Mapping[str, Any] | None:
+        links = dict(self.links(notification, recipient) or {}) if self.links else {}
+        if self.dashboard_url and notification.kind == NotificationKind.DIGEST:
+            links["dashboard_url"] = self.dashboard_url
+        return links or None
+
     def item(self, notification: Notification, recipient: Recipient) -> dict[str, Any]:
         """The context of ``notification`` for ``recipient`` (templates.context.message_context)."""
         from planner.digest import build_digest
@@ -413,7 +423,8 @@ class Contexts:
         notices: Sequence[str] = ()
         if notification.kind == NotificationKind.DIGEST:
             units = notification.data.get("units")
-            cache_key = (notification.data["day"], tuple(units) if units is not None else None)
+            since = notification.data.get("since")
+            cache_key = (notification.data["day"], tuple(units) if units is not None else None, since)
             if cache_key not in self._digests:
                 self._digests[cache_key] = build_digest(
                     self.inputs.tasks,
@@ -421,6 +432,8 @@ class Contexts:
                     units=units,
                     reporting=self.inputs.reporting,
                     failed_deliveries=self.deliveries().get("failed", ()),
+                    calendar=self.calendar,
+                    since=since,
                 )
             digest = self._digests[cache_key]
             written = self.deliveries().get("written", ())
@@ -434,7 +447,7 @@ class Contexts:
             self.directory,
             digest=digest,
             notices=notices,
-            links=self.links(notification, recipient) if self.links else None,
+            links=self._links(notification, recipient),
             recipients=recipients,
             written_deliveries=written,
         )
@@ -666,6 +679,12 @@ def digest_notices(engine: Engine, now: datetime) -> list[str]:
     return [warning] if warning else []
 
 
+def _dashboard_url() -> str | None:
+    """The web dashboard's address for the digest's link, when ``NHACVIEC_BASE_URL`` is set."""
+    base_url = Settings().base_url
+    return f"{base_url.rstrip('/')}/" if base_url else None
+
+
 def completion_links(settings: Settings, now: datetime) -> Links | None:
     """Signed "Đã hoàn thành" links for task messages, when a link secret and a base URL are configured."""
     if settings.link_secret is None or not settings.base_url:
@@ -753,6 +772,8 @@ def prepare(
         setup.directory,
         links=links,
         deliveries=(lambda: recent_deliveries(engine, now)) if needs_deliveries else None,
+        calendar=setup.calendar,
+        dashboard_url=_dashboard_url(),
     )
     bundles = bundle(resolved.deliveries, not_before=now if catch_up else None)
     messages = render(bundles, contexts, renderer, now=now, origin=origin)

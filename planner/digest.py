@@ -8,6 +8,12 @@ Status on ``as_of`` follows the planner's reading of a task's history
 exactly one of: done, overdue (its due date in force is before ``as_of``),
 needing a date (no due date in force), on track (open, with a due date not yet
 passed). "Due within 7 days" is the part of "on track" due by ``as_of`` + 7 days.
+
+With the working calendar (as the service builds it), everything counts in working days, as reminders and
+escalations do: a due date on a day off is due the next working day; "due soon" is one window
+(SOON_WORKING_DAYS working days) for the count and the list alike, so the subject agrees with the body;
+days overdue and days left are working days. ``since`` (the previous digest's day) bounds "done since"
+and "became overdue since"; the per-unit table gives total, done, overdue and done on time.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from planner.calendar import WorkingCalendar
 from planner.model import ReportingInput, TaskInput
 from planner.periods import ReportPeriod
 from planner.planner import has_reported, merged_periods
@@ -24,6 +31,7 @@ from planner.planner import has_reported, merged_periods
 SOON_DAYS = 7  # the "due within 7 days" count
 UPCOMING_DAYS = 14  # the "due in the next 14 days" list
 DONE_WINDOW_DAYS = 7  # "done last week": the 7 days before as_of
+SOON_WORKING_DAYS = 10  # with the calendar: the "due soon" count and list, in working days (two weeks)
 
 
 @dataclass(frozen=True)
@@ -46,15 +54,32 @@ class DigestTask:
     lead: tuple[str, ...]
     deadline_text: str
     due: date | None  # the due date in force on as_of (the next occurrence for recurring tasks)
-    days_left: int | None = None  # calendar days from as_of to due (due_soon)
-    days_overdue: int | None = None  # calendar days from due to as_of (overdue)
+    days_left: int | None = None  # days from as_of to due (due_soon): working days with the calendar
+    days_overdue: int | None = None  # days from due to as_of (overdue): working days with the calendar
     done_on: date | None = None  # done_last_week
+    due_as_written: date | None = None  # the date in force as written (due is the next working day if off)
 
 
 @dataclass(frozen=True)
 class UnitOverdue:
     unit: str  # unit code
     tasks: tuple[DigestTask, ...]  # most overdue first
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One line of the digest's per-unit table (tasks the unit leads)."""
+
+    unit: str
+    total: int
+    done: int
+    overdue: int
+    done_on_time: int  # done on or before the day they were due
+
+    @property
+    def on_time_percent(self) -> int | None:
+        """Done on time, in percent of the tasks done; None when none is done."""
+        return round(100 * self.done_on_time / self.done) if self.done else None
 
 
 @dataclass(frozen=True)
@@ -89,6 +114,13 @@ class Digest:
     needs_date: tuple[DigestTask, ...]
     reports_outstanding: tuple[OutstandingReport, ...]
     failed_deliveries: tuple[FailedDelivery, ...]
+    since: date | None = None  # the previous digest's day (the start of "done since", "became overdue")
+    became_overdue: tuple[DigestTask, ...] = ()  # overdue now, not yet at ``since``
+    units: tuple[UnitRow, ...] = ()  # per lead unit in scope
+    working_days: bool = False  # days are working days (built with the calendar)
+    soon_days: int = SOON_DAYS  # the "due soon" count's window
+    upcoming_days: int = UPCOMING_DAYS  # the "due soon" list's window
+    plans: tuple[str, ...] = ()  # the plans the tasks in scope belong to
 
 
 def build_digest(
@@ -98,35 +130,77 @@ def build_digest(
     units: Collection[str] | None,
     reporting: Sequence[ReportingInput] = (),
     failed_deliveries: Sequence[Mapping[str, Any]] = (),
+    calendar: WorkingCalendar | None = None,
+    since: date | None = None,
 ) -> Digest:
     """The digest of ``tasks`` led by ``units`` (None: every task) as of ``as_of``.
 
     Reports outstanding are limited to ``units`` too, so a Deputy Director sees the
-    units he supervises; failed deliveries are listed as given.
+    units he supervises; failed deliveries are listed as given. With ``calendar``, days are working
+    days and a due date on a day off is due the next working day; ``since`` (default: 7 days before)
+    is the previous digest's day.
     """
     scope = [t for t in tasks if units is None or any(code in units for code in t.lead)]
+    start = since if since is not None else as_of - timedelta(days=DONE_WINDOW_DAYS)
+    soon_days, upcoming_days = (
+        (SOON_WORKING_DAYS, SOON_WORKING_DAYS) if calendar is not None else (SOON_DAYS, UPCOMING_DAYS)
+    )
+
+    def effective(day: date) -> date:
+        if calendar is None:
+            return day
+        try:
+            return calendar.next_working_day(day)
+        except ValueError:  # a year the calendar does not cover
+            return day
+
+    def between(a: date, b: date) -> int:
+        if calendar is None:
+            return (b - a).days
+        try:
+            return calendar.working_days_between(a, b)
+        except ValueError:
+            return (b - a).days
+
     done: list[DigestTask] = []
     overdue: list[DigestTask] = []
+    became: list[DigestTask] = []
     upcoming: list[DigestTask] = []
     undated: list[DigestTask] = []
+    tallies: dict[str, list[int]] = {code: [0, 0, 0, 0] for code in units or ()}
     on_track = due_soon = done_count = 0
     for task in scope:
         done_on = task.done_on(as_of)
-        due = _due(task, as_of)
+        written = _due(task, as_of)
+        due = effective(written) if written is not None else None
+        rows = [
+            tallies.setdefault(code, [0, 0, 0, 0]) for code in task.lead if units is None or code in units
+        ]
+        for row in rows:
+            row[0] += 1
         if done_on is not None:
             done_count += 1
-            if as_of - timedelta(days=DONE_WINDOW_DAYS) <= done_on < as_of:
-                done.append(_line(task, due, done_on=done_on))
+            on_time = due is None or done_on <= due
+            for row in rows:
+                row[1] += 1
+                row[3] += on_time
+            if start <= done_on < as_of:
+                done.append(_line(task, due, written, done_on=done_on))
         elif due is None:
-            undated.append(_line(task, None))
+            undated.append(_line(task, None, None))
         elif due < as_of:
-            overdue.append(_line(task, due, days_overdue=(as_of - due).days))
+            line = _line(task, due, written, days_overdue=between(due, as_of))
+            overdue.append(line)
+            if due >= start:
+                became.append(line)
+            for row in rows:
+                row[2] += 1
         else:
             on_track += 1
-            left = (due - as_of).days
-            due_soon += left <= SOON_DAYS
-            if left <= UPCOMING_DAYS:
-                upcoming.append(_line(task, due, days_left=left))
+            left = between(as_of, due)
+            due_soon += left <= soon_days
+            if left <= upcoming_days:
+                upcoming.append(_line(task, due, written, days_left=left))
     counts = DigestCounts(
         total=len(scope),
         done=done_count,
@@ -144,6 +218,13 @@ def build_digest(
         needs_date=tuple(undated),
         reports_outstanding=tuple(_outstanding(reporting, as_of, units)),
         failed_deliveries=tuple(_failed(entry) for entry in failed_deliveries),
+        since=since,
+        became_overdue=tuple(sorted(became, key=lambda t: (t.due or as_of, t.plan, t.code))),
+        units=tuple(UnitRow(code, *row) for code, row in tallies.items()),
+        working_days=calendar is not None,
+        soon_days=soon_days,
+        upcoming_days=upcoming_days,
+        plans=tuple(dict.fromkeys(t.plan for t in scope)),
     )
 
 
@@ -158,6 +239,7 @@ def _due(task: TaskInput, as_of: date) -> date | None:
 def _line(
     task: TaskInput,
     due: date | None,
+    written: date | None = None,
     *,
     days_left: int | None = None,
     days_overdue: int | None = None,
@@ -173,6 +255,7 @@ def _line(
         days_left=days_left,
         days_overdue=days_overdue,
         done_on=done_on,
+        due_as_written=written if written is not None else due,
     )
 
 

@@ -22,7 +22,9 @@ Conventions (all days are working days of the calendar, sent at its send time):
   follow-up: ``days`` working days after it; reminder and follow-up go only to the
   units that have not reported by then. Periods sharing a cut-off (Q2 and H1, Q3
   and 9M, Q4 and the year) make one request named after the longer period;
-- digest: the rule's weekday each week, or the next working day;
+- digest: the rule's weekday each ISO week, or the next working day of that same week (none in a week
+  off from that day on: at most one digest a week per person, whatever the holidays); it reports what
+  changed since the previous week's digest;
 - needs-date: the first working day of each month, when some task has no date.
 """
 
@@ -376,13 +378,29 @@ class Planner:
 
     # -- digest and needs-date ----------------------------------------------------------------------------
 
+    def digest_day(self, week_start: date, weekday: int) -> date | None:
+        """The digest's day in the ISO week starting ``week_start``: the rule's weekday, or the next working
+        day of the same week; None when the rest of the week is off (a holiday week has no digest, so a
+        Deputy Director never gets two in one week)."""
+        day = self.calendar.next_working_day(week_start + timedelta(days=weekday))
+        return day if day <= week_start + timedelta(days=6) else None
+
+    def previous_digest_day(self, week_start: date, weekday: int) -> date | None:
+        """The day of the last digest before the week starting ``week_start`` (looking back 8 weeks)."""
+        for back in range(1, 9):
+            day = self.digest_day(week_start - timedelta(days=7 * back), weekday)
+            if day is not None:
+                return day
+        return None
+
     def digest(self, rule: Rule) -> Iterator[Notification]:
         weekday = WEEKDAYS.index(rule.weekday)
         week_start = self.start - timedelta(days=self.start.weekday())
         while week_start <= self.end:
             nominal = week_start + timedelta(days=weekday)
-            day = self.calendar.shift(nominal, "later")
-            if self.in_range(day):
+            day = self.digest_day(week_start, weekday)
+            if day is not None and self.in_range(day):
+                since = self.previous_digest_day(week_start, weekday)
                 iso_year, iso_week, _ = nominal.isocalendar()
                 for to in [a for a in rule.audience if a.role == Role.TO]:
                     for code in self.codes_for(to.who, None, ()):
@@ -395,7 +413,7 @@ class Planner:
                             day,
                             f"{iso_year}-W{iso_week:02d}/{code}",
                             recipients,
-                            data={"recipient": code, "units": self.supervised(code)},
+                            data={"recipient": code, "units": self.supervised(code), "since": since},
                         )
             week_start += timedelta(days=7)
 

@@ -26,7 +26,8 @@ Keys of the context (all always present; ``None`` or empty when they do not appl
 - ``summary`` (digest, needs_date): total, done, open, on_track, due_soon, overdue, undated;
 - ``written_deliveries`` (digest): [{channel, count}]: messages of the last week only written to files
   because their channel is not configured (they reached nobody);
-- ``links``: done_url (None or a URL), ``done_command`` ("/xong IV.4");
+- ``links``: done_url (None or a URL), dashboard_url (the digest's link to the web dashboard, None without
+  ``NHACVIEC_BASE_URL``), ``done_command`` ("/xong IV.4");
 - ``recipients``: everyone the notification goes to (name, role, part: "chủ trì" | "phối hợp" |
   "để biết" | ""), and ``recipients_text``, the email's "Nơi nhận" line ("" for the digest);
 - ``embedded``: False; True when the renderer puts a message's body inside a bundle (a digest): the
@@ -327,14 +328,38 @@ def _digest_line(line: DigestTask, directory: Directory) -> dict[str, Any]:
         "days_left": line.days_left,
         "days_overdue": line.days_overdue,
         "done_on": line.done_on,
+        "due_as_written": line.due_as_written,
+        "moved": line.due is not None and line.due_as_written is not None and line.due != line.due_as_written,
     }
 
 
 def digest_context(digest: Digest, directory: Directory) -> dict[str, Any]:
     """The digest with unit names resolved; every section a list (empty when nothing to show)."""
     counts = digest.counts
+    day_unit = "ngày làm việc" if digest.working_days else "ngày"
     return {
         "as_of": digest.as_of,
+        "since": digest.since,
+        "plans": list(digest.plans),
+        "day_unit": day_unit,  # what days_left and days_overdue count
+        # the due-soon count's window: "10 ngày làm việc tới" (the same as the list's), "7 ngày" without the calendar
+        "soon_label": f"{digest.soon_days} {day_unit} tới"
+        if digest.working_days
+        else f"{digest.soon_days} ngày",
+        "upcoming_label": f"{digest.upcoming_days} {day_unit} tới",  # the due-soon list's window
+        "units": [
+            {
+                "code": row.unit,
+                "name": unit_name(directory, row.unit),
+                "total": row.total,
+                "done": row.done,
+                "overdue": row.overdue,
+                "done_on_time": row.done_on_time,
+                "on_time_percent": row.on_time_percent,
+            }
+            for row in digest.units
+        ],
+        "became_overdue": [_digest_line(line, directory) for line in digest.became_overdue],
         "week_start": digest.as_of - timedelta(days=digest.as_of.weekday()),
         "counts": {
             "total": counts.total,
@@ -479,7 +504,7 @@ def message_context(
         "digest": digest_context(digest, directory) if digest is not None else None,
         "notices": list(notices),
         "summary": _summary(digest, tasks if kind == NotificationKind.NEEDS_DATE else None),
-        "links": {"done_url": None, **(links or {})},
+        "links": {"done_url": None, "dashboard_url": None, **(links or {})},
         "done_command": f"/xong {task_input.code}" if task_input is not None else None,
         "recipients": list(recipients),
         "recipients_text": "" if kind == NotificationKind.DIGEST else recipients_text(recipients),
