@@ -89,6 +89,18 @@ def _recipient(notification: Notification, channel: str) -> Recipient:
     return first
 
 
+def _plan_info(code: str | None):  # type: ignore[no-untyped-def]
+    """The plan as messages name it (its document's number and date), from the database."""
+    from store.db import session_scope
+    from store.plan_life import find_plan
+    from store.planner_input import plan_info
+
+    if not code:
+        return None
+    with session_scope(open_store()) as session:
+        return plan_info(find_plan(session, code))
+
+
 def _task_context(
     kind: str, code: str, channel: str, at: date | None, plan: str | None = None
 ) -> dict[str, object]:
@@ -103,7 +115,9 @@ def _task_context(
     notification = find_notification(kind, code, at, plan)
     chosen = _recipient(notification, channel)
     recipient = Recipient(chosen.code, chosen.role, chosen.channel)
-    context = message_context(notification, recipient, load_directory())
+    context = message_context(
+        notification, recipient, load_directory(), plan_info=_plan_info(notification.plan)
+    )
     context["channel"] = channel
     return context
 

@@ -279,6 +279,7 @@ _URGENCY = {
     NotificationKind.CHECKIN: 6,
     NotificationKind.KICKOFF: 7,
     NotificationKind.NEEDS_DATE: 8,
+    NotificationKind.CLOSING: 8,
     NotificationKind.DIGEST: 9,
 }
 
@@ -450,6 +451,9 @@ class Contexts:
             links=self._links(notification, recipient),
             recipients=recipients,
             written_deliveries=written,
+            plan_info=self.inputs.plans.get(
+                notification.plan or getattr(notification.data.get("task"), "plan", "")
+            ),
         )
 
     def bundle(self, message: Bundle) -> dict[str, Any]:

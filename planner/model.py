@@ -79,6 +79,25 @@ class TaskInput:
 
 
 @dataclass(frozen=True)
+class PlanInfo:
+    """A plan as messages name it: its code, title, the document's number and date, its closing date."""
+
+    code: str
+    title: str = ""
+    number: str | None = None  # "15/KH-SGDĐT", as read from the document
+    issued_on: date | None = None
+    closing: date | None = None  # after this day the plan escalates no more; the Office gets its closing list
+
+    @property
+    def label(self) -> str:
+        """``KH-2026 (số 15/KH-SGDĐT ngày 10/01/2026)``, or the code alone when the number is unknown."""
+        if not self.number:
+            return self.code
+        dated = f" ngày {self.issued_on:%d/%m/%Y}" if self.issued_on else ""
+        return f"{self.code} (số {self.number}{dated})"
+
+
+@dataclass(frozen=True)
 class ReportingInput:
     """A plan's reporting regime and what has been received (section III.7 of the sample plan)."""
 

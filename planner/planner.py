@@ -25,20 +25,22 @@ Conventions (all days are working days of the calendar, sent at its send time):
 - digest: the rule's weekday each ISO week, or the next working day of that same week (none in a week
   off from that day on: at most one digest a week per person, whatever the holidays); it reports what
   changed since the previous week's digest;
-- needs-date: the first working day of each month, when some task has no date.
+- needs-date: the first working day of each month, when some task has no date;
+- closing: on a plan's closing date (or the next working day), one list of its unfinished tasks; the
+  escalation ladder of a plan stops after its closing date.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from plan.units import Directory
 from planner.calendar import WorkingCalendar
-from planner.model import Notification, Recipient, ReportingInput, TaskInput
+from planner.model import Notification, PlanInfo, Recipient, ReportingInput, TaskInput
 from planner.periods import ReportPeriod, periods_for_year
 from rules.model import WEEKDAYS, Audience, NotificationKind, Role, Rule, Who
 
@@ -51,6 +53,7 @@ class PlannerInput:
     tasks: Sequence[TaskInput]
     directory: Directory
     reporting: Sequence[ReportingInput] = ()
+    plans: Mapping[str, PlanInfo] = field(default_factory=dict)  # by code: number, date, closing date
 
 
 def plan_notifications(
@@ -129,6 +132,8 @@ class Planner:
             yield from self.digest(rule)
         elif rule.kind == NotificationKind.NEEDS_DATE:
             yield from self.needs_date(rule)
+        elif rule.kind == NotificationKind.CLOSING:
+            yield from self.closing(rule)
 
     def recipients(
         self,
@@ -303,11 +308,13 @@ class Planner:
             effective = self.effective(due)
             if effective >= self.end:
                 continue
+            info = self.inputs.plans.get(task.plan)
+            closing = info.closing if info is not None else None
             steps = [(index + 1, level.after, 0) for index, level in enumerate(rule.levels)]
             for level_number, after, repeat in self._escalation_steps(steps, rule.repeat_every):
                 day = self.calendar.add_working_days(effective, after)
-                if day > self.end:
-                    break
+                if day > self.end or (closing is not None and day > closing):
+                    break  # the plan has closed: its closing list said what was never finished
                 if not self._due_in_force(task, due, day):
                     break
                 if task.done_on(day) is not None or day < self.start:
@@ -442,6 +449,29 @@ class Planner:
                         data={"tasks": undated},
                     )
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+    def closing(self, rule: Rule) -> Iterator[Notification]:
+        """On each plan's closing day (or the next working day), one list of its unfinished tasks."""
+        for code, info in self.inputs.plans.items():
+            if info.closing is None:
+                continue
+            day = self.calendar.next_working_day(info.closing)
+            if not self.in_range(day):
+                continue
+            unfinished = [
+                t
+                for t in self.inputs.tasks
+                if t.plan == code and _matches(rule, t) and t.done_on(day) is None
+            ]
+            if unfinished:
+                yield self.make(
+                    rule,
+                    day,
+                    info.closing.isoformat(),
+                    self.recipients(rule, rule.audience),
+                    plan=code,
+                    data={"tasks": unfinished, "closing": info.closing},
+                )
 
 
 def _matches(rule: Rule, task: TaskInput) -> bool:

@@ -28,6 +28,7 @@ class NotificationKind(StrEnum):
     REPORT_FOLLOWUP = "report_followup"
     DIGEST = "digest"
     NEEDS_DATE = "needs_date"
+    CLOSING = "closing"  # a plan's closing date: the list of what was never finished
 
 
 class Who(StrEnum):
@@ -68,6 +69,7 @@ KNOWN_TEMPLATES = frozenset(
         "report_followup",
         "digest",
         "needs_date",
+        "closing",
     }
 )
 
@@ -403,7 +405,11 @@ def _kind_specific(reader: _Reader, rule: Rule) -> Rule:
         return replace(rule, levels=levels, repeat_every=repeat_every)
     if not data.get("audience"):
         reader.fail("audience", "cần ít nhất một người nhận.")
-    if kind in _REPORT_KINDS or kind in (NotificationKind.DIGEST, NotificationKind.NEEDS_DATE):
+    if kind in _REPORT_KINDS or kind in (
+        NotificationKind.DIGEST,
+        NotificationKind.NEEDS_DATE,
+        NotificationKind.CLOSING,
+    ):
         misplaced = [a.who for a in rule.audience if a.who in _TASK_AUDIENCES]
         if misplaced:
             reader.fail(

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from config import DEFAULT_TIMEZONE
 from plan.deadline import DeadlineKind
 from plan.units import Directory
-from planner.model import ReportingInput, StatusChange, TaskInput
+from planner.model import PlanInfo, ReportingInput, StatusChange, TaskInput
 from planner.planner import PlannerInput
 from store.models import (
     AssignmentRole,
@@ -159,4 +159,10 @@ def load_planner_input(
         tasks=load_task_inputs(session, plans, tz),
         directory=directory,
         reporting=load_reporting(session, plans),
+        plans={plan.code: plan_info(plan) for plan in plans},
     )
+
+
+def plan_info(plan: Plan) -> PlanInfo:
+    """What messages say of a plan: its code, title, the document's number and date, its closing date."""
+    return PlanInfo(plan.code, plan.title, plan.number, plan.issued_on, plan.closes_on)

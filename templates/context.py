@@ -7,7 +7,9 @@ admin's template can be checked and previewed before anything is sent.
 
 Keys of the context (all always present; ``None`` or empty when they do not apply):
 
-- ``kind``, ``kind_label``, ``channel``, ``rule``, ``key``, ``plan`` (plan code),
+- ``kind``, ``kind_label``, ``channel``, ``rule``, ``key``, ``plan`` (plan code), ``plan_label`` (the code
+  and, when the document gives them, its number and date: "KH-2026 (số 15/KH-SGDĐT ngày 10/01/2026)"),
+  ``closing`` (closing: the plan's closing date),
   ``day`` (the day the message is for), ``sent_at`` (datetime);
 - ``recipient``: code, name, title, role ("to" | "cc"), kind (unit | head | leader),
   unit_name, addressee (what follows "Kính gửi: ");
@@ -58,7 +60,7 @@ from plan.deadline import DeadlineKind
 from plan.text import fold
 from plan.units import Contacts, Directory, Person, Unit
 from planner.digest import Digest, DigestTask, build_digest
-from planner.model import Notification, Recipient, ReportingInput, StatusChange, TaskInput
+from planner.model import Notification, PlanInfo, Recipient, ReportingInput, StatusChange, TaskInput
 from planner.periods import fixed_period
 from rules.model import Channel, NotificationKind, Role
 from vocabulary import (
@@ -421,8 +423,17 @@ def _level_context(notification: Notification) -> dict[str, Any] | None:
     }
 
 
-def _summary(digest: Digest | None, undated: list[dict[str, Any]] | None) -> dict[str, int | None] | None:
-    """Counts as single values (for ZNS parameters): the digest's, or the number of tasks needing a date."""
+def _summary(
+    digest: Digest | None,
+    undated: list[dict[str, Any]] | None,
+    unfinished: list[dict[str, Any]] | None = None,
+) -> dict[str, int | None] | None:
+    """Counts as single values (for ZNS parameters): the digest's, the number of tasks needing a date, or
+    the number of tasks a closing plan leaves unfinished (``open``)."""
+    if unfinished is not None:
+        return dict.fromkeys(("total", "done", "on_track", "due_soon", "overdue", "undated"), None) | {
+            "open": len(unfinished)
+        }
     if digest is not None:
         counts = digest.counts
         return {
@@ -451,6 +462,7 @@ def message_context(
     links: Mapping[str, Any] | None = None,
     recipients: Sequence[Mapping[str, Any]] | None = None,
     written_deliveries: Sequence[Mapping[str, Any]] = (),
+    plan_info: PlanInfo | None = None,
 ) -> dict[str, Any]:
     """Everything the templates of ``notification.kind`` may use, for ``recipient`` (see the module doc).
 
@@ -462,6 +474,7 @@ def message_context(
     """
     data = notification.data
     kind = str(notification.kind)
+    plan_code = notification.plan or (data["task"].plan if data.get("task") is not None else "")
     day: date = data.get("day") or notification.at.date()
     task_input: TaskInput | None = data.get("task")
     task = (
@@ -482,7 +495,8 @@ def message_context(
         "channel": str(recipient.channel),
         "rule": notification.rule,
         "key": notification.key,
-        "plan": notification.plan or (task_input.plan if task_input else ""),
+        "plan": plan_code,
+        "plan_label": plan_info.label if plan_info is not None and plan_info.code == plan_code else plan_code,
         "day": day,
         "sent_at": notification.at,
         "recipient": describe_recipient(recipient.code, str(recipient.role), directory),
@@ -503,7 +517,12 @@ def message_context(
         "tasks": tasks,
         "digest": digest_context(digest, directory) if digest is not None else None,
         "notices": list(notices),
-        "summary": _summary(digest, tasks if kind == NotificationKind.NEEDS_DATE else None),
+        "summary": _summary(
+            digest,
+            tasks if kind == NotificationKind.NEEDS_DATE else None,
+            tasks if kind == NotificationKind.CLOSING else None,
+        ),
+        "closing": data.get("closing"),
         "links": {"done_url": None, "dashboard_url": None, **(links or {})},
         "done_command": f"/xong {task_input.code}" if task_input is not None else None,
         "recipients": list(recipients),
@@ -558,6 +577,9 @@ def bundle_context(
     addressee["role"] = "to" if any(item["recipient"]["role"] == "to" for item in items) else "cc"
     counts, text = bundle_summary(items)
     plans = list(dict.fromkeys(str(item["plan"]) for item in items if item.get("plan")))
+    labels = list(
+        dict.fromkeys(str(item.get("plan_label") or item["plan"]) for item in items if item.get("plan"))
+    )
     return {
         "kind": "bundle",
         "kind_label": KIND_TITLES["bundle"],
@@ -565,6 +587,7 @@ def bundle_context(
         "rule": "",
         "key": "",
         "plan": ", ".join(plans),
+        "plan_label": ", ".join(labels),
         "day": sent_at.date(),
         "sent_at": sent_at,
         "recipient": addressee,
@@ -573,7 +596,7 @@ def bundle_context(
         "summary": counts,
         "summary_text": text,
         "office": office_context(directory),
-        "links": {"done_url": None},
+        "links": {"done_url": None, "dashboard_url": None},
         "done_command": None,
         "recipients": [],
         "recipients_text": "",
@@ -738,6 +761,7 @@ _SAMPLE_DAY = {
     "report_followup": date(2020, 12, 15),
     "digest": date(2020, 12, 7),
     "needs_date": date(2020, 12, 1),
+    "closing": date(2021, 3, 31),
 }
 _ESCALATION_TO = {1: "TCCB.head", 2: "PGD1", 3: "GD"}
 
@@ -772,6 +796,8 @@ def _sample_data(kind: str, level: int) -> tuple[dict[str, Any], str, TaskInput 
         return data, "PCMNV", None
     if kind == "digest":
         return {"recipient": "PGD1", "units": ["VP", "TCCB", "PCMNV"]}, "PGD1", None
+    if kind == "closing":
+        return {"tasks": [tasks["IV.4"], tasks["II.2"]], "closing": date(2021, 3, 31)}, "VP", None
     return {"tasks": [tasks["II.2"], tasks["IV.8"]]}, "VP", None
 
 

@@ -130,12 +130,42 @@ def test_remove_asks_then_exports_the_history_and_deletes(cli, tmp_path: Path) -
     assert cli("tasks", "show", "IV.4").exit_code != 0
 
 
+def test_a_plan_closes_with_one_list_to_the_office_and_escalates_no_more(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    imported(cli, tmp_path)
+    # default: 31 March of the next year; the Office gets one list, the ladder stops after it
+    year = json.loads(cli("simulate", "--from", "01/06/2026", "--to", "30/06/2027", "--json").stdout)
+    closings = [n for n in year if n["kind"] == "closing"]
+    assert [(n["at"][:10], n["plan"]) for n in closings] == [("2027-03-31", "KH-2026")]
+    assert {r["unit"] for r in closings[0]["recipients"]} == {"VP"}
+    escalations = [n for n in year if n["kind"] == "escalation"]
+    assert escalations and max(n["at"][:10] for n in escalations) <= "2027-03-31"
+
+    result = cli("plan", "set", "KH-2026", "--closing", "15/01/2027")
+    assert result.exit_code == 0, result.stderr
+    plans = {p["code"]: p for p in json.loads(cli("plan", "list", "--json").stdout)}
+    assert plans["KH-2026"]["closing_on"] == "2027-01-15"
+    year = json.loads(cli("simulate", "--from", "01/06/2026", "--to", "30/06/2027", "--json").stdout)
+    assert [n["at"][:10] for n in year if n["kind"] == "closing"] == ["2027-01-15"]
+    assert max(n["at"][:10] for n in year if n["kind"] == "escalation") <= "2027-01-15"
+    cli("tasks", "done", "I.1", "--at", "10/01/2027")
+    cli("tasks", "done", "I.2", "--at", "10/01/2027")
+    year = json.loads(cli("simulate", "--from", "01/06/2026", "--to", "30/06/2027", "--json").stdout)
+    assert [n for n in year if n["kind"] == "closing"] == []  # nothing left unfinished: no list
+
+    preview = cli("templates", "preview", "escalation", "--task", "I.2", "--plan", "KH-2026")
+    assert preview.exit_code == 0, preview.stderr
+    assert "KH-2026 (số 15/KH-SGDĐT ngày 10/01/2026)" in preview.stdout  # the document's number and date
+
+
 def test_closing_date_is_settable(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     imported(cli, tmp_path)
     result = cli("plan", "set", "KH-2026", "--closing", "31/01/2027")
     assert result.exit_code == 0, result.stderr
     plans = {p["code"]: p for p in json.loads(cli("plan", "list", "--json").stdout)}
     assert plans["KH-2026"]["closing_on"] == "2027-01-31"
+    assert cli("plan", "set", "KH-2026", "--closing", "default").exit_code == 0
+    plans = {p["code"]: p for p in json.loads(cli("plan", "list", "--json").stdout)}
+    assert plans["KH-2026"]["closing_on"] == "2027-03-31"
     unknown = cli("plan", "archive", "KH-1999")
     assert unknown.exit_code != 0 and "KH-2026" in unknown.stderr and "Traceback" not in unknown.stderr
 
@@ -161,8 +191,16 @@ def test_migration_marks_an_existing_sample_and_archives_it_beside_a_real_plan(d
                     ),
                     {"code": code, "source": source},
                 )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO rules (id, position, data, updated_at, updated_by) "
+                    "VALUES ('reminder', 1, '{}', CURRENT_TIMESTAMP, 'init')"
+                )
+            )
         upgrade_schema(engine)
         with engine.connect() as connection:
+            rules = [row[0] for row in connection.execute(sa.text("SELECT id FROM rules ORDER BY position"))]
+            assert rules == ["reminder", "plan-closing"]
             rows = connection.execute(
                 sa.text("SELECT code, status, is_sample FROM plans ORDER BY code")
             ).all()

@@ -27,6 +27,7 @@ KIND_TITLES: Mapping[str, str] = {
     "report_followup": "Đôn đốc báo cáo chưa gửi",
     "digest": "Bản tin tuần",
     "needs_date": "Nhiệm vụ chưa có thời hạn",
+    "closing": "Kết thúc kế hoạch",
     "bundle": "Tổng hợp nhắc việc",  # one message carrying everything for one addressee at one send time
 }
 KIND_SHORT: Mapping[str, str] = {
@@ -39,6 +40,7 @@ KIND_SHORT: Mapping[str, str] = {
     "report_followup": "đôn đốc báo cáo",
     "digest": "bản tin tuần",
     "needs_date": "chưa có hạn",
+    "closing": "kết thúc kế hoạch",
     "bundle": "tổng hợp",
 }
 # Kinds about one task, and kinds about a reporting period.
@@ -56,6 +58,7 @@ BUNDLE_COUNTS: Mapping[str, str] = {
     "checkin": "cần cập nhật tiến độ",
     "kickoff": "bắt đầu thực hiện",
     "needs_date": "danh sách nhiệm vụ chưa có hạn",
+    "closing": "danh sách việc chưa xong khi kết thúc kế hoạch",
     "digest": "bản tin tuần",
 }
 # How an email's "Nơi nhận" line names each recipient's part in an item.
