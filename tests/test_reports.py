@@ -313,4 +313,5 @@ def test_extensions_cli_lists_approves_and_rejects(registered: Cli, sample: Engi
     assert again.exit_code == 1 and "không có đề nghị gia hạn nào đang chờ duyệt" in again.stderr
     assert "Không có đề nghị gia hạn nào" in registered("extensions", "list").stdout
     tasks = {t["code"]: t for t in json.loads(registered("tasks", "list", "--json").stdout)}
-    assert (tasks["IV.4"]["due"], tasks["IV.5"]["due"]) == ("2021-01-10", "2020-12-31")
+    assert (tasks["IV.4"]["due_as_written"], tasks["IV.5"]["due"]) == ("2021-01-10", "2020-12-31")
+    assert tasks["IV.4"]["due"] == "2021-01-11"  # Sunday 10/01/2021: due the next working day
