@@ -5,7 +5,7 @@ Data: existing plans become active; the sample plan (imported from ke-hoach-cchc
 plan now does. Rules seeded before get the plan-closing rule (the closing list).
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0016
 
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
