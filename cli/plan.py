@@ -302,6 +302,8 @@ def list_(
         str | None, typer.Option("--at", help="Ngày xét quá hạn (mặc định: hôm nay), dạng 31/12/2020.")
     ] = None,
 ) -> None:
+    import json
+
     from cli.common import parse_date, today
     from store.db import session_scope
     from store.plan_life import list_plans
