@@ -304,6 +304,8 @@ def list_(
 ) -> None:
     import json
 
+    from rich.table import Table
+
     from cli.common import parse_date, today
     from store.db import session_scope
     from store.plan_life import list_plans
