@@ -145,3 +145,36 @@ def test_search_without_accents_finds_a_task_and_the_export_downloads_every_task
     header = next(i for i, r in enumerate(rows) if r and r[0] == "STT")
     codes = [r[0] for r in rows[header + 1 :] if r[1]]  # task rows (a section's row has no content cell)
     assert len(codes) == SAMPLE_TASKS and "IV.4" in codes
+
+
+def test_a_calendar_subscription_follows_an_extension(tab: tuple[str, Any], site: Site) -> None:
+    """Made on the page "Theo dõi trên lịch", read by the icalendar package: an extension moves the event."""
+    import httpx
+    import icalendar
+
+    width, page = tab
+    task = "IV.6" if width == "phone" else "IV.7"  # each width its own task (the module's site is shared)
+    page.goto(f"{site.base}/subscribe")
+    page.select_option("select[name=unit]", "TCCB")
+    page.click("form[data-form=subscribe] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("figure.qr svg").count() == 1
+    assert overflow(page) == 0
+    link = page.input_value("input.feed-link")
+
+    def event() -> Any:
+        calendar = icalendar.Calendar.from_ical(httpx.get(link, timeout=10).content)
+        return next(e for e in calendar.walk("VEVENT") if f"[{task}]" in str(e["SUMMARY"]))
+
+    before = event()
+    page.goto(f"{site.base}/tasks/CCHC-2020/{task}")
+    form = page.locator("form[data-form=extended]")
+    form.locator("input[name=to]").fill("15/01/2021")
+    form.locator("input[name=reason]").fill("Chờ hướng dẫn của Bộ")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    after = event()
+    assert str(after["UID"]) == str(before["UID"])
+    assert after.decoded("DTSTART").isoformat() == "2021-01-15"
+    assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
+    assert after.walk("VALARM")  # the default reminder, 3 working days before
