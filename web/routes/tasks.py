@@ -157,18 +157,42 @@ def task_filters(section: str, unit: str, status: str, q: str, role: str, month:
     }
 
 
-def search_key(task: TaskInput, names: dict[str, str]) -> str:
-    """What the search box looks in: code, content, products, deadline and units (codes and names), folded."""
-    units = [*task.lead, *task.coordinating]
-    parts = [task.code, task.content, task.deadline_text, *task.products, *units]
-    parts += [names.get(code, "") for code in units]
-    return fold(" ".join(parts))
+_OWN_TEXT: dict[
+    int, tuple[TaskInput, str]
+] = {}  # id(task) -> (task, its folded text): tasks live in plan_tasks' cache
+_OWN_TEXT_MAX = 200_000
+
+
+def _own_text(task: TaskInput) -> str:
+    cached = _OWN_TEXT.get(id(task))
+    if cached is not None and cached[0] is task:
+        return cached[1]
+    text = fold(
+        " ".join(
+            [task.code, task.content, task.deadline_text, *task.products, *task.lead, *task.coordinating]
+        )
+    )
+    if len(_OWN_TEXT) >= _OWN_TEXT_MAX:
+        _OWN_TEXT.clear()
+    _OWN_TEXT[id(task)] = (task, text)
+    return text
+
+
+def search_key(task: TaskInput, folded_names: dict[str, str]) -> str:
+    """What the search box looks in: code, content, products, deadline and units (codes and names), folded.
+
+    A task's own text is folded once (kept while the task object lives); the units' names are folded per request
+    (``folded_names``), so a renamed unit is found by its new name at once.
+    """
+    names = " ".join(folded_names.get(code, "") for code in (*task.lead, *task.coordinating))
+    return f"{_own_text(task)} {names}"
 
 
 def filter_tasks(data: PlanData, filters: dict[str, str], today: date) -> list[tuple[TaskInput, str]]:
     """The plan's visible tasks that pass every filter, with their status; the search ignores accents and case
     ("bao cao" finds "Báo cáo") and needs every word typed."""
     words = fold(filters["q"]).split()
+    folded_names = {code: fold(name) for code, name in data.unit_names.items()} if words else {}
     unit, role = filters["unit"], filters["role"]
     matching = []
     for task in data.tasks:
@@ -188,7 +212,7 @@ def filter_tasks(data: PlanData, filters: dict[str, str], today: date) -> list[t
             if due is None or due.month != int(filters["month"]):
                 continue
         if words:
-            key = search_key(task, data.unit_names)
+            key = search_key(task, folded_names)
             if not all(word in key for word in words):
                 continue
         matching.append((task, state))
