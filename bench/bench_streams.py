@@ -43,22 +43,26 @@ WRAPPER = (
     "import resource, subprocess, sys, time\n"
     "out = open(sys.argv[1], 'wb')\n"
     "started = time.perf_counter()\n"
-    "code = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.PIPE).returncode\n"
+    "done = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.PIPE)\n"
     "seconds = time.perf_counter() - started\n"
-    "print(code, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "print(done.returncode, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "if done.returncode: print(done.stderr.decode(errors='replace')[-2000:], file=sys.stderr)\n"
 )
 
 
 def measured(command: list[str], env: dict[str, str], output: Path) -> tuple[int, float, float]:
     """(exit code, wall seconds, peak RSS in MB) of ``nhacviec COMMAND`` with its stdout in ``output``."""
-    line = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", WRAPPER, str(output), sys.executable, "-m", "cli.main", *command],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split()
+    )
+    line = done.stdout.split()
+    if int(line[0]) and "plan" not in command:  # plan check exits 1 when the plan has problems
+        print(f"nhacviec {' '.join(command)} failed:\n{done.stderr}")
     return int(line[0]), float(line[1]), int(line[2]) / 1024
 
 
