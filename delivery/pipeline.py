@@ -338,9 +338,14 @@ def bundle_key(items: Sequence[Delivery], at: datetime) -> str:
     return f"bundle/{at:%Y-%m-%dT%H:%M}/{first.recipient.code}|{first.channel}/{digest}"
 
 
+MAX_BUNDLE_ITEMS = (
+    150  # items in one message; more (a long catch-up of a big plan) go in several, most urgent first
+)
+
+
 def bundle(deliveries: Iterable[Delivery], *, not_before: datetime | None = None) -> list[Bundle]:
     """Group deliveries into messages: per send time, channel and address (a recipient with no address:
-    per recipient code); opted-out deliveries alone. A planned moment before ``not_before`` (the pass's
+    per recipient code), at most :data:`MAX_BUNDLE_ITEMS` items each; opted-out deliveries alone. A planned moment before ``not_before`` (the pass's
     own moment: what was missed goes now) counts as ``not_before``. In send order, then in the order the
     deliveries came (the planner's: a notification's recipients "to" first)."""
     groups: dict[tuple[Any, ...], list[Delivery]] = {}
@@ -357,7 +362,9 @@ def bundle(deliveries: Iterable[Delivery], *, not_before: datetime | None = None
     bundles = []
     for (at, channel, _), items in groups.items():
         ordered = tuple(sorted(items, key=urgency))
-        bundles.append(Bundle(bundle_key(ordered, at), channel, at, ordered))
+        for start in range(0, len(ordered), MAX_BUNDLE_ITEMS):  # a huge catch-up: several messages
+            part = ordered[start : start + MAX_BUNDLE_ITEMS]
+            bundles.append(Bundle(bundle_key(part, at), channel, at, part))
     bundles.sort(key=lambda b: b.at)  # stable: groups keep the order of their first delivery
     return bundles
 

@@ -371,3 +371,18 @@ def test_bundle_false_is_kept_in_the_database_directory_and_set_from_the_cli_wor
     assert not units.director.bundle and not units.unit("TCCB").bundle
     assert units.unit("TCCB").head is not None and not units.unit("TCCB").head.bundle
     assert units.unit("VP").bundle and units.deputies[0].bundle
+
+
+def test_a_huge_bundle_goes_as_several_messages_most_urgent_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    import delivery.pipeline
+
+    catch_up = planned(date(2020, 11, 25), date(2020, 12, 14))
+    to_office = [d for d in deliveries(catch_up) if d.recipient.code == "VP" and d.channel == "email"]
+    [whole] = bundle(to_office, not_before=at(date(2020, 12, 14)))
+    assert len(whole.items) > 6
+    monkeypatch.setattr(delivery.pipeline, "MAX_BUNDLE_ITEMS", 3)
+    parts = bundle(to_office, not_before=at(date(2020, 12, 14)))
+    assert [len(p.items) for p in parts[:-1]] == [3] * (len(parts) - 1) and 1 <= len(parts[-1].items) <= 3
+    assert [d.key for p in parts for d in p.items] == [d.key for d in whole.items]  # the same order, cut
+    assert len({p.key for p in parts}) == len(parts)
+    assert parts == bundle(to_office, not_before=at(date(2020, 12, 14)))  # the same keys when planned again
