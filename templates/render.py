@@ -80,7 +80,10 @@ TELEGRAM_LIMIT = CHANNEL_SPECS["telegram"].limit or 4096
 ZALO_LIMIT = CHANNEL_SPECS["zalo"].limit or 2000
 TELEGRAM_TAGS = frozenset({"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "blockquote"})
 SUBJECT_LIMIT = 200
-_LIST_LIMITS: tuple[int | None, ...] = (None, 20, 10, 5, 3, 1)
+# A channel with no length limit (email) still lists at most this many tasks in each list of a message (a digest
+# of a 10,000-task plan listed them all: megabytes of HTML, past the templates' output bound).
+LIST_LIMIT_UNBOUNDED = 100
+_LIST_LIMITS: tuple[int | None, ...] = (LIST_LIMIT_UNBOUNDED, 20, 10, 5, 3, 1)
 # Parts of a message and their file suffix, per template channel (zns has no template file).
 PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     code: spec.template_parts for code, spec in CHANNEL_SPECS.items()
@@ -131,6 +134,13 @@ class Rendered:
 
 
 # -- the environment ------------------------------------------------------------------------------------
+
+
+def _bounded_lists(context: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``context`` with its lists bounded (:data:`LIST_LIMIT_UNBOUNDED`) unless a shorter limit is set."""
+    if context.get("list_limit") is not None:
+        return context
+    return {**context, "list_limit": LIST_LIMIT_UNBOUNDED}
 
 
 @pass_context
@@ -685,7 +695,7 @@ def _render_fitted(
     """Render ``name``; when over ``limit``, again with shorter lists. Returns the text and whether it is still too long."""
     template = env.get_template(name)
     text = ""
-    for list_limit in _LIST_LIMITS if limit is not None else (None,):
+    for list_limit in _LIST_LIMITS if limit is not None else (LIST_LIMIT_UNBOUNDED,):
         text = _tidy(template.render({**context, "list_limit": list_limit}))
         if limit is None or length(text) <= limit:
             return text, False
@@ -721,7 +731,7 @@ def _bundle_sections(
         body = None
         if item["kind"] in EMBEDDED_KINDS:
             own = env.get_template(template_name(item["kind"], channel, suffix))
-            body = _tidy(own.render({**item, "embedded": True}))
+            body = _tidy(own.render({**_bounded_lists(item), "embedded": True}))
             body = Markup(body) if markup else body
         sections.append(_tidy(template.render({**item, "body": body})))
     return [Markup(section) for section in sections] if markup else sections
@@ -863,7 +873,7 @@ class Renderer:
         return Rendered(subject, text, extra={"zns": self.zns_payload(kind, context)})
 
     def _render(self, name: str, context: Mapping[str, Any]) -> str:
-        return _tidy(self.env.get_template(name).render(context))
+        return _tidy(self.env.get_template(name).render(_bounded_lists(context)))
 
     def _bundle(self, subject: str, channel: str, context: Mapping[str, Any]) -> Rendered:
         if channel == ZNS:

@@ -177,3 +177,20 @@ def test_a_quiet_week_says_so_instead_of_showing_empty_tables() -> None:
     html = _digest_email(build_digest(sample_tasks(), date(2020, 1, 6), units=("TTRA",)))
     assert "Không có nhiệm vụ quá hạn." in html
     assert "Báo cáo định kỳ chưa nộp" not in html and "Thông báo gửi không thành công" not in html
+
+
+def test_a_digest_of_a_big_plan_lists_at_most_a_hundred_tasks_a_list_in_an_email() -> None:
+    from dataclasses import replace
+
+    from templates.render import LIST_LIMIT_UNBOUNDED
+
+    late = build_digest(sample_tasks(), DEC_7, units=None).overdue_by_unit[0].tasks[0].code
+    overdue = next(t for t in sample_tasks() if t.code == late)
+    many = tuple(replace(overdue, code=f"X.{i}", position=1000 + i) for i in range(3000))
+    digest = build_digest((*sample_tasks(), *many), DEC_7, units=None)
+    biggest = max(digest.overdue_by_unit, key=lambda group: len(group.tasks))
+    assert len(biggest.tasks) > 3000
+    html = _digest_email(digest)
+    assert html.count("X.") <= LIST_LIMIT_UNBOUNDED + 5
+    assert f"… và {len(biggest.tasks) - LIST_LIMIT_UNBOUNDED} nhiệm vụ khác" in html
+    assert len(html) < 500_000
