@@ -145,17 +145,17 @@ def install() -> None:
     rich.ABORTED_TEXT = "Đã dừng."
     rich.RICH_HELP = "Xem [blue]'{command_path} {help_option}'[/] để biết cách dùng."
     # The highlighter colours the usage line by its prefix.
-    rich.highlighter.highlights = [
+    rich.highlighter.highlights = [  # type: ignore[misc]
         pattern.replace("Usage: ", "Cách dùng: ") for pattern in rich.highlighter.highlights
     ]
-    rich.rich_format_error = print_usage_error
+    rich.rich_format_error = print_usage_error  # type: ignore[assignment]
     core = typer.core
     core.TyperArgument.display_name_raw = property(_argument_name)  # type: ignore[method-assign,assignment]
     core.TyperOption.display_type_rich = _option_type(core.TyperOption.display_type_rich)  # type: ignore[method-assign]
-    core.TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign,assignment]
+    core.TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign]
     for command_class in {_click.core.Command, core.TyperCommand, core.TyperGroup}:
         if "collect_usage_pieces" in vars(command_class):
-            command_class.collect_usage_pieces = _usage_pieces(command_class.collect_usage_pieces)  # type: ignore[method-assign]
+            command_class.collect_usage_pieces = _usage_pieces(command_class.collect_usage_pieces)  # type: ignore[attr-defined]
     _click.core.Command.get_help_option = _help_option(_click.core.Command.get_help_option)  # type: ignore[method-assign]
     _click.formatting.HelpFormatter.write_usage = _write_usage(_click.formatting.HelpFormatter.write_usage)  # type: ignore[method-assign]
 

@@ -38,7 +38,7 @@ def doctor(
         raise typer.Exit(1)
 
 
-def _print(readiness) -> None:  # type: ignore[no-untyped-def]
+def _print(readiness) -> None:
     from vocabulary import CHANNEL_LABELS, CONTACT_FIELDS, REACH_STATES, RECIPIENT_KINDS, label
 
     mode = (

@@ -73,7 +73,7 @@ def init(
         )
 
 
-def _seed_rules(session, rules_file) -> None:  # type: ignore[no-untyped-def]
+def _seed_rules(session, rules_file) -> None:
     """Load the default rules the first time; never overwrite what admins have edited."""
     from sqlmodel import select
 

@@ -56,11 +56,11 @@ def list_(
     )
 
 
-def _json(message, items) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _json(message, items) -> dict[str, object]:
     """A message as JSON; ``items`` lists what it carries (one for a message of one item, several for a
     bundle, whose ``kind`` is "bundle"), each with its delivery ``key``."""
 
-    def iso(value):  # type: ignore[no-untyped-def]
+    def iso(value):
         return value.isoformat() if value else None
 
     return {

@@ -80,8 +80,8 @@ def run(
         send_time = working_calendar(
             session, config.calendar_file, config.send_time, config.timezone
         ).send_time
-    extra = []
-    companions = []
+    extra: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+    companions: list[Callable[[asyncio.Event], Awaitable[None]]] = []
     if config.telegram_token is not None:
         from inbound.bot import run_bot
 

@@ -69,7 +69,7 @@ def test_send(
             where = f" tới {result['address']}" if result["address"] else ""
             detail = f": {result['error']}" if result["error"] else ""
             console.print(
-                f"{CHANNEL_LABELS[result['channel']]}{where} — {word}{detail}",
+                f"{label(CHANNEL_LABELS, result['channel'])}{where} — {word}{detail}",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -81,7 +81,7 @@ def worker_app():  # type: ignore[no-untyped-def]
     return create_app(config)
 
 
-def web_server(settings, engine, host: str, port: int):  # type: ignore[no-untyped-def]
+def web_server(settings, engine, host: str, port: int):
     """A uvicorn server for the web admin, to run inside another asyncio program (``nhacviec run --web``)."""
     import uvicorn
 
@@ -93,7 +93,7 @@ def web_server(settings, engine, host: str, port: int):  # type: ignore[no-untyp
     )
 
 
-async def serve_until(server, stop) -> None:  # type: ignore[no-untyped-def]
+async def serve_until(server, stop) -> None:
     """Serve until ``stop`` is set, then let uvicorn finish the requests in flight."""
     import asyncio
 

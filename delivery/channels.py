@@ -27,7 +27,7 @@ class FanOut(Notifier):
     channel = "fanout"
 
     def __init__(self, channel: str, notifiers: list[Notifier]) -> None:
-        self.channel = channel  # type: ignore[misc]
+        self.channel = channel
         self.notifiers = notifiers
 
     async def open(self) -> None:

@@ -86,7 +86,7 @@ def still_meaningful(notification: Notification, now: datetime) -> bool:
         return due is None or due >= today
     if notification.kind == NotificationKind.ESCALATION and task is not None:
         written = notification.data.get("due_as_written", notification.data.get("due"))
-        return task.due_on(today) == written  # extended since: the old ladder is void
+        return bool(task.due_on(today) == written)  # extended since: the old ladder is void
     return True
 
 
@@ -158,9 +158,9 @@ def addressee(directory: Directory, code: str) -> Addressee:
         if head is None:
             return Addressee(code, unit.name, unit.contacts, unit.bundle)
         return Addressee(code, f"{head.title} {unit.name} ({head.name})", head.contacts, head.bundle)
-    unit = directory.get(code)
-    if unit is not None:
-        return Addressee(code, unit.name, unit.contacts, unit.bundle)
+    found = directory.get(code)
+    if found is not None:
+        return Addressee(code, found.name, found.contacts, found.bundle)
     person = directory.leader(code)
     return Addressee(code, f"{person.title} {person.name}", person.contacts, person.bundle)
 

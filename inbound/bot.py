@@ -439,7 +439,8 @@ async def poll(
     while not stop_event.is_set():
         try:
             got, updates = await _until_stopped(
-                bot.get_updates(offset=offset, timeout=poll_timeout, allowed_updates=["message"]), stop_event
+                bot.get_updates(offset=offset, timeout=int(poll_timeout), allowed_updates=["message"]),
+                stop_event,
             )
         except InvalidToken:
             raise

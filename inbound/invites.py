@@ -69,7 +69,7 @@ def handover(settings: Settings, channel: str, code: str, who: str) -> Handover:
     compact = code.replace("-", "")
     if channel == "telegram":
         name = bot_username(settings)
-        link = f"https://t.me/{name}?start={compact}"
+        link: str | None = f"https://t.me/{name}?start={compact}"
         group = f"https://t.me/{name}?startgroup={compact}"
         steps = (
             f"Mở liên kết (hoặc quét mã QR) rồi bấm 'Bắt đầu' để nhận nhắc việc của {who} trong chat riêng.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ class PermanentError(DeliveryError):
 class Notifier(ABC):
     """A channel. Open once, send many (concurrently up to ``max_concurrency``), close once."""
 
-    channel: ClassVar[str]
-    max_concurrency: ClassVar[int] = 4
+    channel: str  # a class's own, or an instance's when one class serves several channels (the file sink)
+    max_concurrency: int = 4  # a class's default; an instance may set its own (the email pool's size)
 
     async def open(self) -> None:  # noqa: B027  (optional hook)
         """Prepare connections; called once before the first send."""

@@ -90,7 +90,7 @@ class FileSinkNotifier(Notifier):
         sender: str = DEFAULT_SENDER,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.channel = channel  # type: ignore[misc]  (one class stands in for every channel)
+        self.channel = channel  # one class stands in for every channel
         self.directory = Path(directory)
         self.sender = sender
         self.clock = clock or (lambda: datetime.now(DEFAULT_TZ))

@@ -18,7 +18,7 @@ import html
 import logging
 import re
 import warnings
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from pydantic import SecretStr
@@ -71,8 +71,8 @@ _SETUP_PROBLEMS = ("can't initiate conversation", "bot is not a member", "not en
 class TelegramNotifier(Notifier):
     """Send rendered reminders to Telegram chats (``message.address`` is the chat id)."""
 
-    channel: ClassVar[str] = "telegram"
-    max_concurrency: ClassVar[int] = 8
+    channel = "telegram"
+    max_concurrency = 8
 
     def __init__(
         self,

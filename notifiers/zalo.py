@@ -495,7 +495,7 @@ class ZaloNotifier(Notifier):
         parts = [fit_text(part) for part in message.extra.get("zalo_parts") or [message.text]]
         if not any(parts):
             raise PermanentError("Tin nhắn Zalo rỗng: kiểm tra mẫu tin", config_problem=True)
-        ids = []
+        ids: list[str] = []
         for text in (part for part in parts if part):
             body = {"recipient": {"user_id": message.address}, "message": {"text": text}}
             reply = await self._authorised_post("oa", f"{self.api_url}/v3.0/oa/message/cs", body)
@@ -511,7 +511,7 @@ class ZaloNotifier(Notifier):
         """The message by ZNS: one approved template, or one per item of a bundle (``extra["zns"]`` a list),
         in order. A refusal after some went fails the message; a retry sends the earlier ones again."""
         payloads = _zns_payloads(message)
-        ids = []
+        ids: list[str] = []
         for index, zns in enumerate(payloads):
             key = message.key if len(payloads) == 1 else f"{message.key}#{index + 1}"
             ids.append(await self._send_one_zns(message, zns, key, after) or "")

@@ -1131,7 +1131,7 @@ def _rule_months(s: str, quarter_offset: int | None) -> tuple[set[int], bool]:
 def _rule_dates(rule: _Rule, year: int) -> list[date]:
     if rule.month_days:
         return [date(year, m, min(d, _days_in(year, m))) for d, m in rule.month_days]
-    dates = []
+    dates: list[date] = []
     for month in rule.months:
         last = _days_in(year, month)
         dates.extend(date(year, month, min(d, last)) for d in rule.days or [last])

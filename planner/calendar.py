@@ -57,7 +57,7 @@ class _PackageYear:
 @cache
 def _package_year(year: int) -> _PackageYear:
     """Build the package's holidays for ``year`` once; the objects are slow to build and query."""
-    vn = holidays.Vietnam(years=year, language="vi")
+    vn = holidays.Vietnam(years=year, language="vi")  # type: ignore[no-untyped-call]  # the package's own
     names = {d: "; ".join(vn.get_list(d)) for d in vn if d.year == year}
     workdays = frozenset(d for d in vn.weekend_workdays if d.year == year)
     return _PackageYear(names=names, weekend_workdays=workdays)

@@ -485,7 +485,7 @@ def _matches(rule: Rule, task: TaskInput) -> bool:
 
 
 def _code(person: Any) -> str:
-    return person.code or person.title
+    return str(person.code or person.title)
 
 
 def merged_periods(reporting: ReportingInput) -> list[tuple[ReportPeriod, list[ReportPeriod]]]:

@@ -199,7 +199,7 @@ _KIND_KEYS: dict[str, set[NotificationKind]] = {
     "offsets": {NotificationKind.REMINDER},
     "levels": {NotificationKind.ESCALATION},
     "repeat_every": {NotificationKind.ESCALATION},
-    "days": _REPORT_KINDS,
+    "days": set(_REPORT_KINDS),
     "weekday": {NotificationKind.DIGEST},
 }
 

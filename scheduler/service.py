@@ -48,7 +48,7 @@ HEARTBEAT_SECONDS = 5.0  # the leader records itself (and its next runs) this of
 Clock = Callable[[], datetime]
 
 
-def pass_trigger(send_time: time, tz: ZoneInfo):  # type: ignore[no-untyped-def]
+def pass_trigger(send_time: time, tz: ZoneInfo):
     from apscheduler.triggers.cron import CronTrigger
 
     return CronTrigger(hour=send_time.hour, minute=send_time.minute, timezone=tz)

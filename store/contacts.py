@@ -136,7 +136,10 @@ def diff(session: Session, sheet: Sheet) -> Diff:
                     continue
                 if claim(row.code or code, row):
                     named[code] = (row.code or code, row.name)
-                    fields = [("name", None, row.name), ("title", None, row.title)]
+                    fields: list[tuple[str, Any, Any]] = [
+                        ("name", None, row.name),
+                        ("title", None, row.title),
+                    ]
                     fields += _contacts_changes({}, row)
                     result.changes.append(
                         Change(row.code or code, f"{row.title} {row.name}", "add", row.row, fields)

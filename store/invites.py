@@ -208,7 +208,7 @@ def redeem(session: Session, code: str, channel: str, address: str, label: str, 
         .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
         .values(used_at=now, bound_address=address[:255], bound_label=label[:255] or None)
     )
-    if claimed.rowcount != 1:  # someone else used it a moment ago
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult; someone else used it a moment ago
         raise InviteRefused(f"Mã mời này vừa được dùng; đề nghị {office} tạo mã mới nếu cần.")
     field = CHANNEL_FIELDS[channel]
     previous = contacts_of(session, target).get(field)

@@ -14,6 +14,14 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 
+def row_id(row: Any) -> int:
+    """The id of a row already written (flushed); a row not yet in the database has none, and an event
+    pointing at it would be written without its task."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} chưa được ghi vào cơ sở dữ liệu (flush trước khi dùng id).")
+    return int(row.id)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -450,7 +450,7 @@ def requeue(
     query = select(OutboxMessage)
     if key is not None:  # a message's key, or the key of an item it carries
         carrying = select(OutboxItem.message_id).where(OutboxItem.key == key)
-        query = query.where(sa.or_(OutboxMessage.key == key, col(OutboxMessage.id).in_(carrying)))
+        query = query.where(sa.or_(col(OutboxMessage.key) == key, col(OutboxMessage.id).in_(carrying)))
     elif all_failed:
         query = query.where(col(OutboxMessage.status).in_([OutboxStatus.FAILED, OutboxStatus.DEAD]))
     else:

@@ -14,7 +14,17 @@ from sqlmodel import Session, col, delete, select
 
 from plan.check import CheckedPlan, CheckedTask
 from plan.units import Directory
-from store.models import AssignmentRole, EventKind, Plan, Section, Task, TaskEvent, TaskStatus, TaskUnit
+from store.models import (
+    AssignmentRole,
+    EventKind,
+    Plan,
+    Section,
+    Task,
+    TaskEvent,
+    TaskStatus,
+    TaskUnit,
+    row_id,
+)
 
 
 @dataclass
@@ -52,7 +62,7 @@ def _task_fields(task: CheckedTask) -> dict[str, Any]:
     }
 
 
-def _assignments(task: CheckedTask) -> list[tuple[str, str]]:
+def _assignments(task: CheckedTask) -> list[tuple[str, AssignmentRole]]:
     return [(code, AssignmentRole.LEAD) for code in task.lead] + [
         (code, AssignmentRole.COORDINATING) for code in task.coordinating
     ]
@@ -114,8 +124,8 @@ def import_plan(
 
     for position, checked_task in enumerate(checked.tasks):
         fields = _task_fields(checked_task)
-        section = sections.get(checked_task.raw.section)
-        fields["section_id"] = section.id if section else None
+        task_section = sections.get(checked_task.raw.section)
+        fields["section_id"] = task_section.id if task_section else None
         fields["position"] = position
         task = tasks.pop(checked_task.code, None)
         if task is None:
@@ -123,7 +133,9 @@ def import_plan(
             session.add(task)
             session.flush()
             session.add(
-                TaskEvent(task_id=task.id, kind=EventKind.CREATED, actor=actor, via=via, new_due=task.due)
+                TaskEvent(
+                    task_id=row_id(task), kind=EventKind.CREATED, actor=actor, via=via, new_due=task.due
+                )
             )
             summary.created.append(task.code)
         else:
@@ -145,7 +157,7 @@ def import_plan(
                 note = "Cập nhật khi nhập lại kế hoạch: " + ", ".join(sorted(changed))
                 session.add(
                     TaskEvent(
-                        task_id=task.id,
+                        task_id=row_id(task),
                         kind=EventKind.UPDATED,
                         actor=actor,
                         via=via,
@@ -160,7 +172,9 @@ def import_plan(
         assert task.id is not None
         session.exec(delete(TaskUnit).where(col(TaskUnit.task_id) == task.id))
         for unit_position, (unit_code, role) in enumerate(_assignments(checked_task)):
-            session.add(TaskUnit(task_id=task.id, unit_code=unit_code, role=role, position=unit_position))
+            session.add(
+                TaskUnit(task_id=row_id(task), unit_code=unit_code, role=role, position=unit_position)
+            )
 
     for task in tasks.values():
         if task.status != TaskStatus.REMOVED:
@@ -168,7 +182,7 @@ def import_plan(
             session.add(task)
             session.add(
                 TaskEvent(
-                    task_id=task.id,
+                    task_id=row_id(task),
                     kind=EventKind.REMOVED,
                     actor=actor,
                     via=via,

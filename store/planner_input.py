@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from config import DEFAULT_TIMEZONE
@@ -44,20 +46,20 @@ def load_task_inputs(session: Session, plans: Iterable[Plan], tz: tzinfo = DEFAU
     plan_codes = {plan.id: plan.code for plan in plans}
     if not plan_codes:
         return []
-    in_plans = (col(Task.plan_id).in_(list(plan_codes)), Task.status != TaskStatus.REMOVED)
-    task_rows = session.exec(
-        select(
-            Task.id,
-            Task.plan_id,
-            Task.code,
-            Task.section_id,
-            Task.content,
-            Task.deadline_text,
-            Task.deadline_kind,
-            Task.start,
-            Task.due,
-            Task.occurrences,
-            Task.products,
+    in_plans = (col(Task.plan_id).in_(list(plan_codes)), col(Task.status) != TaskStatus.REMOVED)
+    task_rows = session.execute(
+        sa.select(
+            col(Task.id),
+            col(Task.plan_id),
+            col(Task.code),
+            col(Task.section_id),
+            col(Task.content),
+            col(Task.deadline_text),
+            col(Task.deadline_kind),
+            col(Task.start),
+            col(Task.due),
+            col(Task.occurrences),
+            col(Task.products),
         )
         .where(*in_plans)
         .order_by(col(Task.plan_id), col(Task.position))
@@ -75,8 +77,14 @@ def load_task_inputs(session: Session, plans: Iterable[Plan], tz: tzinfo = DEFAU
     ):
         units.setdefault(task_id, {}).setdefault(role, []).append(unit_code)
     changes: dict[int, list[StatusChange]] = {}
-    for task_id, kind, effective_on, at, new_due in session.exec(
-        select(TaskEvent.task_id, TaskEvent.kind, TaskEvent.effective_on, TaskEvent.at, TaskEvent.new_due)
+    for task_id, kind, effective_on, at, new_due in session.execute(
+        sa.select(
+            col(TaskEvent.task_id),
+            col(TaskEvent.kind),
+            col(TaskEvent.effective_on),
+            col(TaskEvent.at),
+            col(TaskEvent.new_due),
+        )
         .join(Task, col(Task.id) == TaskEvent.task_id)
         .where(*in_plans, col(TaskEvent.kind).in_(list(_PLANNING_EVENTS)))
         .order_by(col(TaskEvent.id))
@@ -120,13 +128,13 @@ def load_reporting(session: Session, plans: Iterable[Plan]) -> list[ReportingInp
         )
     regimes = []
     for plan in plans:
-        reporting: Mapping[str, object] = plan.reporting or {}
-        units = tuple(str(u) for u in reporting.get("units", ()) or ())  # type: ignore[union-attr]
+        reporting: Mapping[str, Any] = plan.reporting or {}
+        units = tuple(str(u) for u in reporting.get("units", ()) or ())
         if not units:
             continue
         kinds = tuple(
             k
-            for k in (reporting.get("periods") or ("quarterly", "6-month", "9-month", "annual"))  # type: ignore[union-attr]
+            for k in (reporting.get("periods") or ("quarterly", "6-month", "9-month", "annual"))
             if k != "adhoc"
         )
         regimes.append(
@@ -134,7 +142,7 @@ def load_reporting(session: Session, plans: Iterable[Plan]) -> list[ReportingInp
                 plan=plan.code,
                 year=plan.year,
                 units=units,
-                via=reporting.get("via"),  # type: ignore[arg-type]
+                via=reporting.get("via"),
                 kinds=kinds,
                 received=received.get(plan.id or -1, {}),
             )

@@ -27,6 +27,7 @@ from store.models import (
     TaskEvent,
     TaskStatus,
     TaskUnit,
+    row_id,
 )
 from store.tasks import TaskError, extend, get_plan, history, set_due
 
@@ -110,7 +111,7 @@ def _check_regime(plan: Plan, unit_code: str, period: ReportPeriod) -> None:
         raise ReportError(f"Kế hoạch {plan.code} không yêu cầu loại báo cáo này ({period.title}).")
 
 
-def _insert_for(session: Session):  # type: ignore[no-untyped-def]
+def _insert_for(session: Session):
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
@@ -255,7 +256,7 @@ def request_extension(
     if not reason.strip():
         raise TaskError("Cần ghi lý do đề nghị gia hạn.")
     event = TaskEvent(
-        task_id=task.id,
+        task_id=row_id(task),
         kind=EXTENSION_REQUESTED,
         effective_on=on,
         actor=actor,
@@ -319,7 +320,7 @@ def reject_extension(
     if not reason.strip():
         raise TaskError("Cần ghi lý do không duyệt gia hạn (--reason).")
     event = TaskEvent(
-        task_id=task.id,
+        task_id=row_id(task),
         kind=EXTENSION_REJECTED,
         effective_on=on,
         actor=actor,

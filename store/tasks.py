@@ -19,6 +19,7 @@ from store.models import (
     TaskEvent,
     TaskStatus,
     TaskUnit,
+    row_id,
 )
 from vocabulary import UNDATED_DEADLINE_KINDS
 
@@ -231,7 +232,9 @@ def mark_done(
     _record(
         session,
         task,
-        TaskEvent(task_id=task.id, kind=EventKind.DONE, effective_on=on, actor=actor, via=via, note=note),
+        TaskEvent(
+            task_id=row_id(task), kind=EventKind.DONE, effective_on=on, actor=actor, via=via, note=note
+        ),
     )
 
 
@@ -243,7 +246,9 @@ def reopen(session: Session, task: Task, *, on: date, actor: str, via: str, note
     _record(
         session,
         task,
-        TaskEvent(task_id=task.id, kind=EventKind.REOPENED, effective_on=on, actor=actor, via=via, note=note),
+        TaskEvent(
+            task_id=row_id(task), kind=EventKind.REOPENED, effective_on=on, actor=actor, via=via, note=note
+        ),
     )
 
 
@@ -267,7 +272,7 @@ def extend(session: Session, task: Task, *, to: date, reason: str, on: date, act
         session,
         task,
         TaskEvent(
-            task_id=task.id,
+            task_id=row_id(task),
             kind=EventKind.EXTENDED,
             effective_on=on,
             actor=actor,
@@ -295,7 +300,7 @@ def set_due(
         session,
         task,
         TaskEvent(
-            task_id=task.id,
+            task_id=row_id(task),
             kind=EventKind.DUE_SET,
             effective_on=on,
             actor=actor,

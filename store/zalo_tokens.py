@@ -91,6 +91,19 @@ class RefreshOutcome:
     error: str | None = None
 
 
+class IssuedPair(Protocol):
+    """What ``save`` stores: the tokens of a pair, whoever built it (the notifier, after a refresh)."""
+
+    @property
+    def access_token(self) -> str: ...
+    @property
+    def refresh_token(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def issued_at(self) -> datetime | None: ...
+
+
 class TokenStore(Protocol):
     async def load(self) -> TokenPair | None: ...
 
@@ -100,7 +113,7 @@ class TokenStore(Protocol):
 
     def refresh_lock(self) -> AbstractAsyncContextManager[None]: ...
 
-    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
+    async def save(self, pair: IssuedPair, expected_generation: int) -> TokenPair | None:
         """Replace the pair if its generation is still ``expected_generation``; return it with the new one,
         or None when the generation moved (someone else refreshed first: nothing is written).
 
@@ -155,12 +168,14 @@ class InMemoryTokenStore:
         async with self._locks.get():
             yield
 
-    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
+    async def save(self, pair: IssuedPair, expected_generation: int) -> TokenPair | None:
         current = self._pair.generation if self._pair else None
         if current != expected_generation:
             return None
         issued = pair.issued_at or datetime.now(UTC)
-        self._pair = replace(pair, generation=expected_generation + 1, issued_at=issued)
+        self._pair = TokenPair(
+            pair.access_token, pair.refresh_token, pair.expires_at, expected_generation + 1, issued
+        )
         self._outcome = RefreshOutcome(issued, True) if pair.access_token else None
         return self._pair
 
@@ -268,7 +283,7 @@ class DatabaseTokenStore:
         assert stored is not None
         return stored
 
-    async def save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
+    async def save(self, pair: IssuedPair, expected_generation: int) -> TokenPair | None:
         return await asyncio.to_thread(self._save, pair, expected_generation)
 
     async def reauthorise(self, refresh_token: str) -> TokenPair:
@@ -282,7 +297,7 @@ class DatabaseTokenStore:
             assert saved is not None  # the generation cannot move while the lock is held
             return saved
 
-    def _save(self, pair: TokenPair, expected_generation: int) -> TokenPair | None:
+    def _save(self, pair: IssuedPair, expected_generation: int) -> TokenPair | None:
         issued = pair.issued_at or datetime.now(UTC)
         statement = (
             _TABLE.update()
@@ -303,7 +318,9 @@ class DatabaseTokenStore:
             updated = connection.execute(statement).rowcount
         if updated != 1:
             return None  # the generation is no longer expected_generation
-        return replace(pair, generation=expected_generation + 1, issued_at=issued)
+        return TokenPair(
+            pair.access_token, pair.refresh_token, pair.expires_at, expected_generation + 1, issued
+        )
 
     # -- the exclusive section --------------------------------------------------------------------------
 

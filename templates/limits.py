@@ -287,7 +287,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
-        return _Bounder().visit(tree)
+        bounded = _Bounder().visit(tree)
+        assert isinstance(bounded, nodes.Template)
+        return bounded
 
     def _bounded_concat(self, pieces: Iterable[str]) -> str:
         """Every output buffer of a template (the render, a macro, a block): at most MAX_OUTPUT characters."""

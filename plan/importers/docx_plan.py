@@ -98,7 +98,9 @@ def read_docx_plan(path: Path, name: str | None = None) -> RawPlan:
         raise no_plan_table(file)
     title = find_title([paragraph_text(p) for p in body.xpath("./w:p")])
     plan = read_tables(found, file, title=title)
-    plan.number, plan.issued_on = document_header(_lines_above(body, elements[tables.index(found[0][0])]))
+    plan.number, plan.issued_on = document_header(
+        _lines_above(body, elements[next(i for i, rows in enumerate(tables) if rows is found[0][0])])
+    )
     return plan
 
 

@@ -8,6 +8,7 @@ name as actor and ``via="web"``, like the CLI's ``extensions approve|reject`` an
 from __future__ import annotations
 
 import calendar as month_calendar
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
@@ -246,7 +247,7 @@ def _subscribe_page(
     user: Principal,
     unit: str,
     status_code: int = 200,
-    made: dict[str, object] | None = None,
+    made: Mapping[str, object] | None = None,
     error: str | None = None,
     alarm: int = DEFAULT_ALARM_DAYS,
 ) -> Response:

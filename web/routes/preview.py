@@ -7,7 +7,7 @@ exactly as the scheduled passes will bundle the messages; nothing is written. Ad
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -42,7 +42,7 @@ def preview_page(
     ]
     units = [(u.code, u.name) for u in directory.units]
     values = {"person_code": person_code, "unit_code": unit_code, "at": at, "days": days}
-    page = {"people": people, "units": units, "form": values, "result": None, "error": None}
+    page: dict[str, Any] = {"people": people, "units": units, "form": values, "result": None, "error": None}
     if not (person_code or unit_code):
         return render(request, "preview.html", **page)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -77,9 +77,12 @@ def _candidate_folder(ctx: WebContext, channel: str, name: str, text: str) -> It
         yield folder
 
 
-def _shown(problems: list[TemplateProblem], folder: Path) -> list[dict[str, Any]]:
-    rows = []
+def _shown(problems: Sequence[TemplateProblem | str], folder: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for problem in problems:
+        if isinstance(problem, str):  # a problem of the whole folder, no file to name
+            rows.append({"file": "", "line": None, "message": problem})
+            continue
         try:
             where = problem.path.resolve().relative_to(folder.resolve()).as_posix()
         except ValueError:

@@ -79,9 +79,9 @@ def _page(
     values["can_edit"] = user.role == UserRole.ADMIN
     try:
         directory = ctx.directory()
-    except UserError as error:  # a broken directory: say what is wrong, still show the problems
+    except UserError as broken:  # a broken directory: say what is wrong, still show the problems
         return render(
-            request, "units.html", status_code, rows=[], error=error_text(error), office=None, **values
+            request, "units.html", status_code, rows=[], error=error_text(broken), office=None, **values
         )
     rows = unit_rows(directory, aliases)
     return render(
