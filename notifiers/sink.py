@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from config import DEFAULT_TIMEZONE
 from config.settings import Settings
-from notifiers.base import Notifier, OutgoingMessage, PermanentError, SendResult
+from notifiers.base import Notifier, OutgoingMessage, PermanentError, SendResult, TransientError
 from notifiers.email import build_email, email_bytes
 from rules.channels import CHANNELS
 
@@ -120,7 +120,12 @@ class FileSinkNotifier(Notifier):
                 raise PermanentError(f"Địa chỉ email không hợp lệ: {message.address!r}") from error
         else:
             data = text_record(message).encode("utf-8")
-        await asyncio.to_thread(write_atomically, path, data)
+        try:
+            await asyncio.to_thread(write_atomically, path, data)
+        except OSError as error:  # a full disk, a folder made read-only or replaced by a file: may pass later
+            raise TransientError(
+                f"Không ghi được tệp {path} ({error.strerror or type(error).__name__}); sẽ thử lại"
+            ) from error
         return SendResult(provider_id=str(path), written=True)
 
 

@@ -200,3 +200,40 @@ def test_shared_word_lists_are_the_vocabulary_s() -> None:
     assert set(rules_model._TASK_KINDS) == set(vocabulary.TASK_KINDS)
     assert set(rules_model._REPORT_KINDS) == set(vocabulary.REPORT_KINDS)
     assert set(UNDATED_KINDS) == set(vocabulary.UNDATED_DEADLINE_KINDS)
+
+
+# --- tests that show the architecture ------------------------------------------------------------------
+
+
+def _imported_modules(path: Path) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module is not None and node.level == 0:
+            found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def test_no_test_imports_conftest_or_another_test_module() -> None:
+    """What tests share lives in tests/support/ (registered as plugins by tests/conftest.py)."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for line, module in _imported_modules(path)
+        if any(part == "conftest" or part.startswith("test_") for part in module.split("."))
+    ]
+    assert offenders == []
+
+
+def test_the_root_conftest_only_registers_the_support_plugins() -> None:
+    conftest = ROOT / "tests" / "conftest.py"
+    tree = ast.parse(conftest.read_text(encoding="utf-8"))
+    assigned = [node for node in tree.body if isinstance(node, ast.Assign)]
+    assert [target.id for node in assigned for target in node.targets if isinstance(target, ast.Name)] == [
+        "pytest_plugins"
+    ]
+    plugins = ast.literal_eval(assigned[0].value)
+    assert all(name.startswith("tests.support.") for name in plugins)
+    assert not any(isinstance(node, ast.FunctionDef) for node in tree.body)

@@ -8,12 +8,8 @@ temporary folder, or to NHACVIEC_SCREENSHOT_DIR (e.g. docs/screenshots) when it 
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,102 +17,20 @@ import pytest
 
 from inbound.links import make_done_token
 from tests.support.browser_support import (
-    browser_skip_reason,
-    chromium_context,
-    cli,
-    free_port,
-    ics_token,
-    screenshot_dir,
+    LINK_SECRET,
+    PLAN,
+    SAMPLE_TASKS,
+    SKIP,
+    Site,
+    counts,
+    field,
+    shoot,
+    sign_in,
     unfold,
     vevents,
-    web_server,
 )
 
-SKIP = browser_skip_reason()
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
-
-PASSWORD = "mat-khau-trinh-duyet-2020"
-WEB_SECRET = "web-secret-for-the-browser-tests-0123456789"
-LINK_SECRET = "link-secret-for-the-browser-tests-0123456789"
-PLAN = "CCHC-2020"
-SAMPLE_TASKS = 35
-VIEWPORT = {"width": 1280, "height": 900}
-
-
-@dataclass(frozen=True)
-class Site:
-    base: str
-    env: dict[str, str]
-    ics_token: str
-    shots: Path
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """``nhacviec init`` + an admin account + a TCCB calendar token, served by ``nhacviec web``."""
-    shots = screenshot_dir(tmp_path_factory.mktemp("screenshots"))  # read before conftest clears NHACVIEC_*
-    folder = tmp_path_factory.mktemp("browser-site")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {name: value for name, value in os.environ.items() if not name.startswith("NHACVIEC_")}
-    env.update(
-        NHACVIEC_DATA_DIR=str(folder / "var"),
-        NHACVIEC_CONSOLE_SINK="false",
-        NHACVIEC_WEB_SECRET=WEB_SECRET,
-        NHACVIEC_LINK_SECRET=LINK_SECRET,
-        NHACVIEC_BASE_URL=base,
-        COLUMNS="200",
-    )
-    cli(env, "init")
-    cli(env, "users", "add", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
-    token = ics_token(cli(env, "ics", "create", "TCCB"))
-    with web_server(env, folder / "web.log", port) as url:
-        assert url == base
-        yield Site(base, env, token, shots)
-
-
-@pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[Any]:
-    with chromium_context(viewport=VIEWPORT) as context:
-        yield context
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A new tab with no session."""
-    browser.clear_cookies()
-    tab = browser.new_page()
-    tab.set_default_timeout(10_000)
-    yield tab
-    tab.close()
-
-
-def sign_in(page: Any, site: Site, password: str = PASSWORD) -> None:
-    page.goto(f"{site.base}/login")
-    page.fill("input[name=name]", "admin")
-    page.fill("input[name=password]", password)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
-
-
-def shoot(page: Any, site: Site, name: str) -> Path:
-    path = site.shots / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000  # a real picture, not an empty page
-    return path
-
-
-def counts(page: Any) -> dict[str, int]:
-    cards = page.locator("section.counts a.count")
-    return {
-        cards.nth(i).get_attribute("data-status"): int(cards.nth(i).locator(".n").inner_text())
-        for i in range(cards.count())
-    }
-
-
-def field(page: Any, name: str) -> str:
-    text: str = page.locator(f"dd[data-field={name}]").inner_text()
-    return text.strip()
 
 
 # --- signing in ---------------------------------------------------------------------------------------

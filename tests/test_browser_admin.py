@@ -17,20 +17,21 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser_support import cli, free_port, screenshot_dir, web_server
-from tests.support.smtp_server import Received, SmtpTestServer, running_smtp_server
-from tests.test_browser import (
+from tests.support.browser_support import (
     LINK_SECRET,
     PASSWORD,
     PLAN,
     SKIP,
     WEB_SECRET,
     Site,
+    cli,
+    free_port,
+    screenshot_dir,
     shoot,
     sign_in,
+    web_server,
 )
-from tests.test_browser import browser as browser  # the Chromium context (a fixture over ``site``)
-from tests.test_browser import page as page  # a new tab with no session (a fixture)
+from tests.support.smtp_server import Received, SmtpTestServer, running_smtp_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
 

@@ -17,9 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.browser_support import chromium_context
-from tests.test_browser import SAMPLE_TASKS, SKIP, Site, sign_in
-from tests.test_browser import site as site  # ``nhacviec web`` over the sample plan (a module fixture)
+from tests.support.browser_support import SAMPLE_TASKS, SKIP, Site, chromium_context, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
 

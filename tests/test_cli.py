@@ -194,7 +194,7 @@ def test_plan_import_dry_run_reports_changes_without_writing(run_cli, tmp_path: 
 
 @pytest.mark.slow
 def test_cli_works_on_postgresql(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import postgres_schema_url
+    from tests.support.databases import postgres_schema_url
 
     urls = postgres_schema_url()
     url = next(urls)

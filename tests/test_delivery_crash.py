@@ -2,74 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from store.db import make_engine, session_scope, upgrade_schema
+from store.db import make_engine, session_scope
 from store.models import OutboxStatus
-from store.outbox import NewMessage, enqueue, list_messages
+from store.outbox import list_messages
+from tests.support.outbox_fill import dispatcher_env, fill_outbox
 from tests.support.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-PAST = datetime(2020, 12, 1, 0, 30, tzinfo=UTC)
-
-
-def fill_outbox(url: str, count: int) -> list[str]:
-    engine = make_engine(url)
-    upgrade_schema(engine)
-    keys = [f"reminder/CCHC-2020:T.{i}/2020-12-01/d1|U{i}|email" for i in range(count)]
-    rows = [
-        {
-            "key": key,
-            "notification_key": key.split("|")[0],
-            "kind": "reminder",
-            "rule": "reminder",
-            "channel": "email",
-            "recipient": f"U{i}",
-            "role": "to",
-            "recipient_name": f"Đơn vị {i}",
-            "address": f"unit{i}@nhacviec.example",
-            "subject": f"Nhắc việc số {i}",
-            "body_text": "Nội dung nhắc việc",
-            "status": OutboxStatus.PENDING,
-            "due_at": PAST,
-            "next_attempt_at": PAST,
-            "created_at": PAST,
-            "attempts": 0,
-            "extra": {},
-        }
-        for i, key in enumerate(keys)
-    ]
-    with session_scope(engine) as session:
-        enqueue(session, [NewMessage.single(row) for row in rows])
-    engine.dispose()
-    return keys
-
-
-def dispatcher_env(url: str, port: int, pool: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NHACVIEC_")}
-    env.update(
-        NHACVIEC_DATABASE_URL=url,
-        NHACVIEC_SMTP_HOST="127.0.0.1",
-        NHACVIEC_SMTP_PORT=str(port),
-        NHACVIEC_SMTP_TLS="none",
-        NHACVIEC_SMTP_POOL_SIZE=str(pool),
-        NHACVIEC_CONSOLE_SINK="false",
-        NHACVIEC_RETRY_BASE_SECONDS="0.2",
-        NHACVIEC_RETRY_MAX_SECONDS="0.5",
-        NHACVIEC_MAX_ATTEMPTS="1000",
-    )
-    return env
 
 
 def send_command() -> list[str]:

@@ -151,12 +151,12 @@ def test_units_commands_edit_the_directory_the_web_shows(run_cli, tmp_path: Path
 
 
 def test_a_unit_added_on_the_web_is_the_one_the_cli_lists(engine: Engine) -> None:
-    from tests.test_web_pages import client_for, csrf_of, text_of
+    from tests.support.web_pages import client_for, csrf_of, text_of
 
     with session_scope(engine) as db:
         load_directory(db, UNITS_FILE)
     from store.users import add_user
-    from tests.test_web_pages import FAST, PASSWORD
+    from tests.support.web_pages import FAST, PASSWORD
 
     with session_scope(engine) as db:
         add_user(db, "quan.tri", PASSWORD, "admin", hasher=FAST)

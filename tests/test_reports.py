@@ -24,7 +24,7 @@ from store.reports import (
     request_extension,
 )
 from store.tasks import TaskError, find_task, history, mark_done
-from tests.conftest import CliResult
+from tests.support.cli_runner import CliResult
 
 Cli = Callable[..., CliResult]
 

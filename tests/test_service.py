@@ -25,7 +25,7 @@ from scheduler.service import pass_trigger
 from store.db import make_engine, session_scope
 from store.models import OutboxItem, OutboxMessage
 from templates.render import Renderer
-from tests.conftest import POSTGRES_URL, postgres_schema_url
+from tests.support.databases import POSTGRES_URL, postgres_schema_url
 from tests.support.smtp_server import running_smtp_server
 
 pytestmark = pytest.mark.slow
@@ -259,7 +259,7 @@ def test_on_postgresql_a_standby_takes_over_when_the_leader_dies(run_cli, monkey
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="NHACVIEC_TEST_POSTGRES_URL is not set: needs a real PostgreSQL")
 def test_on_postgresql_concurrent_senders_deliver_1000_messages_exactly_once() -> None:
-    from tests.test_delivery_crash import dispatcher_env, fill_outbox
+    from tests.support.outbox_fill import dispatcher_env, fill_outbox
 
     urls = postgres_schema_url()
     url = next(urls)

@@ -15,22 +15,27 @@ from store.db import session_scope
 from store.models import EventKind, OutboxMessage, OutboxStatus, Plan, Task, TaskEvent
 from store.users import add_user
 from tests.support.smtp_server import running_smtp_server
-from tests.test_web_pages import FAST, PASSWORD, client_for, csrf_of, text_of
-from tests.test_web_pages import engine as engine  # the sample plan, an admin and TCCB (a fixture)
+from tests.support.web_pages import (
+    BAD_CSV,
+    CLEAN_CSV,
+    FAST,
+    PASSWORD,
+    UNKNOWN_UNIT_CSV,
+    client_for,
+    csrf_of,
+    text_of,
+)
 from web.routes import manual, plan_import, units
 from web.routes import outbox as outbox_routes
 
+
+@pytest.fixture
+def engine(web_engine: Engine) -> Engine:
+    """The sample plan with I.1 and IV.4 done, an admin and a TCCB account (tests/support/web_pages.py)."""
+    return web_engine
+
+
 DEAD_KEY = "reminder/CCHC-2020:IV.3/2020-11-20|TCCB|email"
-HEADER = "TT,Nội dung nhiệm vụ,Sản phẩm,Phòng chủ trì,Phòng phối hợp,Thời gian hoàn thành\n"
-CLEAN_CSV = HEADER + (
-    "I,Công tác chỉ đạo,,,,\n"
-    "1,Ban hành kế hoạch kiểm tra,Kế hoạch,Văn phòng Sở,Phòng TCCB,Trước 31/12/2021\n"
-    "2,Tổng hợp báo cáo quý,Báo cáo,Văn phòng Sở,,Trong tháng 6/2021\n"
-)
-BAD_CSV = CLEAN_CSV.replace("Trong tháng 6/2021", "Lúc nào tiện")  # a date that cannot be read
-UNKNOWN_UNIT_CSV = CLEAN_CSV.replace(
-    "2,Tổng hợp báo cáo quý,Báo cáo,Văn phòng Sở", "2,Tổng hợp báo cáo quý,Báo cáo,Phòng Tổ chức cán bô"
-).replace("Phòng TCCB,Trước", "Phòng Vũ trụ,Trước")
 
 
 def client(engine: Engine, who: str | None = "chanh.vp") -> TestClient:

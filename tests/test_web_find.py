@@ -7,6 +7,7 @@ from io import BytesIO
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlalchemy.engine import Engine
 
 from plan.text import fold
@@ -14,8 +15,13 @@ from store.db import session_scope
 from store.export import HEADERS
 from store.planner_input import load_task_inputs
 from store.tasks import get_plan
-from tests.test_web_pages import PLAN, client_for, codes
-from tests.test_web_pages import engine as engine  # the sample plan, I.1 and IV.4 done (a fixture)
+from tests.support.web_pages import PLAN, client_for, codes
+
+
+@pytest.fixture
+def engine(web_engine: Engine) -> Engine:
+    """The sample plan with I.1 and IV.4 done, an admin and a TCCB account (tests/support/web_pages.py)."""
+    return web_engine
 
 
 def _all_tasks(engine: Engine) -> list[object]:

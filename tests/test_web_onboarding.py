@@ -14,9 +14,14 @@ from store.db import session_scope
 from store.directory import add_unit, current_directory
 from store.invites import redeem
 from store.users import add_user
-from tests.test_web_pages import FAST, NOW, PASSWORD, client_for, csrf_of, text_of
-from tests.test_web_pages import engine as engine  # the sample plan, an admin and TCCB (a fixture)
+from tests.support.web_pages import FAST, NOW, PASSWORD, client_for, csrf_of, text_of
 from web.routes import readiness, units
+
+
+@pytest.fixture
+def engine(web_engine: Engine) -> Engine:
+    """The sample plan with I.1 and IV.4 done, an admin and a TCCB account (tests/support/web_pages.py)."""
+    return web_engine
 
 
 @pytest.fixture

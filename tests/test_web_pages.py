@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -20,65 +16,28 @@ from inbound.links import make_done_token
 from store.db import session_scope
 from store.models import TaskStatus
 from store.tasks import find_task, get_plan, history, mark_done
-from store.users import add_user
-from tests.support.web_support import FAST, sample_engine
+from tests.support.web_pages import (
+    LINK_SECRET,
+    NOW,
+    PLAN,
+    TODAY,
+    client_for,
+    codes,
+    counts,
+    csrf_of,
+    last_event,
+    post_form,
+    text_of,
+)
 from web.app import create_app
 from web.config import WebSettings
 from web.timeline import CHART_WIDTH, LABEL_WIDTH
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-TODAY = date(2020, 11, 25)
-NOW = datetime(2020, 11, 25, 9, 0, tzinfo=TZ)
-PASSWORD = "mat-khau-thu-nghiem"
-LINK_SECRET = "link-secret-for-the-web-tests-0123456789"
-PLAN = "CCHC-2020"
-_template: dict[str, Path] = {}
-
 
 @pytest.fixture
-def engine(run_cli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    """The sample plan with I.1 and IV.4 done (through the CLI), an admin and a TCCB account."""
-
-    def two_tasks_done() -> None:
-        assert run_cli("tasks", "done", "I.1", "--at", "20/11/2020").exit_code == 0
-        assert run_cli("tasks", "done", "IV.4", "--at", "24/11/2020", "--note", "QĐ số 12").exit_code == 0
-
-    engine = sample_engine(run_cli, tmp_path_factory, _template, two_tasks_done)
-    with session_scope(engine) as session:
-        add_user(session, "chanh.vp", PASSWORD, "admin", hasher=FAST)
-        add_user(session, "tccb", PASSWORD, "unit", "TCCB", hasher=FAST)
-    yield engine
-    engine.dispose()
-
-
-def client_for(engine: Engine, who: str | None = "chanh.vp", now: datetime = NOW) -> TestClient:
-    settings = Settings(link_secret=SecretStr(LINK_SECRET))
-    web = WebSettings(secret=SecretStr("web-secret-for-the-tests-0123456789abcdef"))
-    app = create_app(settings, engine, web_settings=web, clock=lambda: now, hasher=FAST)
-    client = TestClient(app, follow_redirects=False)
-    if who:
-        data = {"csrf": csrf_of(client, "/login"), "name": who, "password": PASSWORD, "next": "/"}
-        assert client.post("/login", data=data).status_code == 303
-    return client
-
-
-def csrf_of(client: TestClient, path: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
-    assert match, path
-    return match.group(1)
-
-
-def text_of(page: str) -> str:
-    """The page's text without tags, entities decoded and spaces collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def counts(page: str) -> dict[str, int]:
-    return {k: int(v) for k, v in re.findall(r'data-status="(\w+)">\s*<span class="n">(\d+)</span>', page)}
-
-
-def codes(page: str) -> list[str]:
-    return re.findall(r'<tr class="status-\w+" data-code="([^"]+)"', page)
+def engine(web_engine: Engine) -> Engine:
+    """The sample plan with I.1 and IV.4 done, an admin and a TCCB account (tests/support/web_pages.py)."""
+    return web_engine
 
 
 # --- dashboard -----------------------------------------------------------------------------------
@@ -216,22 +175,11 @@ def test_task_page_shows_the_phrase_its_dates_units_and_history(engine: Engine) 
     )
 
 
-def _post(client: TestClient, code: str, form: str, **fields: str) -> httpx.Response:
-    path = f"/tasks/{PLAN}/{code}"
-    return client.post(f"{path}/{form}", data={"csrf": csrf_of(client, path), **fields})
-
-
-def _last_event(engine: Engine, code: str):  # type: ignore[no-untyped-def]
-    with session_scope(engine) as session:
-        task = find_task(session, code, PLAN)
-        return task, history(session, task)[-1]
-
-
 def test_done_through_the_form_is_recorded_with_the_users_name_via_web(engine: Engine) -> None:
     client = client_for(engine)
-    response = _post(client, "VII.7", "done", on="2020-11-23", note="Báo cáo số 45")
+    response = post_form(client, "VII.7", "done", on="2020-11-23", note="Báo cáo số 45")
     assert response.status_code == 303 and response.headers["location"] == "/tasks/CCHC-2020/VII.7?ok=done"
-    task, event = _last_event(engine, "VII.7")
+    task, event = last_event(engine, "VII.7")
     assert task.status == TaskStatus.DONE and task.done_on == date(2020, 11, 23)
     assert (event.kind, event.actor, event.via, event.note) == ("done", "chanh.vp", "web", "Báo cáo số 45")
     page = text_of(client.get(response.headers["location"]).text)
@@ -242,10 +190,10 @@ def test_done_through_the_form_is_recorded_with_the_users_name_via_web(engine: E
 def test_extend_and_set_due_through_the_forms(engine: Engine) -> None:
     client = client_for(engine)
     assert (
-        _post(client, "VII.7", "extend", to="2020-12-15", reason="Chờ số liệu của các trường").status_code
+        post_form(client, "VII.7", "extend", to="2020-12-15", reason="Chờ số liệu của các trường").status_code
         == 303
     )
-    task, event = _last_event(engine, "VII.7")
+    task, event = last_event(engine, "VII.7")
     assert task.effective_due == date(2020, 12, 15)
     assert (event.kind, event.actor, event.via, event.old_due, event.new_due) == (
         "extended",
@@ -254,8 +202,8 @@ def test_extend_and_set_due_through_the_forms(engine: Engine) -> None:
         date(2020, 11, 30),
         date(2020, 12, 15),
     )
-    assert _post(client, "II.2", "set-due", due="31/12/2020", note="Theo KH số 7").status_code == 303
-    task, event = _last_event(engine, "II.2")
+    assert post_form(client, "II.2", "set-due", due="31/12/2020", note="Theo KH số 7").status_code == 303
+    task, event = last_event(engine, "II.2")
     assert task.effective_due == date(2020, 12, 31)
     assert (event.kind, event.actor, event.via, event.note) == ("due_set", "chanh.vp", "web", "Theo KH số 7")
     assert "Hạn đang áp dụng 31/12/2020" in text_of(client.get("/tasks/CCHC-2020/II.2").text)
@@ -263,19 +211,19 @@ def test_extend_and_set_due_through_the_forms(engine: Engine) -> None:
 
 def test_a_refused_change_is_explained_beside_its_form_and_changes_nothing(engine: Engine) -> None:
     client = client_for(engine)
-    response = _post(client, "VII.7", "extend", to="2020-11-15", reason="Nhầm ngày")
+    response = post_form(client, "VII.7", "extend", to="2020-11-15", reason="Nhầm ngày")
     assert response.status_code == 400
     error = re.search(r'<p class="form-error" role="alert" data-form="extended">([^<]+)</p>', response.text)
     assert error is not None
     assert html.unescape(error.group(1)) == "Ngày gia hạn 15/11/2020 phải sau hạn hiện tại 30/11/2020."
     assert 'value="Nhầm ngày"' in response.text  # what was typed is kept
-    task, event = _last_event(engine, "VII.7")
+    task, event = last_event(engine, "VII.7")
     assert task.effective_due == date(2020, 11, 30) and event.kind == "created"
-    unreadable = _post(client, "VII.7", "extend", to="30/02/2020", reason="x")
+    unreadable = post_form(client, "VII.7", "extend", to="30/02/2020", reason="x")
     assert "Hạn mới '30/02/2020' không hợp lệ" in html.unescape(unreadable.text)
-    future = _post(client, "VII.7", "done", on="2020-12-01")
+    future = post_form(client, "VII.7", "done", on="2020-12-01")
     assert "Ngày hoàn thành 01/12/2020 không được sau hôm nay (25/11/2020)." in html.unescape(future.text)
-    twice = _post(client, "IV.4", "done")
+    twice = post_form(client, "IV.4", "done")
     assert twice.status_code == 400
     assert "Nhiệm vụ IV.4 đã được đánh dấu hoàn thành ngày 24/11/2020." in html.unescape(twice.text)
 
@@ -283,9 +231,10 @@ def test_a_refused_change_is_explained_beside_its_form_and_changes_nothing(engin
 def test_a_unit_asks_for_more_time_and_the_admin_reopens_a_task(engine: Engine) -> None:
     unit = client_for(engine, "tccb")
     assert (
-        _post(unit, "IV.5", "request-extension", to="2021-01-31", reason="Chờ Sở Nội vụ").status_code == 303
+        post_form(unit, "IV.5", "request-extension", to="2021-01-31", reason="Chờ Sở Nội vụ").status_code
+        == 303
     )
-    task, event = _last_event(engine, "IV.5")
+    task, event = last_event(engine, "IV.5")
     assert (event.kind, event.actor, event.via, event.new_due) == (
         "ext_requested",
         "tccb",
@@ -295,14 +244,14 @@ def test_a_unit_asks_for_more_time_and_the_admin_reopens_a_task(engine: Engine) 
     assert task.effective_due == date(2020, 12, 31)  # unchanged until the Office approves
     assert "Đang chờ duyệt đề nghị gia hạn đến 31/01/2021" in text_of(unit.get("/tasks/CCHC-2020/IV.5").text)
     admin = client_for(engine)
-    assert _post(admin, "IV.4", "reopen", note="Đánh dấu nhầm").status_code == 303
-    task, event = _last_event(engine, "IV.4")
+    assert post_form(admin, "IV.4", "reopen", note="Đánh dấu nhầm").status_code == 303
+    task, event = last_event(engine, "IV.4")
     assert task.status == TaskStatus.OPEN and (event.kind, event.actor) == ("reopened", "chanh.vp")
 
 
 def test_text_from_the_database_is_escaped(engine: Engine) -> None:
     client = client_for(engine)
-    _post(client, "VII.7", "done", note='<script>alert("x")</script>')
+    post_form(client, "VII.7", "done", note='<script>alert("x")</script>')
     page = client.get("/tasks/CCHC-2020/VII.7").text
     assert "<script>" not in page and "&lt;script&gt;" in page
 
@@ -340,7 +289,7 @@ def test_confirming_a_completion_link_marks_the_task_done_by_the_unit_via_email_
     address = link()
     response = client.post(address, data={"csrf": csrf_of(client, address), "note": "Đã nộp báo cáo"})
     assert response.status_code == 303 and response.headers["location"] == f"{address}?ok=1"
-    task, event = _last_event(engine, "VII.7")
+    task, event = last_event(engine, "VII.7")
     assert task.status == TaskStatus.DONE and task.done_on == TODAY
     assert (event.kind, event.actor, event.via, event.note) == (
         "done",

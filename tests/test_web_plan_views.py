@@ -10,10 +10,16 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import icalendar
+import pytest
 from sqlalchemy.engine import Engine
 
-from tests.test_web_pages import NOW, PLAN, _last_event, _post, client_for, csrf_of, text_of
-from tests.test_web_pages import engine as engine  # the sample plan, I.1 and IV.4 done (a fixture)
+from tests.support.web_pages import NOW, PLAN, client_for, csrf_of, last_event, post_form, text_of
+
+
+@pytest.fixture
+def engine(web_engine: Engine) -> Engine:
+    """The sample plan with I.1 and IV.4 done, an admin and a TCCB account (tests/support/web_pages.py)."""
+    return web_engine
 
 
 def test_the_month_calendar_puts_each_due_date_on_its_day(engine: Engine) -> None:
@@ -39,10 +45,12 @@ def test_the_month_calendar_puts_each_due_date_on_its_day(engine: Engine) -> Non
 def test_extension_requests_are_listed_and_approved_or_turned_down(engine: Engine) -> None:
     unit = client_for(engine, "tccb")
     assert (
-        _post(unit, "IV.5", "request-extension", to="31/01/2021", reason="Chờ Sở Nội vụ").status_code == 303
+        post_form(unit, "IV.5", "request-extension", to="31/01/2021", reason="Chờ Sở Nội vụ").status_code
+        == 303
     )
     assert (
-        _post(unit, "IV.6", "request-extension", to="15/01/2021", reason="Thiếu kinh phí").status_code == 303
+        post_form(unit, "IV.6", "request-extension", to="15/01/2021", reason="Thiếu kinh phí").status_code
+        == 303
     )
     admin = client_for(engine)
     page = admin.get("/extensions")
@@ -51,7 +59,7 @@ def test_extension_requests_are_listed_and_approved_or_turned_down(engine: Engin
     csrf = csrf_of(admin, "/extensions")
     done = admin.post(f"/extensions/{PLAN}/IV.5/approve", data={"csrf": csrf, "to": ""})
     assert done.status_code == 303
-    task, event = _last_event(engine, "IV.5")
+    task, event = last_event(engine, "IV.5")
     assert task.effective_due == date(2021, 1, 31) and (event.kind, event.via) == ("extended", "web")
     refused = admin.post(f"/extensions/{PLAN}/IV.6/reject", data={"csrf": csrf, "reason": ""})
     assert refused.status_code == 400 and "lý do" in text_of(refused.text)
@@ -61,7 +69,7 @@ def test_extension_requests_are_listed_and_approved_or_turned_down(engine: Engin
         ).status_code
         == 303
     )
-    task, event = _last_event(engine, "IV.6")
+    task, event = last_event(engine, "IV.6")
     assert event.kind == "ext_rejected" and task.effective_due == date(2020, 12, 31)
     assert "Không có đề nghị gia hạn nào đang chờ duyệt." in text_of(admin.get("/extensions").text)
     assert (
@@ -103,7 +111,7 @@ def test_a_units_feed_moves_an_extended_event_and_raises_its_sequence(engine: En
     trigger = alarm.decoded("TRIGGER")
     assert trigger.date() == date(2020, 12, 28) and trigger.astimezone(NOW.tzinfo).hour == 7  # 3 working days
     admin = client_for(engine)
-    _post(admin, "IV.5", "extend", to="20/01/2021", reason="Chờ UBND tỉnh")
+    post_form(admin, "IV.5", "extend", to="20/01/2021", reason="Chờ UBND tỉnh")
     after = _events(unit, link)
     moved = after["CCHC-2020-IV.5@nhacviec"]
     assert moved.decoded("DTSTART") == date(2021, 1, 20)

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from store.db import session_scope
 from store.users import add_user
+from tests.support.web_pages import PASSWORD, client_for
 from tests.support.web_support import FAST, sample_engine
-from tests.test_web_pages import PASSWORD, client_for
 
 INTERNAL = re.compile(
     r"\b(window|date|recurring|created|done|updated|reminder|kickoff|checkin|escalation|digest|report_request|"
@@ -106,8 +106,7 @@ def test_the_walk_sees_the_words_it_looks_for() -> None:
 
 
 def test_the_import_preview_names_columns_and_kinds_in_vietnamese(engine: Engine) -> None:
-    from tests.test_web_admin_ops import BAD_CSV, CLEAN_CSV
-    from tests.test_web_pages import csrf_of
+    from tests.support.web_pages import BAD_CSV, CLEAN_CSV, csrf_of
 
     admin = client_for(engine)
     for text in (CLEAN_CSV, BAD_CSV, BAD_CSV.replace(",Văn phòng Sở,Phòng TCCB,", ",,Phòng TCCB,")):

@@ -11,8 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.test_web_pages import client_for, text_of
-from tests.test_web_pages import engine as engine  # the sample plan, an admin and TCCB (a fixture)
+from tests.support.web_pages import client_for, text_of
+
+
+@pytest.fixture
+def engine(web_engine: Engine) -> Engine:
+    """The sample plan with I.1 and IV.4 done, an admin and a TCCB account (tests/support/web_pages.py)."""
+    return web_engine
+
 
 pytestmark = pytest.mark.slow
 

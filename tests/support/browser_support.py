@@ -15,10 +15,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -176,3 +178,91 @@ def screenshot_dir(default: Path) -> Path:
     folder = (ROOT / chosen) if chosen else default
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- the site every browser test drives: ``nhacviec web`` over the sample plan (fixtures) --------------------
+
+SKIP = browser_skip_reason()
+
+PASSWORD = "mat-khau-trinh-duyet-2020"
+WEB_SECRET = "web-secret-for-the-browser-tests-0123456789"
+LINK_SECRET = "link-secret-for-the-browser-tests-0123456789"
+PLAN = "CCHC-2020"
+SAMPLE_TASKS = 35
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    env: dict[str, str]
+    ics_token: str
+    shots: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """``nhacviec init`` + an admin account + a TCCB calendar token, served by ``nhacviec web``."""
+    shots = screenshot_dir(tmp_path_factory.mktemp("screenshots"))  # read before conftest clears NHACVIEC_*
+    folder = tmp_path_factory.mktemp("browser-site")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("NHACVIEC_")}
+    env.update(
+        NHACVIEC_DATA_DIR=str(folder / "var"),
+        NHACVIEC_CONSOLE_SINK="false",
+        NHACVIEC_WEB_SECRET=WEB_SECRET,
+        NHACVIEC_LINK_SECRET=LINK_SECRET,
+        NHACVIEC_BASE_URL=base,
+        COLUMNS="200",
+    )
+    cli(env, "init")
+    cli(env, "users", "add", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    token = ics_token(cli(env, "ics", "create", "TCCB"))
+    with web_server(env, folder / "web.log", port) as url:
+        assert url == base
+        yield Site(base, env, token, shots)
+
+
+@pytest.fixture(scope="module")
+def browser(site: Site) -> Iterator[Any]:
+    with chromium_context(viewport=VIEWPORT) as context:
+        yield context
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A new tab with no session."""
+    browser.clear_cookies()
+    tab = browser.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    tab.close()
+
+
+def sign_in(page: Any, site: Site, password: str = PASSWORD) -> None:
+    page.goto(f"{site.base}/login")
+    page.fill("input[name=name]", "admin")
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state()
+
+
+def shoot(page: Any, site: Site, name: str) -> Path:
+    path = site.shots / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000  # a real picture, not an empty page
+    return path
+
+
+def counts(page: Any) -> dict[str, int]:
+    cards = page.locator("section.counts a.count")
+    return {
+        cards.nth(i).get_attribute("data-status"): int(cards.nth(i).locator(".n").inner_text())
+        for i in range(cards.count())
+    }
+
+
+def field(page: Any, name: str) -> str:
+    text: str = page.locator(f"dd[data-field={name}]").inner_text()
+    return text.strip()
