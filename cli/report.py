@@ -24,7 +24,7 @@ app = typer.Typer(
 FORMATS = (".docx", ".xlsx")
 
 
-def compute(period: str, year: int | None, plan: str | None, at: date):  # type: ignore[no-untyped-def]
+def compute(period: str, year: int | None, plan: str | None, at: date):
     """The report's figures and letterhead from the database."""
     from store.db import session_scope
     from store.report_data import build_report
@@ -92,7 +92,7 @@ def build_command(
         console.print(message, highlight=False)
 
 
-def _print_summary(report) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(report) -> None:
     from report.text import UNIT_HEADERS, comparison, general, title_lines, unit_row
 
     console.print(" ".join(title_lines(report)), style="bold", highlight=False)

@@ -71,7 +71,7 @@ def default_workers() -> int:
     )
 
 
-def worker_app():  # type: ignore[no-untyped-def]
+def worker_app():
     """The app of one worker process of ``nhacviec web --workers N`` (uvicorn imports and calls this)."""
     from scheduler.logs import configure_logging
     from web.app import create_app

@@ -95,11 +95,11 @@ def report_plan(session: Session, plan_code: str | None, year: int | None) -> Pl
         if year is not None and plan.year != year:
             raise TaskError(f"Kế hoạch {plan.code} là kế hoạch năm {plan.year}, không phải năm {year}.")
         return plan
-    plan = session.exec(select(Plan).where(Plan.year == year).order_by(col(Plan.id).desc())).first()
-    if plan is None:
+    newest = session.exec(select(Plan).where(Plan.year == year).order_by(col(Plan.id).desc())).first()
+    if newest is None:
         known = ", ".join(f"{p.code} ({p.year})" for p in session.exec(select(Plan))) or "chưa có"
         raise TaskError(f"Không có kế hoạch nào của năm {year} (các kế hoạch hiện có: {known}).")
-    return plan
+    return newest
 
 
 def load_report_data(session: Session, plan: Plan, tz: tzinfo = DEFAULT_TZ) -> ReportData:

@@ -64,6 +64,7 @@ def test_every_package_is_under_the_contract() -> None:
             layered |= {name.strip() for name in layer.replace(":", "|").split("|")}
     assert packages == set(LINTER["root_packages"])
     assert packages == layered
+    assert packages == set(PYPROJECT["tool"]["mypy"]["packages"])  # and type-checked
 
 
 LOW = ("plan", "rules", "planner", "templates", "store", "notifiers")

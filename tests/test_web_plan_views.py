@@ -157,7 +157,7 @@ def test_a_task_page_lists_its_messages_and_offers_to_remind_now(engine: Engine,
 
 
 def test_a_date_that_cannot_be_read_is_explained_with_an_example_of_the_plans_year(engine: Engine) -> None:
-    page = _post(client_for(engine), "IV.5", "extend", to="mai", reason="Chờ UBND")
+    page = post_form(client_for(engine), "IV.5", "extend", to="mai", reason="Chờ UBND")
     assert page.status_code == 400
     assert (
         "Hạn mới 'mai' không hợp lệ: hãy viết dạng NGÀY/THÁNG/NĂM (31/03/2020) hoặc 2020-03-31."

@@ -139,14 +139,17 @@ def plan_tasks(session: Session, plan: Plan) -> tuple[TaskInput, ...]:
         ).one()
     )
     assert plan.id is not None
-    key = (session.get_bind().url.render_as_string(hide_password=True), plan.id)  # one cache per database
+    key = (
+        session.get_bind().engine.url.render_as_string(hide_password=True),
+        plan.id,
+    )  # one cache per database
     cached = _CACHE.get(key)
     if cached is not None and cached[0] == fingerprint:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     with _LOADING:  # one load at a time: twenty requests arriving together wait for one copy, not make twenty
         cached = _CACHE.get(key)
         if cached is not None and cached[0] == fingerprint:
-            return cached[1]  # type: ignore[no-any-return]
+            return cached[1]
         tasks = tuple(load_task_inputs(session, [plan]))
         _CACHE.put(key, (fingerprint, tasks))
     return tasks

@@ -110,7 +110,7 @@ def dashboard_figures(data: PlanData, today: date) -> dict[str, Any]:
             cached = _FIGURES.get(key)
             # the very tuple: an id may be reused once its tuple is freed
             if cached is not None and cached[0] is data.tasks:
-                return cached[1]  # type: ignore[no-any-return]
+                return cached[1]
             figures = compute_figures(data, today)
             _FIGURES.put(key, (data.tasks, figures))
             return figures

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -69,7 +69,13 @@ async def report_page(
     ctx = context(request)
     plans = await run_in_threadpool(_plans, ctx)
     form = {"period": period, "plan": plan or (plans[0][0] if plans else ""), "at": at}
-    page = {"plans": plans, "periods": REPORT_PERIODS, "form": form, "error": None, "report": None}
+    page: dict[str, Any] = {
+        "plans": plans,
+        "periods": REPORT_PERIODS,
+        "form": form,
+        "error": None,
+        "report": None,
+    }
     if not period:
         return render(request, "report.html", **page)
     try:

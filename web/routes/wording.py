@@ -21,7 +21,8 @@ from fastapi.responses import RedirectResponse, Response
 from planner.model import Notification, Recipient
 from rules.channels import CHANNELS
 from templates.context import message_context, sample_context
-from templates.render import Renderer, TemplateLimitError, validate
+from templates.limits import TemplateLimitError
+from templates.render import Renderer, validate
 from templates.wording import DEFAULTS, KINDS, PLACEHOLDERS, Wording, check, files, read
 from vocabulary import CHANNEL_LABELS, KIND_TITLES
 from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, render
