@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.support.databases",
     "tests.support.cli_runner",
     "tests.support.web_pages",
+    "tests.support.web_rules",
     "tests.support.browser_support",
     "tests.support.notifier_servers",
 ]

@@ -18,8 +18,8 @@ from notifiers.base import OutgoingMessage
 from notifiers.email import EmailNotifier, build_email, email_bytes, finish_email, prebuilt_email, sender_line
 from store.db import session_scope
 from store.models import OutboxMessage, OutboxStatus
+from tests.support.outbox_fill import row
 from tests.support.smtp_server import running_smtp_server
-from tests.test_outbox import row
 
 SENDER = "Văn phòng Sở Nội vụ, tỉnh Quảng Nam <nhacviec@snv.gov.vn>"
 AT = datetime(2020, 12, 1, 0, 30, tzinfo=UTC)

@@ -19,7 +19,7 @@ from report.figures import Change, ReportData, ReportTask, build
 from store.db import make_engine, session_scope
 from store.reports import record_report, request_extension
 from store.tasks import extend, find_task, mark_done, set_due
-from tests.conftest import CliResult
+from tests.support.cli_runner import CliResult
 
 Cli = Callable[..., CliResult]
 LATER = "15/01/2021"  # the reports are drafted after the year: each shows the state at its period's end

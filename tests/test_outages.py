@@ -20,8 +20,8 @@ from notifiers.email import EmailNotifier
 from store.db import session_scope
 from store.models import OutboxMessage, OutboxStatus
 from store.state import breaker_states
+from tests.support.outbox_fill import ScriptedNotifier, add, row, status_of
 from tests.support.smtp_server import running_smtp_server
-from tests.test_outbox import ScriptedNotifier, add, row, status_of
 
 T0 = datetime(2020, 12, 1, 0, 30, tzinfo=UTC)  # 07:30 in Hà Nội
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from sqlmodel import select
 from delivery.dispatcher import Dispatcher
 from delivery.retry import RetryPolicy
 from notifiers.base import (
-    DeliveryError,
     Notifier,
     OutgoingMessage,
     PermanentError,
@@ -24,68 +22,7 @@ from notifiers.base import (
 from store import outbox
 from store.db import session_scope
 from store.models import ConfigProblemRecord, OutboxMessage, OutboxStatus
-
-T0 = datetime(2020, 12, 1, 0, 30, tzinfo=UTC)  # 07:30 in Hà Nội
-
-
-class ScriptedNotifier(Notifier):
-    """A channel whose answers the test decides, key by key (a stand-in for a provider, not for our code)."""
-
-    channel = "email"
-    max_concurrency = 4
-
-    def __init__(self, script: dict[str, list[DeliveryError | None]] | None = None) -> None:
-        self.script = script or {}
-        self.sent: list[str] = []
-        self.attempts: Counter[str] = Counter()
-
-    async def send(self, message: OutgoingMessage) -> SendResult:
-        self.attempts[message.key] += 1
-        await asyncio.sleep(0)
-        answers = self.script.get(message.key)
-        if answers:
-            answer = answers.pop(0)
-            if answer is not None:
-                raise answer
-        self.sent.append(message.key)
-        return SendResult(provider_id=f"id-{message.key}")
-
-
-def row(key: str, *, at: datetime = T0, channel: str = "email", **extra: object) -> outbox.NewMessage:
-    """A message of one item, as the pipeline would write it."""
-    values: dict[str, object] = {
-        "key": key,
-        "notification_key": key.split("|")[0],
-        "kind": "reminder",
-        "rule": "reminder",
-        "plan": "CCHC-2020",
-        "task": "IV.4",
-        "channel": channel,
-        "recipient": "TCCB",
-        "role": "to",
-        "recipient_name": "Phòng Tổ chức cán bộ",
-        "address": "tccb@nhacviec.example",
-        "subject": "Nhắc việc",
-        "body_text": "Nội dung",
-        "status": OutboxStatus.PENDING,
-        "due_at": at,
-        "next_attempt_at": at,
-        "created_at": at,
-        "attempts": 0,
-        "extra": {},
-    }
-    values.update(extra)
-    return outbox.NewMessage.single(values)
-
-
-def add(engine: Engine, *rows: outbox.NewMessage) -> int:
-    with session_scope(engine) as session:
-        return outbox.enqueue(session, list(rows))
-
-
-def status_of(engine: Engine) -> dict[str, tuple[str, int]]:
-    with session_scope(engine) as session:
-        return {m.key: (m.status, m.attempts) for m in session.exec(select(OutboxMessage))}
+from tests.support.outbox_fill import T0, ScriptedNotifier, add, row, status_of
 
 
 def dispatcher(engine: Engine, notifier: Notifier, **options: object) -> Dispatcher:

@@ -18,8 +18,15 @@ import web.routes.dashboard
 from store.db import session_scope
 from store.tasks import find_task, mark_done
 from tests.support.browser_support import free_port
-from tests.test_web_pages import client_for, engine  # noqa: F401  (the fixture)
+from tests.support.web_pages import client_for
 from web.queries import Bounded
+
+
+@pytest.fixture
+def engine(web_engine: Engine) -> Engine:
+    """The sample plan with I.1 and IV.4 done, an admin and a TCCB account (tests/support/web_pages.py)."""
+    return web_engine
+
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +43,7 @@ def test_a_bounded_cache_keeps_the_latest_entries() -> None:
 
 
 def test_the_dashboard_figures_are_computed_once_for_everyone_who_sees_the_whole_plan(
-    engine: Engine,  # noqa: F811
+    engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[int] = []

@@ -7,15 +7,21 @@ import html
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from templates.context import sample_context
 from templates.render import Renderer, validate
-from tests.test_web_admin_rules import client_for, csrf_of, text_of
-from tests.test_web_admin_rules import engine as engine  # the sample plan on 05/11/2020 (a fixture)
+from tests.support.web_rules import client_for, csrf_of, text_of
 
 OPENING = "Văn phòng nhắc {đơn vị chủ trì}: nhiệm vụ {mã nhiệm vụ} có hạn {hạn} (đừng quên {{ 7*7 }})."
 CLOSING = "Cảm ơn đơn vị <đã> phối hợp."
+
+
+@pytest.fixture
+def engine(rules_web_engine: Engine) -> Engine:
+    """The sample plan on 05/11/2020, nothing done yet (tests/support/web_rules.py)."""
+    return rules_web_engine
 
 
 def _post(client, action: str, **fields: str):  # type: ignore[no-untyped-def]
