@@ -132,7 +132,7 @@ def plan_tasks(session: Session, plan: Plan) -> tuple[TaskInput, ...]:
     fingerprint = tuple(
         session.exec(
             select(
-                select(sa.func.count(Task.id)).where(Task.plan_id == plan.id).scalar_subquery(),
+                select(sa.func.count(col(Task.id))).where(Task.plan_id == plan.id).scalar_subquery(),
                 select(sa.func.max(TaskEvent.id)).scalar_subquery(),
                 select(sa.func.max(TaskUnit.task_id)).scalar_subquery(),
             )
