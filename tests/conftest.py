@@ -2,6 +2,7 @@
 from there, never from another test module or from this file; tests/test_architecture.py checks it)."""
 
 pytest_plugins = [
+    "tests.support.markers",
     "tests.support.databases",
     "tests.support.cli_runner",
     "tests.support.web_pages",
