@@ -352,14 +352,14 @@ def list_(
     console.print(table)
 
 
-def _effective_due(session):  # type: ignore[no-untyped-def]
+def _effective_due(session):
     """Due date in force -> the day it falls due (next working day), from the working calendar."""
     from store.calendar import working_calendar
 
     config = settings()
     calendar = working_calendar(session, config.calendar_file, config.send_time)
 
-    def effective(due):  # type: ignore[no-untyped-def]
+    def effective(due):
         try:
             return calendar.next_working_day(due)
         except ValueError:  # a year the calendar does not cover

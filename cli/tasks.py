@@ -82,7 +82,7 @@ def list_(
     _print_table(views, day)
 
 
-def _calendar(session):  # type: ignore[no-untyped-def]
+def _calendar(session):
     from cli.common import settings
     from store.calendar import working_calendar
 

@@ -89,7 +89,7 @@ def _recipient(notification: Notification, channel: str) -> Recipient:
     return first
 
 
-def _plan_info(code: str | None):  # type: ignore[no-untyped-def]
+def _plan_info(code: str | None):
     """The plan as messages name it (its document's number and date), from the database."""
     from store.db import session_scope
     from store.plan_life import find_plan

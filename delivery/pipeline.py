@@ -459,7 +459,7 @@ class Contexts:
             recipients=recipients,
             written_deliveries=written,
             plan_info=self.inputs.plans.get(
-                notification.plan or getattr(notification.data.get("task"), "plan", "")
+                str(notification.plan or getattr(notification.data.get("task"), "plan", ""))
             ),
         )
 

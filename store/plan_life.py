@@ -79,7 +79,9 @@ def list_plans(session: Session, day: date, effective_due: Any = None) -> list[P
     to the next working day); None: as written.
     """
     plans = list(session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.id).desc())))
-    rows = session.exec(select(Task.plan_id, Task.status, Task.due, Task.due_override)).all()
+    rows = session.exec(
+        select(col(Task.plan_id), col(Task.status), col(Task.due), col(Task.due_override))
+    ).all()
     tallies: dict[int, dict[str, int]] = {}
     for plan_id, status, due, override in rows:
         tally = tallies.setdefault(plan_id, {"total": 0, "open": 0, "done": 0, "overdue": 0, "removed": 0})

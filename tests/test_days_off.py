@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_plan_life import imported
+from tests.support.plan_files import imported
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from plan.model import RawPlan, RawTask
+from plan.model import RawPlan, RawSection, RawTask
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("number", "TT"),
@@ -210,3 +210,48 @@ def write_xlsx_sheet(
         )
     workbook.save(path)
     return path
+
+
+# A real plan of 2026 (two tasks), as the Office would import it after the sample.
+PLAN_2026 = RawPlan(
+    file="ke-hoach-2026.docx",
+    title="Kế hoạch công tác năm 2026",
+    year=2026,
+    sections=[RawSection("I", "Công tác tổ chức")],
+    tasks=[
+        RawTask(
+            code="I.1",
+            section="I",
+            content="Rà soát quy chế làm việc của cơ quan.",
+            products=("Quy chế sửa đổi",),
+            lead=("Văn phòng Sở",),
+            coordinating=(),
+            deadline="Trước 15/6/2026",
+        ),
+        RawTask(
+            code="I.2",
+            section="I",
+            content="Xây dựng đề án vị trí việc làm.",
+            products=("Đề án",),
+            lead=("Phòng Tổ chức cán bộ",),
+            coordinating=("Văn phòng Sở",),
+            deadline="Trước 30/9/2026",
+        ),
+    ],
+)
+
+
+def plan_2026(tmp_path: Path) -> Path:
+    return write_docx(
+        PLAN_2026,
+        tmp_path / "ke-hoach-2026.docx",
+        number="15/KH-SGDĐT",
+        dated="Hòa Bình, ngày 10 tháng 01 năm 2026",
+    )
+
+
+def imported(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init").exit_code == 0
+    result = cli("plan", "import", str(plan_2026(tmp_path)), "--plan", "KH-2026")
+    assert result.exit_code == 0, result.stderr
+    assert "Đã lưu trữ kế hoạch mẫu CCHC-2020" in result.stdout
