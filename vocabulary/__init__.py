@@ -261,6 +261,8 @@ TEMPLATE_PARTS: Mapping[str, str] = {
     "_notices": "thông báo kèm theo",
     "_report": "phần báo cáo định kỳ",
     "bundle_item": "một mục trong tin tổng hợp",
+    "_bundle": "khung tin tổng hợp",
+    "_text": "đoạn văn dùng chung",
 }
 TEMPLATE_FILES: Mapping[str, str] = {
     "subject.j2": "tiêu đề",

@@ -114,7 +114,9 @@ def template_list(request: Request, user: SignedIn) -> Response:
             {
                 "kind": info.kind,
                 "channel": info.channel,
-                "channel_label": CHANNEL_LABELS.get(info.channel, info.channel),
+                "channel_label": "mọi kênh"
+                if info.channel == "*"
+                else CHANNEL_LABELS.get(info.channel, info.channel),
                 "name": name,
                 "part": part if info.channel != "zns" else "mẫu ZNS đã duyệt",
                 "source": SOURCE_LABELS.get(info.source, info.source),
