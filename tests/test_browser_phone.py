@@ -176,3 +176,15 @@ def test_a_calendar_subscription_follows_an_extension(tab: tuple[str, Any], site
     assert after.decoded("DTSTART").isoformat() == "2021-01-15"
     assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
     assert after.walk("VALARM")  # the default reminder, 3 working days before
+
+
+def test_the_reports_preview_fits_the_window_and_offers_both_downloads(
+    tab: tuple[str, Any], site: Site
+) -> None:
+    width, page = tab
+    page.goto(f"{site.base}/report?period=H1&at=20/06/2020")
+    assert page.locator("h2.report-title").inner_text().startswith("BÁO CÁO")
+    assert page.locator("a.button[href*='format=docx']").is_visible()
+    assert page.locator("table.report-appendix tbody tr[data-status]").count() == 35
+    page.screenshot(path=str(site.shots / f"{width}-report.png"), full_page=False)
+    assert overflow(page) == 0, f"the report's preview is wider than the {width}'s window"
