@@ -1,8 +1,9 @@
-"""``nhacviec users``: the web admin's accounts (add, change password, list)."""
+"""``nhacviec users``: the web admin's accounts (add, change password, role, disable, list) and their sessions."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -116,3 +117,106 @@ def list_() -> None:
             "đã khóa" if user.disabled else "đang dùng",
         )
     console.print(table)
+
+
+@app.command(
+    "role", help="Đổi vai trò (và đơn vị) của một tài khoản; các phiên đăng nhập của tài khoản kết thúc."
+)
+def role(
+    name: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
+    new_role: Annotated[str, typer.Argument(metavar="VAI_TRO", help="admin | viewer | unit")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Đơn vị của tài khoản vai trò unit (mã hoặc tên).")
+    ] = None,
+) -> None:
+    from store.db import session_scope
+    from store.users import set_role
+    from vocabulary import USER_ROLES
+
+    unit_code = _unit_code(unit) if unit else None
+    with session_scope(open_store()) as session:
+        user = set_role(session, name, new_role, unit_code)
+    where = f", đơn vị {user.unit_code}" if user.unit_code else ""
+    console.print(
+        f"Tài khoản {user.name} nay có vai trò {USER_ROLES[user.role]}{where}; các phiên đăng nhập cũ đã kết thúc.",
+        highlight=False,
+    )
+
+
+@app.command("disable", help="Khóa một tài khoản: không đăng nhập được nữa, các phiên đang mở kết thúc ngay.")
+def disable(name: Annotated[str, typer.Argument(help="Tên đăng nhập.")]) -> None:
+    from store.db import session_scope
+    from store.users import set_disabled
+
+    with session_scope(open_store()) as session:
+        user = set_disabled(session, name, True)
+    console.print(
+        f"Đã khóa tài khoản {user.name}; các phiên đăng nhập của tài khoản đã kết thúc.", highlight=False
+    )
+
+
+@app.command("enable", help="Mở lại một tài khoản đã khóa.")
+def enable(name: Annotated[str, typer.Argument(help="Tên đăng nhập.")]) -> None:
+    from store.db import session_scope
+    from store.users import set_disabled
+
+    with session_scope(open_store()) as session:
+        user = set_disabled(session, name, False)
+    console.print(f"Đã mở lại tài khoản {user.name}.", highlight=False)
+
+
+@app.command("sessions", help="Các phiên đăng nhập trang quản trị đang mở (ai, từ đâu, từ lúc nào).")
+def sessions(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
+    import json
+
+    from store.db import session_scope
+    from store.web_sessions import live_sessions, session_json
+
+    with session_scope(open_store()) as session:
+        rows = [session_json(row, user) for row, user in live_sessions(session)]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        console.print("Không có phiên đăng nhập nào đang mở.")
+        return
+    table = Table("Mã phiên", "Tài khoản", "Từ lúc", "Lần cuối", "Hết hạn", "Địa chỉ", "Trình duyệt")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["user"]),
+            *(
+                f"{datetime.fromisoformat(str(row[k])).astimezone(TZ):%d/%m/%Y %H:%M}"
+                for k in ("created_at", "last_seen_at", "expires_at")
+            ),
+            str(row["address"] or ""),
+            str(row["agent"] or "")[:40],
+        )
+    console.print(table)
+
+
+@app.command(
+    "end-session",
+    help="Kết thúc một phiên đăng nhập (theo mã phiên) hoặc mọi phiên của một tài khoản (--user).",
+)
+def end_session(
+    session_id: Annotated[
+        int | None, typer.Argument(metavar="MA_PHIEN", help="Mã phiên (xem 'nhacviec users sessions').")
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Kết thúc mọi phiên của tài khoản này.")] = None,
+) -> None:
+    from plan.errors import UserError
+    from store.db import session_scope
+    from store.web_sessions import end_session as end_one
+    from store.web_sessions import end_sessions_of
+
+    if (session_id is None) == (user is None):
+        raise UserError("Hãy nêu một mã phiên hoặc --user TÊN (xem 'nhacviec users sessions').")
+    with session_scope(open_store()) as session:
+        if user is not None:
+            count = end_sessions_of(session, user, "admin")
+            console.print(f"Đã kết thúc {count} phiên đăng nhập của tài khoản {user}.", highlight=False)
+            return
+        if not end_one(session, session_id=session_id, reason="admin"):
+            raise UserError(f"Không có phiên đang mở nào mã {session_id} (xem 'nhacviec users sessions').")
+    console.print(f"Đã kết thúc phiên {session_id}.", highlight=False)

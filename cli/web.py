@@ -32,7 +32,7 @@ def web(
     configure_logging(config.log_format, config.log_level)
     count = workers or default_workers()
     # uvicorn's access log prints query strings (the ICS tokens): the app logs requests itself, without them.
-    options = {"host": host, "port": port, "access_log": False, "log_config": None, "proxy_headers": True}
+    options = {"host": host, "port": port, "access_log": False, "log_config": None, "proxy_headers": False}
     if count == 1:
         uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
         return
@@ -89,7 +89,7 @@ def web_server(settings, engine, host: str, port: int):
 
     app = create_app(settings, engine)
     return uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=True)
+        uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=False)
     )
 
 

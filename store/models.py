@@ -448,6 +448,24 @@ class User(SQLModel, table=True):
     password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
+class WebSession(SQLModel, table=True):
+    """A signed-in browser, kept on the server so it can be ended: sign-out, a new password, a new role, a
+    disabled account, or an admin. The cookie carries a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    address: str | None = Field(default=None, max_length=64)
+    agent: str | None = Field(default=None, max_length=200)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    ended_reason: str | None = Field(default=None, max_length=32)
+
+
 class IcsToken(SQLModel, table=True):
     """A revocable secret in an ICS feed's URL: one unit's deadlines, or the whole plan (``unit_code`` None)."""
 

@@ -124,6 +124,40 @@ def set_password(
     user.password_changed_at = now or utcnow()
     session.add(user)
     session.flush()
+    _end_sessions(session, user, "password")
+    return user
+
+
+def _end_sessions(session: Session, user: User, reason: str) -> None:
+    from store.web_sessions import end_user_sessions
+
+    if user.id is not None:
+        end_user_sessions(session, user.id, reason)
+
+
+def set_role(session: Session, name: str, role: str, unit_code: str | None = None) -> User:
+    """A new role (and unit) for an account; its sessions end (they were opened with the old rights)."""
+    user = get_user(session, name)
+    if user is None:
+        raise UserAccountError(f"Không có tài khoản '{name}' (xem 'nhacviec users list').")
+    checked_role, unit = _check_role(session, role, unit_code)
+    user.role, user.unit_code = checked_role, unit
+    session.add(user)
+    session.flush()
+    _end_sessions(session, user, "role")
+    return user
+
+
+def set_disabled(session: Session, name: str, disabled: bool) -> User:
+    """Disable (its sessions end at once) or enable an account."""
+    user = get_user(session, name)
+    if user is None:
+        raise UserAccountError(f"Không có tài khoản '{name}' (xem 'nhacviec users list').")
+    user.disabled = disabled
+    session.add(user)
+    session.flush()
+    if disabled:
+        _end_sessions(session, user, "disabled")
     return user
 
 

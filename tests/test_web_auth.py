@@ -232,6 +232,7 @@ def test_every_post_route_checks_the_csrf_token_first(engine: Engine) -> None:
         "name": "reminder",
         "invite_id": "1",
         "kind": "reminder",
+        "session_id": "1",
     }
     posts = [route.path for router in routers() for route in router.routes if "POST" in route.methods]
     assert len(posts) >= 18

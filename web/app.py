@@ -31,7 +31,7 @@ import vocabulary
 from config.settings import Settings
 from store.users import DEFAULT_HASHER
 from vocabulary import FILE_KINDS, USER_ROLES
-from web.config import WebSettings, session_secret
+from web.config import WebSettings, client_origin, session_secret, trusted_networks
 from web.deps import (
     Clock,
     CsrfFailed,
@@ -123,7 +123,11 @@ def create_app(
         hasher=hasher or DEFAULT_HASHER,
         sessions=SessionCodec(session_secret(web_settings), int(web_settings.session_hours * 3600)),
         limiter=LoginLimiter(
-            web_settings.login_max_failures, timedelta(minutes=web_settings.login_window_minutes)
+            web_settings.login_max_failures,
+            timedelta(minutes=web_settings.login_window_minutes),
+            per_name=web_settings.login_max_failures_per_name,
+            per_address=web_settings.login_max_failures_per_address,
+            overall=web_settings.login_max_failures_global,
         ),
         templates=make_templates(settings.tz),
     )
@@ -160,6 +164,7 @@ def routers() -> list[APIRouter]:
         readiness,
         report,
         rules,
+        sessions,
         tasks,
         templates_admin,
         units,
@@ -185,6 +190,7 @@ def routers() -> list[APIRouter]:
             readiness,
             report,
             plan_import,
+            sessions,
             done,
             feeds,
         )
@@ -192,11 +198,15 @@ def routers() -> list[APIRouter]:
 
 
 def _add_middleware(app: FastAPI, ctx: WebContext) -> None:
+    proxies = trusted_networks(ctx.web)
+
     @app.middleware("http")
     async def sessions_and_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
+        peer = request.client.host if request.client else None
+        request.state.client_ip, https = client_origin(peer, request.headers, request.url.scheme, proxies)
         request.state.session = ctx.sessions.load(request.cookies.get(COOKIE))
         response = await call_next(request)
         session: Session = request.state.session
@@ -208,8 +218,10 @@ def _add_middleware(app: FastAPI, ctx: WebContext) -> None:
                 path="/",
                 httponly=True,
                 samesite="lax",
-                secure=ctx.web.secure_cookies,
+                secure=ctx.web.secure_cookies or https,
             )
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith("/static/"):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,8 +25,58 @@ class WebSettings(BaseSettings):
     secret: SecretStr | None = None
     secure_cookies: bool = False  # true behind HTTPS: the browser sends the cookie only over HTTPS
     session_hours: float = 12.0
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per (name, address)
     login_window_minutes: float = 10.0
+    login_max_failures_per_name: int = 20  # one account, from any address
+    login_max_failures_per_address: int = 30  # one address, any names (spraying)
+    login_max_failures_global: int = 500  # everyone together (a spray from many addresses)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks, comma
+    # separated); none by default: a header from anyone else is ignored.
+    trusted_proxies: str = ""
+
+
+def trusted_networks(
+    settings: WebSettings,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | str, ...]:
+    """NHACVIEC_WEB_TRUSTED_PROXIES parsed: networks, or a bare name (a test client's "testclient")."""
+    found: list[ipaddress.IPv4Network | ipaddress.IPv6Network | str] = []
+    for item in re.split(r"[,\s]+", settings.trusted_proxies.strip()):
+        if not item:
+            continue
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            found.append(item)
+    return tuple(found)
+
+
+def is_trusted(
+    address: str | None, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | str, ...]
+) -> bool:
+    if not address or not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address in networks
+    return any(not isinstance(net, str) and ip.version == net.version and ip in net for net in networks)
+
+
+def client_origin(
+    peer: str | None, headers: Mapping[str, str], scheme: str, networks: tuple[Any, ...]
+) -> tuple[str, bool]:
+    """(the client's address, whether it came over https): the forwarded headers count only from a trusted
+    proxy, and the client is the right-most address of X-Forwarded-For that is not a trusted proxy."""
+    if not is_trusted(peer, networks):
+        return peer or "?", scheme == "https"
+    client = peer or "?"
+    forwarded = [part.strip() for part in headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    for address in reversed(forwarded):
+        client = address[:64]
+        if not is_trusted(address, networks):
+            break
+    proto = headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    return client, (proto or scheme) == "https"
 
 
 def session_secret(settings: WebSettings) -> str:

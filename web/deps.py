@@ -20,6 +20,7 @@ from plan.units import Directory
 from store.db import session_scope
 from store.models import UserRole
 from store.users import get_user_by_id
+from store.web_sessions import active_session
 from web.config import WebSettings
 from web.permissions import Principal
 from web.ratelimit import LoginLimiter
@@ -120,10 +121,19 @@ def current_user(request: Request) -> Principal | None:
                 and row.id is not None
                 and not row.disabled
                 and session.password_stamp == row.password_changed_at.timestamp()
+                and active_session(db, session.token, row.id, context(request).now()) is not None
             ):
                 user = Principal(id=row.id, name=row.name, role=UserRole(row.role), unit=row.unit_code)
     request.state.user = user
     return user
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or the forwarded one when the peer is a trusted proxy (web.app)."""
+    address = getattr(request.state, "client_ip", None)
+    if address:
+        return str(address)
+    return request.client.host if request.client else "?"
 
 
 def signed_in(request: Request) -> Principal:

@@ -33,6 +33,7 @@ class Action(StrEnum):
     VIEW_UNITS = "view_units"
     EDIT_UNITS = "edit_units"
     IMPORT_PLAN = "import_plan"
+    MANAGE_SESSIONS = "manage_sessions"
     SUBSCRIBE_CALENDAR = "subscribe_calendar"
     VIEW_REPORTS = "view_reports"
 
@@ -69,6 +70,7 @@ MATRIX: Mapping[Action, Mapping[UserRole, Scope]] = {
     Action.VIEW_UNITS: {UserRole.ADMIN: Scope.ALL, UserRole.VIEWER: Scope.ALL},
     Action.EDIT_UNITS: {UserRole.ADMIN: Scope.ALL},
     Action.IMPORT_PLAN: {UserRole.ADMIN: Scope.ALL},
+    Action.MANAGE_SESSIONS: {UserRole.ADMIN: Scope.ALL},
     Action.SUBSCRIBE_CALENDAR: {UserRole.ADMIN: Scope.ALL, UserRole.UNIT: Scope.MEMBER},
     Action.VIEW_REPORTS: {UserRole.ADMIN: Scope.ALL, UserRole.VIEWER: Scope.ALL},
 }
@@ -91,6 +93,7 @@ DENIED = {
     Action.VIEW_UNITS: "Tài khoản đơn vị không được xem danh bạ đơn vị.",
     Action.EDIT_UNITS: "Chỉ quản trị viên mới sửa được danh bạ đơn vị.",
     Action.IMPORT_PLAN: "Chỉ quản trị viên mới được nhập kế hoạch.",
+    Action.MANAGE_SESSIONS: "Chỉ quản trị viên mới xem và kết thúc được các phiên đăng nhập.",
     Action.SUBSCRIBE_CALENDAR: "Chỉ quản trị viên hoặc tài khoản của đơn vị mới tạo được địa chỉ lịch.",
     Action.VIEW_REPORTS: "Tài khoản đơn vị không được xem báo cáo kết quả thực hiện kế hoạch của cả Sở.",
 }

@@ -1,8 +1,10 @@
 """The session cookie: who is signed in and the CSRF token, signed (not encrypted) with itsdangerous.
 
 The cookie holds the user's id, the moment their password last changed (a new
-password ends older sessions) and a random CSRF token; the signature and its
-timestamp make it tamper-proof and expiring. Nothing secret is in it.
+password ends older sessions), the token of its server-side session (store.web_sessions:
+sign-out, a new password or role, a disabled account or an admin end it, so a copied
+cookie stops working) and a random CSRF token; the signature and its timestamp make it
+tamper-proof and expiring.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Session:
     user_id: int | None = None
     password_stamp: float | None = None
     _csrf: str | None = None
+    token: str | None = None  # the server-side session's (store.web_sessions)
     dirty: bool = False
 
     @property
@@ -51,16 +54,18 @@ class Session:
             self.dirty = True
         return self._csrf
 
-    def sign_in(self, user_id: int, password_stamp: float) -> None:
+    def sign_in(self, user_id: int, password_stamp: float, token: str | None = None) -> None:
         """A fresh token at sign-in, so a token seen before it (session fixation) is worthless after."""
         self.user_id = user_id
         self.password_stamp = password_stamp
+        self.token = token
         self._csrf = new_token()
         self.dirty = True
 
     def sign_out(self) -> None:
         self.user_id = None
         self.password_stamp = None
+        self.token = None
         self._csrf = new_token()
         self.dirty = True
 
@@ -75,6 +80,7 @@ class SessionCodec:
         if session.user_id is not None:
             payload["u"] = session.user_id
             payload["p"] = session.password_stamp
+            payload["s"] = session.token
         return self._serializer.dumps(payload)
 
     def load(self, cookie: str | None) -> Session:
@@ -91,4 +97,10 @@ class SessionCodec:
         stamp = payload.get("p")
         if not isinstance(user_id, int) or not isinstance(stamp, int | float):
             return Session(_csrf=payload["c"])
-        return Session(user_id=user_id, password_stamp=float(stamp), _csrf=payload["c"])
+        token = payload.get("s")
+        return Session(
+            user_id=user_id,
+            password_stamp=float(stamp),
+            _csrf=payload["c"],
+            token=token if isinstance(token, str) else None,
+        )

@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from store.db import session_scope
 from store.users import normalise_name, verify_password
-from web.deps import WebContext, context, csrf_protect, current_user, render
+from store.web_sessions import end_session, open_session
+from web.deps import WebContext, client_address, context, csrf_protect, current_user, render
 from web.sessions import Session
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def login(
 ) -> Response:
     ctx = context(request)
     target = safe_next(next)
-    key = (normalise_name(name)[:64], request.client.host if request.client else "?")
+    key = (normalise_name(name)[:64], client_address(request))
     now = ctx.now()
     wait = ctx.limiter.retry_after(key, now)
     if wait is not None:
@@ -85,8 +86,17 @@ def login(
             return _blocked(request, ctx, target, name, wait)
         return render(request, "login.html", 401, next=target, name=name, error=WRONG)
     ctx.limiter.succeed(key)
+    with session_scope(ctx.engine) as db:
+        token = open_session(
+            db,
+            user_id,
+            hours=ctx.web.session_hours,
+            now=now,
+            address=key[1],
+            agent=request.headers.get("user-agent"),
+        )
     session: Session = request.state.session
-    session.sign_in(user_id, stamp)
+    session.sign_in(user_id, stamp, token)
     log.info("signed in user=%s", _loggable(key[0]))
     return RedirectResponse(target, status_code=303)
 
@@ -94,5 +104,8 @@ def login(
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
 def logout(request: Request) -> Response:
     session: Session = request.state.session
+    if session.token is not None:
+        with session_scope(context(request).engine) as db:
+            end_session(db, session.token, reason="logout")
     session.sign_out()
     return RedirectResponse("/login", status_code=303)
