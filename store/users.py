@@ -139,7 +139,7 @@ def set_role(session: Session, name: str, role: str, unit_code: str | None = Non
     """A new role (and unit) for an account; its sessions end (they were opened with the old rights)."""
     user = get_user(session, name)
     if user is None:
-        raise UserAccountError(f"Không có tài khoản '{name}' (xem 'nhacviec users list').")
+        raise UserAccountError(f"Không có tài khoản '{name}'.")
     checked_role, unit = _check_role(session, role, unit_code)
     user.role, user.unit_code = checked_role, unit
     session.add(user)
@@ -152,7 +152,7 @@ def set_disabled(session: Session, name: str, disabled: bool) -> User:
     """Disable (its sessions end at once) or enable an account."""
     user = get_user(session, name)
     if user is None:
-        raise UserAccountError(f"Không có tài khoản '{name}' (xem 'nhacviec users list').")
+        raise UserAccountError(f"Không có tài khoản '{name}'.")
     user.disabled = disabled
     session.add(user)
     session.flush()
