@@ -186,7 +186,7 @@ def sessions(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSO
             str(row["id"]),
             str(row["user"]),
             *(
-                f"{datetime.fromisoformat(str(row[k])).astimezone(TZ):%d/%m/%Y %H:%M}"
+                f"{datetime.fromisoformat(str(row[k])).astimezone(tz()):%d/%m/%Y %H:%M}"
                 for k in ("created_at", "last_seen_at", "expires_at")
             ),
             str(row["address"] or ""),

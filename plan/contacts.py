@@ -343,7 +343,7 @@ def read_rows(rows: Sequence[tuple[int, Sequence[str]]], file: str) -> Sheet:
 
 def read_contacts_file(path: Path) -> Sheet:
     """Read a .xlsx or .csv contacts sheet (the first sheet whose header names the columns)."""
-    from plan.limits import check_input_file
+    from plan.limits import check_archive, check_input_file, check_row
 
     file = str(path)
     check_input_file(path, "tệp danh bạ")
@@ -362,10 +362,13 @@ def read_contacts_file(path: Path) -> Sheet:
             except csv.Error:
                 continue
             numbered = [(number, tuple(cells)) for number, cells in enumerate(records, start=1)]
+            for number, cells in numbered:
+                check_row(number, cells, file)
             if _header([cells for _, cells in numbered]) is not None:
                 candidates.append(numbered)
         tables = candidates[:1] or [[]]
     else:
+        check_archive(path, "tệp danh bạ")  # before anything is decompressed
         tables = _xlsx_tables(data, file)
     for rows in tables:
         if _header([cells for _, cells in rows]) is not None:
@@ -387,6 +390,7 @@ def _xlsx_tables(data: bytes, file: str) -> list[list[tuple[int, tuple[str, ...]
     from openpyxl import load_workbook
 
     from plan.importers.xlsx_plan import cell_text
+    from plan.limits import check_row
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -401,7 +405,9 @@ def _xlsx_tables(data: bytes, file: str) -> list[list[tuple[int, tuple[str, ...]
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 if number > MAX_ROWS + HEADER_SCAN_ROWS:
                     raise PlanFileError(file, f"Danh bạ vượt giới hạn {MAX_ROWS} dòng.")
-                rows.append((number, tuple(cell_text(value) for value in values[:40])))
+                cells = tuple(cell_text(value) for value in values[:40])
+                check_row(number, cells, file)
+                rows.append((number, cells))
             tables.append(rows)
     finally:
         workbook.close()

@@ -1,6 +1,9 @@
 """Every file a user gives is checked and bounded before it is parsed.
 
-A path is refused in one Vietnamese sentence when it is missing, a folder, too big, or
+A .docx/.xlsx (a zip) is judged from its directory before anything is decompressed: the number of members, each
+member's uncompressed size and compression ratio, and their total (a 1 MB "zip bomb" that expands to 500 MB is
+refused in milliseconds). Tables are bounded in rows and characters per cell while they are read; text files in
+bytes. A path is refused in one Vietnamese sentence when it is missing, a folder, too big, or
 (for text) not UTF-8; a YAML syntax error is said in Vietnamese with its line and column
 (PyYAML's English never reaches the user). Dates and years a user types must lie in the
 years the working calendar knows.
@@ -8,6 +11,7 @@ years the working calendar knows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -108,3 +112,63 @@ def check_year(year: int, what: str = "năm") -> int:
             f"{what.capitalize()} {year} nằm ngoài lịch làm việc: hãy dùng một năm từ {first} đến {last}."
         )
     return year
+
+
+# -- archives and tables ------------------------------------------------------------------------------------
+
+MAX_PLAN_BYTES = 64 * 1024 * 1024  # a plan file as saved (a 200,000-row CSV is about 40 MB)
+MAX_MEMBERS = 5_000  # files inside a .docx/.xlsx
+MAX_MEMBER_BYTES = 256 * 1024 * 1024  # one member, uncompressed (the sheet of a 200,000-row workbook)
+MAX_ARCHIVE_BYTES = 512 * 1024 * 1024  # every member together, uncompressed
+MAX_RATIO = 100  # uncompressed / compressed for a member over 1 MB (Office XML is 5-20; a zip bomb 1000+)
+_RATIO_FROM = 1024 * 1024
+MAX_ROWS = 250_000  # rows of a table or sheet
+MAX_CELLS = 100  # columns read per row (a plan has about ten)
+MAX_CELL_CHARS = 32_767  # characters of one cell (Excel's own limit)
+
+
+def check_archive(path: Path, what: str = "tệp") -> None:
+    """A .docx/.xlsx (a zip) whose members are few, small and not a bomb, judged from the zip's directory
+    before anything is decompressed (a member's data is never read past its declared size)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: the reader says the file is damaged, in its own words
+    if len(members) > MAX_MEMBERS:
+        raise FileLimitError(
+            f"{what.capitalize()} {path.name} chứa {len(members):,} tệp con, quá giới hạn {MAX_MEMBERS:,}: "
+            "tệp bị hỏng hoặc không phải văn bản Office thông thường."
+        )
+    total = 0
+    for member in members:
+        size = member.file_size
+        total += size
+        if size > MAX_MEMBER_BYTES or total > MAX_ARCHIVE_BYTES:
+            limit = MAX_MEMBER_BYTES if size > MAX_MEMBER_BYTES else MAX_ARCHIVE_BYTES
+            raise FileLimitError(
+                f"{what.capitalize()} {path.name} khi giải nén lớn hơn {limit // 1_048_576} MB "
+                f"({member.filename}: {size / 1_048_576:,.0f} MB): hãy tách kế hoạch thành tệp nhỏ hơn."
+            )
+        if size > _RATIO_FROM and size > MAX_RATIO * max(member.compress_size, 1):
+            raise FileLimitError(
+                f"{what.capitalize()} {path.name} có phần {member.filename} nén với tỉ lệ "
+                f"{size // max(member.compress_size, 1):,}:1, quá giới hạn {MAX_RATIO}:1 (dấu hiệu 'bom nén'): "
+                "hãy mở tệp trong Word/Excel và lưu lại."
+            )
+
+
+def check_row(number: int, cells: Sequence[str], file: str) -> None:
+    """Row ``number`` of a table: within MAX_ROWS, each cell within MAX_CELL_CHARS."""
+    if number > MAX_ROWS:
+        raise FileLimitError(
+            f"{file}: bảng có hơn {MAX_ROWS:,} dòng, quá giới hạn: hãy tách kế hoạch thành nhiều tệp."
+        )
+    for column, text in enumerate(cells, start=1):
+        if len(text) > MAX_CELL_CHARS:
+            raise FileLimitError(
+                f"{file}: ô ở dòng {number}, cột {column} dài {len(text):,} ký tự, quá giới hạn "
+                f"{MAX_CELL_CHARS:,} ký tự của một ô: hãy rút gọn nội dung ô đó."
+            )

@@ -33,6 +33,8 @@ class WebSettings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks, comma
     # separated); none by default: a header from anyone else is ignored.
     trusted_proxies: str = ""
+    work_seconds: float = 120.0  # reading an uploaded plan, in a child process (web.isolation)
+    work_memory_mb: int = 1536  # that child's address space
 
 
 def trusted_networks(

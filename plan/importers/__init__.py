@@ -72,6 +72,9 @@ def read_plan(path: Path | str, progress: Progress | None = None) -> RawPlan:
     if kind is None:
         shown = suffix or "(không có phần mở rộng)"
         raise PlanFileError(file, f"Định dạng tệp {shown} không được hỗ trợ; dùng {SUPPORTED}.")
+    from plan.limits import MAX_PLAN_BYTES, check_size
+
+    check_size(path, MAX_PLAN_BYTES, "tệp kế hoạch")  # .docx/.xlsx: their readers check the archive too
     try:
         plan = _read(kind, path, file, progress)
     except OSError as error:

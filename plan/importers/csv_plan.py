@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from plan.importers.table import HEADER_SCAN_ROWS, Header, Row, find_header, no_plan_table, read_table
+from plan.limits import check_row
 from plan.model import PlanFileError, RawPlan
 
 DELIMITERS = (",", ";", "\t")
@@ -31,12 +32,14 @@ def decode_csv(data: bytes, file: str) -> str:
     )
 
 
-def csv_rows(text: str, delimiter: str, limit: int | None = None) -> list[Row]:
-    """Records of ``text`` (the first ``limit`` of them), each numbered by the line it starts on."""
+def csv_rows(text: str, delimiter: str, limit: int | None = None, file: str = "tệp") -> list[Row]:
+    """Records of ``text`` (the first ``limit`` of them), each numbered by the line it starts on (bounded:
+    plan.limits.check_row)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     start = 1
-    for record in reader:
+    for count, record in enumerate(reader, start=1):
+        check_row(count, record, file)
         rows.append(Row(number=start, cells=tuple(record)))
         start = reader.line_num + 1
         if limit is not None and len(rows) >= limit:
@@ -53,7 +56,7 @@ def parse_csv(text: str, file: str) -> RawPlan:
     best: tuple[str, Header] | None = None
     for delimiter in DELIMITERS:
         try:
-            rows = csv_rows(text, delimiter, limit=HEADER_SCAN_ROWS + 1)
+            rows = csv_rows(text, delimiter, limit=HEADER_SCAN_ROWS + 1, file=file)
         except csv.Error:
             continue
         header = find_header(rows)
@@ -62,7 +65,7 @@ def parse_csv(text: str, file: str) -> RawPlan:
     if best is None:
         raise no_plan_table(file)
     try:
-        rows = csv_rows(text, best[0])
+        rows = csv_rows(text, best[0], file=file)
     except csv.Error:
         raise PlanFileError(
             file,

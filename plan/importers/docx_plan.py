@@ -14,6 +14,7 @@ from typing import Any
 
 from plan.importers.header import document_header
 from plan.importers.table import Row, find_title, no_plan_table, plan_tables, read_tables
+from plan.limits import check_archive, check_row
 from plan.model import PlanFileError, RawPlan
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -48,8 +49,8 @@ def cell_text(tc: Any) -> str:
     return "\n".join(lines)
 
 
-def table_rows(tbl: Any) -> list[Row]:
-    """The rows of a ``w:tbl`` element on the table grid, numbered from 1."""
+def table_rows(tbl: Any, file: str = "tệp") -> list[Row]:
+    """The rows of a ``w:tbl`` element on the table grid, numbered from 1 (bounded: plan.limits.check_row)."""
     rows = []
     merging: dict[int, str] = {}  # grid column -> text of the vertical merge running through it
     for number, tr in enumerate(tbl.xpath("./w:tr"), start=1):
@@ -74,6 +75,7 @@ def table_rows(tbl: Any) -> list[Row]:
             cells.extend([""] * (tc.grid_span - 1))
             above.extend([""] * (tc.grid_span - 1))
         wide = len(spans) == 1 and spans[0] > 1
+        check_row(number, cells, file)
         rows.append(Row(number=number, cells=tuple(cells), above=tuple(above), wide=wide))
     return rows
 
@@ -83,6 +85,7 @@ def read_docx_plan(path: Path, name: str | None = None) -> RawPlan:
     from docx import Document  # lazy: keeps the CLI's start-up fast
 
     file = name or str(path)
+    check_archive(path, "tệp kế hoạch")  # before anything is decompressed
     try:
         document = Document(str(path))
     except Exception as error:  # python-docx, zipfile and lxml raise many kinds for a damaged file
@@ -92,7 +95,7 @@ def read_docx_plan(path: Path, name: str | None = None) -> RawPlan:
         ) from error
     body = document.element.body
     elements = [tbl for tbl in body.iter(f"{_W}tbl")]
-    tables = [table_rows(tbl) for tbl in elements]
+    tables = [table_rows(tbl, file) for tbl in elements]
     found = plan_tables(tables)
     if not found:
         raise no_plan_table(file)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from plan.importers.header import document_header
 from plan.importers.table import Row, no_plan_table, plan_tables, read_tables
+from plan.limits import MAX_CELLS, MAX_ROWS, check_archive, check_row
 from plan.model import PlanFileError, RawPlan
 
 if TYPE_CHECKING:
@@ -37,9 +38,19 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def sheet_rows(sheet: Worksheet) -> list[Row]:
-    """The sheet's rows on its grid; a cell under the top row of a merged range inherits its text."""
-    values = [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+def sheet_rows(sheet: Worksheet, file: str = "tệp") -> list[Row]:
+    """The sheet's rows on its grid; a cell under the top row of a merged range inherits its text.
+
+    Bounded (plan.limits): at most MAX_ROWS rows, the first MAX_CELLS columns, MAX_CELL_CHARS a cell."""
+    if sheet.max_row > MAX_ROWS:
+        check_row(sheet.max_row, (), f"{file} (trang {sheet.title})")
+    values = []
+    for number, row in enumerate(
+        sheet.iter_rows(values_only=True, max_col=min(sheet.max_column, MAX_CELLS)), 1
+    ):
+        cells = [cell_text(value) for value in row]
+        check_row(number, cells, file)
+        values.append(cells)
     above: dict[tuple[int, int], str] = {}
     across: set[tuple[int, int]] = set()  # (row, column) of the top-left cell of a merge over columns
     for merged in sheet.merged_cells.ranges:
@@ -62,6 +73,7 @@ def read_xlsx_plan(path: Path, name: str | None = None) -> RawPlan:
     from openpyxl import load_workbook  # lazy: keeps the CLI's start-up fast
 
     file = name or str(path)
+    check_archive(path, "tệp kế hoạch")  # before anything is decompressed
     try:
         workbook = load_workbook(path, read_only=False, data_only=True)
     except Exception as error:  # openpyxl, zipfile and lxml raise many kinds for a damaged file
@@ -70,7 +82,7 @@ def read_xlsx_plan(path: Path, name: str | None = None) -> RawPlan:
             "Không đọc được tệp Excel: tệp bị hỏng, có mật khẩu hoặc không phải định dạng .xlsx.",
         ) from error
     try:
-        sheets = [sheet_rows(sheet) for sheet in workbook.worksheets]
+        sheets = [sheet_rows(sheet, file) for sheet in workbook.worksheets]
     finally:
         workbook.close()
     found = plan_tables(sheets, continuations=False)  # a sheet without a header is something else

@@ -9,6 +9,7 @@ and imported all-or-nothing (``store.plan_import.import_plan``, actor = the user
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import shutil
@@ -24,10 +25,12 @@ from plan.check import CheckedPlan, check_plan, infer_year
 from plan.errors import UserError
 from plan.importers import read_plan
 from plan.text import clean
+from plan.units import Directory
 from store.db import session_scope
 from store.directory import add_unlisted_units, load_directory
 from store.plan_import import import_plan
 from web.deps import PageNotFound, SignedIn, context, csrf_protect, error_text, render
+from web.isolation import run_limited
 from web.permissions import Action, require
 
 router = APIRouter()
@@ -88,13 +91,29 @@ def _year(text: str) -> int | None:
     return int(text)
 
 
-def read_and_check(request: Request, path: Path, year_text: str) -> CheckedPlan:
-    """As ``nhacviec plan check``: read the file, find its year, check it against the unit directory."""
-    raw = read_plan(path)
+def check_file(path: str, year_text: str, directory: Directory) -> CheckedPlan:
+    """As ``nhacviec plan check``: read the file, find its year, check it against the unit directory
+    (run in a child process with a time and memory limit: web.isolation)."""
+    raw = read_plan(Path(path))
     year = _year(year_text) or infer_year(raw)
     if year is None:
         raise UserError("Không xác định được năm của kế hoạch trong tệp: hãy ghi năm vào ô “Năm”.")
-    return check_plan(raw, context(request).directory(), year)
+    return check_plan(raw, directory, year)
+
+
+def read_and_check(
+    request: Request, path: Path, year_text: str, directory: Directory | None = None
+) -> CheckedPlan:
+    """:func:`check_file` in a child process, off the event loop's thread (the web answers meanwhile)."""
+    ctx = context(request)
+    return run_limited(
+        check_file,
+        str(path),
+        year_text,
+        directory or ctx.directory(),
+        seconds=ctx.web.work_seconds,
+        memory_mb=ctx.web.work_memory_mb,
+    )
 
 
 def _form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
@@ -132,7 +151,7 @@ async def upload(
         return _form(request, f"Tệp {file.filename} rỗng.", 400)
     token = save_upload(file.filename, content)
     try:
-        checked = read_and_check(request, uploaded_file(token), year)
+        checked = await asyncio.to_thread(read_and_check, request, uploaded_file(token), year)
     except UserError as error:
         discard(token)
         message = getattr(error, "message", None) or error_text(error)  # no temporary path in the message
@@ -175,7 +194,8 @@ def confirm(
     with session_scope(ctx.engine) as db:
         if add_units and checked.unknown_units:  # the admin chose to add them, without contacts
             added = add_unlisted_units(db, [unit.name for unit in checked.unknown_units], code)
-            checked = check_plan(read_plan(path), load_directory(db, ctx.settings.units_file), checked.year)
+            directory = load_directory(db, ctx.settings.units_file)
+            checked = read_and_check(request, path, str(checked.year), directory)
         summary = import_plan(db, checked, code, actor=user.name, via=VIA)
     discard(token)
     return render(

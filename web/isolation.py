@@ -1,0 +1,106 @@
+"""Work on an uploaded file in a process of its own, with a time and a memory limit.
+
+Reading a plan (python-docx, openpyxl, pdfplumber) is CPU-bound and its memory grows with the file: done in the
+web process it would stall every other request (not even /login answered) and keep the memory afterwards. Here
+each job runs in a fresh child (a forkserver's fork, the readers preloaded), whose address space is limited with
+``resource.setrlimit(RLIMIT_AS)``; past the time limit the child is killed. The child exits after the job, so its
+memory goes back to the system. The web awaits the result off its event loop.
+
+A user's error in the child (a bad file, a bound of plan.limits) comes back as its Vietnamese sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import resource
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from plan.errors import UserError, say
+
+T = TypeVar("T")
+
+PRELOAD = ["plan.importers", "plan.check", "plan.importers.docx_plan", "plan.importers.xlsx_plan"]
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+class WorkLimitError(UserError):
+    """A job went past its time or memory limit (the message names the limit)."""
+
+
+def _mp_context() -> Any:
+    global _context
+    with _context_lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            _context = context
+        return _context
+
+
+def _limit_memory(memory_bytes: int) -> None:
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def _child(connection: Any, memory_bytes: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """In the child: limit memory, run, send back the result or a user's error as its sentence (exceptions with
+    odd signatures never cross the pipe)."""
+    _limit_memory(memory_bytes)
+    try:
+        outcome: tuple[str, Any] = ("ok", function(*args))
+    except UserError as error:
+        outcome = ("error", getattr(error, "message", None) or say(error, {}))
+    except MemoryError:
+        outcome = ("memory", None)
+    try:
+        connection.send(outcome)
+    except MemoryError:
+        connection.send(("memory", None))
+    finally:
+        connection.close()
+
+
+def run_limited(function: Callable[..., T], *args: Any, seconds: float, memory_mb: int) -> T:
+    """``function(*args)`` in a child process within ``seconds`` and ``memory_mb``; a UserError otherwise."""
+    context = _mp_context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_child, args=(sender, memory_mb * 1024 * 1024, function, args), daemon=True
+    )
+    process.start()
+    sender.close()
+    memory_error = WorkLimitError(
+        f"Đọc tệp cần hơn {memory_mb:,} MB bộ nhớ, quá giới hạn: hãy tách tệp thành các tệp nhỏ hơn "
+        "(hoặc tăng NHACVIEC_WEB_WORK_MEMORY_MB)."
+    )
+    try:
+        if not receiver.poll(seconds):
+            process.kill()
+            raise WorkLimitError(
+                f"Đọc tệp mất hơn {seconds:g} giây, quá giới hạn: hãy tách tệp thành các tệp nhỏ hơn "
+                "(hoặc tăng NHACVIEC_WEB_WORK_SECONDS)."
+            )
+        try:
+            kind, value = receiver.recv()
+        except (EOFError, OSError):  # the child died (the kernel or the allocator ended it)
+            raise memory_error from None
+    finally:
+        receiver.close()
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(1)
+    if kind == "error":
+        raise UserError(str(value))
+    if kind == "memory":
+        raise memory_error
+    return value  # type: ignore[no-any-return]
+
+
+async def run_limited_async(function: Callable[..., T], *args: Any, seconds: float, memory_mb: int) -> T:
+    """:func:`run_limited` awaited from the event loop (the waiting happens on a thread)."""
+    return await asyncio.to_thread(run_limited, function, *args, seconds=seconds, memory_mb=memory_mb)
