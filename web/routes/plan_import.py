@@ -156,7 +156,8 @@ async def upload(
         discard(token)
         message = getattr(error, "message", None) or error_text(error)  # no temporary path in the message
         return _form(request, f"Không đọc được tệp {file.filename}: {message}", 400)
-    return render(
+    return await asyncio.to_thread(  # a preview of thousands of rows: rendered off the event loop too
+        render,
         request,
         "import_preview.html",
         checked=checked,
