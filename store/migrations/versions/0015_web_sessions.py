@@ -2,7 +2,7 @@
 account or an admin ends them (a copied cookie no longer works). Only the token's SHA-256 is stored.
 
 Revision ID: 0015
-Revises: 0016
+Revises: 0013
 
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
