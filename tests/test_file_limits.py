@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from plan.limits import MAX_CELL_CHARS, MAX_RATIO, FileLimitError, check_archive
-from tests.test_web_pages import csrf_of, text_of
-from tests.test_web_pages import engine as engine  # the sample plan, an admin and TCCB (a fixture)
+from tests.support.web_pages import client_for, csrf_of, text_of
 from web.isolation import WorkLimitError, run_limited
 
 BOMB_MB = 100
@@ -89,10 +88,8 @@ def test_a_cell_longer_than_excel_allows_is_refused_with_its_place(run_cli, tmp_
     assert f"quá giới hạn {MAX_CELL_CHARS:,} ký tự" in result.stderr and "dòng 2, cột 2" in result.stderr
 
 
-def test_the_web_refuses_an_uploaded_zip_bomb_and_still_answers(engine: Engine, tmp_path: Path) -> None:
-    from tests.test_web_pages import client_for
-
-    admin = client_for(engine, "chanh.vp")
+def test_the_web_refuses_an_uploaded_zip_bomb_and_still_answers(web_engine: Engine, tmp_path: Path) -> None:
+    admin = client_for(web_engine, "chanh.vp")
     bomb = zip_bomb(tmp_path / "bom.docx", "word/document.xml").read_bytes()
     data = {"csrf": csrf_of(admin, "/import"), "year": "2021", "plan": "KT-2021"}
     started = time.monotonic()
