@@ -37,6 +37,9 @@ FIX_HINTS = {
     "extend": "để lùi hạn hãy dùng 'nhacviec tasks extend {task} --to NGÀY --reason ...'.",
     "passwd": "đổi mật khẩu bằng 'nhacviec users passwd {user}'.",
     "ics_list": "xem 'nhacviec ics list'.",
+    "add_rule": "thêm bằng 'nhacviec rules import' hoặc chạy lại 'nhacviec init'.",
+    "list_tasks": "xem 'nhacviec tasks list'.",
+    "set_due_first": "hãy đặt hạn trước ('nhacviec tasks set-due {task} NGÀY').",
     "add_head": 'thêm bằng \'nhacviec units set {unit} head.name="..." head.title="..."\' rồi làm lại.',
 }
 

@@ -55,9 +55,8 @@ def pick_rule(rules: Sequence[Rule], kind: NotificationKind) -> Rule:
     if enabled or of_kind:
         return (enabled or of_kind)[0]
     raise UserError(
-        f"Chưa có quy tắc loại '{kind}' ({label(KIND_SHORT, kind)}) nên không biết gửi cho ai, "
-        "qua kênh nào: thêm bằng 'nhacviec rules import' hoặc chạy lại 'nhacviec init'."
-    )
+        f"Chưa có quy tắc loại '{kind}' ({label(KIND_SHORT, kind)}) nên không biết gửi cho ai, qua kênh nào:"
+    ).with_fix("add_rule")
 
 
 def _planner(
@@ -126,7 +125,7 @@ def _one_task(tasks: Sequence[TaskInput], code: str, day: date, plan: str | None
     matches = [t for t in tasks if t.code.upper() == wanted and (plan is None or t.plan == plan)]
     if not matches:
         where = f" trong kế hoạch {plan}" if plan else ""
-        raise UserError(f"Không có nhiệm vụ mã '{code}'{where} (xem 'nhacviec tasks list').")
+        raise UserError(f"Không có nhiệm vụ mã '{code}'{where};").with_fix("list_tasks")
     if len(matches) > 1:
         plans = ", ".join(t.plan for t in matches)
         raise UserError(
@@ -138,9 +137,8 @@ def _one_task(tasks: Sequence[TaskInput], code: str, day: date, plan: str | None
         raise UserError(f"Nhiệm vụ {task.code} đã hoàn thành ngày {done:%d/%m/%Y}, không cần nhắc.")
     if due_for(task, day) is None:
         raise UserError(
-            f'Nhiệm vụ {task.code} chưa có thời hạn ("{task.deadline_text}") nên chưa nhắc được: '
-            f"hãy đặt hạn trước ('nhacviec tasks set-due {task.code} NGÀY')."
-        )
+            f'Nhiệm vụ {task.code} chưa có thời hạn ("{task.deadline_text}") nên chưa nhắc được:'
+        ).with_fix("set_due_first", task=task.code)
     return task
 
 

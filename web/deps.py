@@ -31,6 +31,9 @@ FIX_HINTS = {
     "import_plan": "Hãy nhập kế hoạch ở trang Nhập kế hoạch.",
     "set_due": "đặt hạn bằng nút Đặt hạn trên trang của nhiệm vụ.",
     "extend": "để lùi hạn hãy dùng nút Gia hạn trên trang của nhiệm vụ.",
+    "add_rule": "thêm quy tắc ở trang Quy tắc.",
+    "list_tasks": "xem trang Nhiệm vụ.",
+    "set_due_first": "hãy đặt hạn trước bằng nút Đặt hạn trên trang của nhiệm vụ.",
     "add_head": "thêm trưởng đơn vị ở trang của đơn vị rồi làm lại.",
 }
 
