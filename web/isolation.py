@@ -98,7 +98,7 @@ def run_limited(function: Callable[..., T], *args: Any, seconds: float, memory_m
         raise UserError(str(value))
     if kind == "memory":
         raise memory_error
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 async def run_limited_async(function: Callable[..., T], *args: Any, seconds: float, memory_mb: int) -> T:
