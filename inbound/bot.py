@@ -271,7 +271,7 @@ class CompletionBot:
         code = request.args.split(" ", 1)[0]
         if not code:
             return None, Reply(f"Thiếu mã nhiệm vụ. Cú pháp: {USAGE[usage]}\n\n{HELP}")
-        task = find_task(session, code, self.plan_code)
+        task = find_task(session, code, self.plan_code, units=request.units)
         lead = lead_units(session, task)
         if not set(lead) & set(request.units):
             message = (

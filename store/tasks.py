@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -163,11 +164,14 @@ def list_tasks(
     return views
 
 
-def find_task(session: Session, code: str, plan_code: str | None = None) -> Task:
+def find_task(
+    session: Session, code: str, plan_code: str | None = None, *, units: Collection[str] | None = None
+) -> Task:
     """The task ``code`` of the plan named, or, without one, of the one active plan that has it.
 
     A code that several active plans have is refused with their list (choose with --plan); archived
-    plans are looked in only when no active plan has the code.
+    plans are looked in only when no active plan has the code. ``units`` (the bot: the chat's units)
+    settles such a code when only one of those plans' tasks is led by one of them.
     """
     wanted = code.strip().upper()
     if plan_code is not None:
@@ -194,6 +198,19 @@ def find_task(session: Session, code: str, plan_code: str | None = None) -> Task
         where = ", ".join(active_codes) if active_codes else newest.code
         plural = "các kế hoạch" if len(active_codes) > 1 else "kế hoạch"
         raise TaskError(f"Không có nhiệm vụ mã '{code}' trong {plural} {where}.")
+    if len(candidates) > 1 and units:
+        led = set(
+            session.exec(
+                select(TaskUnit.task_id).where(
+                    col(TaskUnit.task_id).in_([task.id for task, _ in candidates]),
+                    col(TaskUnit.unit_code).in_(list(units)),
+                    TaskUnit.role == AssignmentRole.LEAD,
+                )
+            ).all()
+        )
+        ours = [(task, plan) for task, plan in candidates if task.id in led]
+        if len(ours) == 1:
+            return ours[0][0]
     if len(candidates) > 1:
         plans = ", ".join(plan.code for _, plan in candidates)
         raise TaskError(

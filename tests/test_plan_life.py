@@ -166,3 +166,21 @@ def test_migration_marks_an_existing_sample_and_archives_it_beside_a_real_plan(d
         ]
     finally:
         engine.dispose()
+
+
+def test_the_bot_settles_a_shared_code_by_the_chat_s_unit(cli, tmp_path: Path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from store.db import make_engine, session_scope
+    from store.tasks import TaskError, find_task, plan_of
+
+    imported(cli, tmp_path)
+    assert cli("plan", "restore", "CCHC-2020").exit_code == 0
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            # I.2: the sample's is led by the Office (VP), the 2026 plan's by TCCB
+            assert plan_of(session, find_task(session, "I.2", units=("TCCB",))).code == "KH-2026"
+            assert plan_of(session, find_task(session, "I.2", units=("VP",))).code == "CCHC-2020"
+            with pytest.raises(TaskError, match=r"CCHC-2020, KH-2026|KH-2026, CCHC-2020"):
+                find_task(session, "I.2", units=("CNTT",))
+    finally:
+        engine.dispose()
