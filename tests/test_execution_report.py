@@ -330,3 +330,15 @@ def test_core_reads_history_as_of_each_period_end() -> None:
     [request, overdue] = [d for d in h1.difficulties if d.task == "I.2"]
     assert "Thiếu người" in request.text and "không được chấp thuận" in request.text
     assert "Không đủ căn cứ" in overdue.text  # the latest note on an overdue task
+
+
+def test_effective_due_dates_agree_with_the_task_list(year_2020: Engine, run_cli: Cli) -> None:
+    """The report and `tasks list` (store.tasks.TaskView.due) move a due date off a day off the same way."""
+    listed = run_cli("tasks", "list", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    due = {t["code"]: t["due"] for t in json.loads(listed.stdout)}
+
+    report = {t["code"]: t["effective_due"] for t in figures(run_cli, "Y")["tasks"]}
+
+    assert report == due
+    assert report["II.2"] == "2020-06-15"  # set to Saturday 13/06
