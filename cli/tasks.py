@@ -26,6 +26,15 @@ AtOpt = Annotated[
     str | None, typer.Option("--at", help="Ngày xét (mặc định: hôm nay), dạng 31/12/2020 hoặc 2020-12-31.")
 ]
 
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        help="Kỳ của việc định kỳ: 2026-11 (tháng), 2026-Q3 (quý), 2026-H1 (6 tháng), 2026 (năm); "
+        "mặc định: kỳ hiện hành tại --at.",
+    ),
+]
+
 STATUS_STYLES = {"overdue": "bold red", "done": "green", "removed": "dim"}
 
 
@@ -112,8 +121,13 @@ def _print_table(views: list[TaskView], day: date) -> None:
     console.print(table)
 
 
-@app.command("show", help="Chi tiết một nhiệm vụ và lịch sử thay đổi trạng thái.")
-def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
+@app.command("show", help="Chi tiết một nhiệm vụ, các kỳ (việc định kỳ) và lịch sử thay đổi trạng thái.")
+def show(
+    code: str,
+    plan: PlanOpt = None,
+    at: AtOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON (kèm các kỳ và lịch sử).")] = False,
+) -> None:
     from store.db import session_scope
     from store.tasks import find_task, history, list_tasks, plan_of
 
@@ -131,6 +145,25 @@ def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
             if v.task.id == task.id
         )
         events = history(session, task)
+    if as_json:
+        data = view.to_json(day) | {
+            "history": [
+                {
+                    "at": event.at.isoformat(),
+                    "kind": event.kind,
+                    "effective_on": event.effective_on.isoformat() if event.effective_on else None,
+                    "period": event.period,
+                    "actor": event.actor,
+                    "via": event.via,
+                    "old_due": event.old_due.isoformat() if event.old_due else None,
+                    "new_due": event.new_due.isoformat() if event.new_due else None,
+                    "note": event.note,
+                }
+                for event in events
+            ]
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
     console.print(f"[bold]{task.code}[/] — {view.section_code}. {view.section_title}", highlight=False)
     console.print(task.content, highlight=False)
     rows = [
@@ -152,14 +185,28 @@ def show(code: str, plan: PlanOpt = None, at: AtOpt = None) -> None:
         rows.append((f"{role} (chưa có trong danh bạ)", entry.get("name", "")))
     for label, value in rows:
         console.print(f"  [bold]{label}:[/] {value}", highlight=False)
+    if view.occurrences:
+        periods = Table("Kỳ", "Hạn", "Trạng thái", "Hoàn thành ngày", title="Các kỳ (việc định kỳ)")
+        for occurrence in view.occurrences:
+            state = _occurrence_state(occurrence, day)
+            style = STATUS_STYLES.get(state, "")
+            text = STATUS_LABELS.get(state, state)
+            due = _day(occurrence.effective_due)
+            if occurrence.due_override:
+                due += f" (gia hạn từ {_day(occurrence.due)})"
+            periods.add_row(
+                occurrence.period, due, f"[{style}]{text}[/]" if style else text, _day(occurrence.done_on)
+            )
+        console.print(periods)
     table = Table(
-        "Lúc", "Sự kiện", "Ngày hiệu lực", "Người", "Qua", "Hạn cũ → mới", "Ghi chú", title="Lịch sử"
+        "Lúc", "Sự kiện", "Kỳ", "Ngày hiệu lực", "Người", "Qua", "Hạn cũ → mới", "Ghi chú", title="Lịch sử"
     )
     for event in events:
         dues = f"{_day(event.old_due)} → {_day(event.new_due)}" if event.old_due or event.new_due else ""
         table.add_row(
             f"{event.at:%d/%m/%Y %H:%M}",
             EVENTS.get(event.kind, event.kind),
+            event.period or "",
             _day(event.effective_on),
             event.actor,
             VIA.get(event.via, event.via),
@@ -198,7 +245,7 @@ def export(
 
 
 def _due_text(view: TaskView) -> str:
-    written = view.task.effective_due
+    written = view.written_due
     if written is None:
         return "chưa có — cần đặt hạn ('tasks set-due')"
     due = view.due
@@ -209,6 +256,14 @@ def _due_text(view: TaskView) -> str:
     return _day(written)
 
 
+def _occurrence_state(occurrence: object, day: date) -> str:
+    status = str(getattr(occurrence, "status", ""))
+    due = getattr(occurrence, "effective_due", None)
+    if status == "open" and due is not None and due < day:
+        return "overdue"
+    return status
+
+
 @app.command("done", help="Đánh dấu nhiệm vụ đã hoàn thành.")
 def done(
     code: str,
@@ -217,6 +272,7 @@ def done(
     ] = None,
     at: Annotated[str | None, typer.Option("--at", help="Ngày hoàn thành (mặc định: hôm nay).")] = None,
     plan: PlanOpt = None,
+    period: PeriodOpt = None,
 ) -> None:
     from store.db import session_scope
     from store.tasks import find_task, mark_done
@@ -224,8 +280,9 @@ def done(
     day = _at(at)
     with session_scope(open_store()) as session:
         task = find_task(session, code, plan)
-        mark_done(session, task, on=day, actor=actor(), via="cli", note=note)
-    console.print(f"Đã ghi nhận {task.code} hoàn thành ngày {day:%d/%m/%Y}.")
+        occurrence = mark_done(session, task, on=day, actor=actor(), via="cli", note=note, period=period)
+    what = f"{task.code} kỳ {occurrence.period}" if occurrence else task.code
+    console.print(f"Đã ghi nhận {what} hoàn thành ngày {day:%d/%m/%Y}.", highlight=False)
 
 
 @app.command("reopen", help="Mở lại một nhiệm vụ đã đánh dấu hoàn thành nhầm.")
@@ -233,6 +290,10 @@ def reopen(
     code: str,
     note: Annotated[str | None, typer.Option("--note", help="Lý do mở lại.")] = None,
     plan: PlanOpt = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Kỳ của việc định kỳ (mặc định: kỳ hoàn thành gần nhất)."),
+    ] = None,
 ) -> None:
     from store.db import session_scope
     from store.tasks import find_task
@@ -240,8 +301,11 @@ def reopen(
 
     with session_scope(open_store()) as session:
         task = find_task(session, code, plan)
-        reopen_task(session, task, on=today(), actor=actor(), via="cli", note=note)
-    console.print(f"Đã mở lại nhiệm vụ {task.code}.")
+        occurrence = reopen_task(
+            session, task, on=today(), actor=actor(), via="cli", note=note, period=period
+        )
+    what = f"{task.code} kỳ {occurrence.period}" if occurrence else task.code
+    console.print(f"Đã mở lại nhiệm vụ {what}.", highlight=False)
 
 
 @app.command("extend", help="Gia hạn nhiệm vụ đến một ngày mới, kèm lý do.")
@@ -250,6 +314,8 @@ def extend(
     to: Annotated[str, typer.Option("--to", help="Hạn mới, dạng 31/12/2020.")],
     reason: Annotated[str, typer.Option("--reason", help="Lý do gia hạn.")],
     plan: PlanOpt = None,
+    period: PeriodOpt = None,
+    at: AtOpt = None,
 ) -> None:
     from store.db import session_scope
     from store.tasks import extend as extend_task
@@ -258,8 +324,11 @@ def extend(
     new_due = parse_date(to, "hạn mới --to")
     with session_scope(open_store()) as session:
         task = find_task(session, code, plan)
-        extend_task(session, task, to=new_due, reason=reason, on=today(), actor=actor(), via="cli")
-    console.print(f"Đã gia hạn {task.code} đến {new_due:%d/%m/%Y}.")
+        occurrence = extend_task(
+            session, task, to=new_due, reason=reason, on=_at(at), actor=actor(), via="cli", period=period
+        )
+    what = f"{task.code} kỳ {occurrence.period}" if occurrence else task.code
+    console.print(f"Đã gia hạn {what} đến {new_due:%d/%m/%Y}.", highlight=False)
 
 
 @app.command("set-due", help="Đặt hạn cho nhiệm vụ chưa có ngày cụ thể ('Theo Kế hoạch', 'Sau khi ...').")

@@ -126,12 +126,17 @@ def _one_task(tasks: Sequence[TaskInput], code: str, day: date, plan: str | None
     if not matches:
         where = f" trong kế hoạch {plan}" if plan else ""
         raise UserError(f"Không có nhiệm vụ mã '{code}'{where};").with_fix("list_tasks")
-    if len(matches) > 1:
-        plans = ", ".join(t.plan for t in matches)
+    plans = list(dict.fromkeys(t.plan for t in matches))  # recurring work: one input per period, one plan
+    if len(plans) > 1:
         raise UserError(
-            f"Mã nhiệm vụ '{wanted}' có trong nhiều kế hoạch ({plans}): hãy chọn kế hoạch bằng --plan MÃ."
+            f"Mã nhiệm vụ '{wanted}' có trong nhiều kế hoạch ({', '.join(plans)}): hãy chọn kế hoạch bằng --plan MÃ."
         )
     task = matches[0]
+    periods = [t for t in matches if t.period is not None]
+    if periods:  # recurring work: the occurrence current on the day, else the earliest still open
+        current = next((t for t in periods if t.due is not None and t.due >= day), periods[-1])
+        still_open = [t for t in periods if t.done_on(day) is None]
+        task = current if current.done_on(day) is None or not still_open else still_open[0]
     done = task.done_on(day)
     if done is not None:
         raise UserError(f"Nhiệm vụ {task.code} đã hoàn thành ngày {done:%d/%m/%Y}, không cần nhắc.")
@@ -195,7 +200,9 @@ def reminder_notifications(
             )
         notifications.append(
             Notification(
-                key=f"manual/remind/{task.plan}:{task.code}/{day.isoformat()}",
+                key=f"manual/remind/{task.plan}:{task.code}/"
+                + (f"{task.period}/" if task.period else "")
+                + day.isoformat(),
                 at=moment,
                 kind=NotificationKind.REMINDER,
                 rule=MANUAL_RULES[NotificationKind.REMINDER],
@@ -203,6 +210,7 @@ def reminder_notifications(
                 recipients=planner.recipients(rule, rule.audience, task),
                 task=task.code,
                 plan=task.plan,
+                period=task.period,
                 data=data,
             )
         )

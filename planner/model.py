@@ -43,6 +43,9 @@ class TaskInput:
     products: tuple[str, ...] = ()
     changes: tuple[StatusChange, ...] = ()  # in the order they were recorded (not sorted by date)
     position: int = 0
+    # One occurrence of recurring work ("2026-11" of a monthly task): ``due`` is that period's due date,
+    # ``start`` the first day of the period, ``changes`` its own history. None for a task done once.
+    period: str | None = None
 
     def done_on(self, day: date) -> date | None:
         """The day the task was marked done, if it is done as of ``day`` (done that very day counts)."""

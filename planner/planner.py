@@ -11,6 +11,8 @@ Conventions (all days are working days of the calendar, sent at its send time):
 - a due date that falls on a day off moves to the next working day (Civil Code 2015, Art. 148: a period
   ending on a day off ends on the next working day): reminders and the escalation ladder count from
   that effective day, while keys keep the date as written (stable whatever the calendar learns later);
+- recurring work comes one occurrence at a time (``TaskInput.period``): each period is a task of its
+  own for every rule (its due date, reminders, escalation, completion), and its keys name the period;
 - reminder: ``offset`` working days before each due date in force (an extension
   or a date set later plans reminders for the new date from the day it is set);
   never before the window opens, never once the task is done;
@@ -200,6 +202,9 @@ class Planner:
         data: dict[str, Any] | None = None,
     ) -> Notification:
         plan = task.plan if task else plan
+        if task is not None and task.period is not None:  # one occurrence of recurring work: its own keys
+            occurrence = f"{task.period}/{occurrence}"
+            period = period or task.period
         subject = f"{plan}:{task.code}" if task else (f"{plan}:{period}" if period else (plan or "*"))
         at = self._send_times.get((day, rule.send_time))
         if at is None:

@@ -218,6 +218,33 @@ class TaskEvent(SQLModel, table=True):
     note: str | None = None
     old_due: date | None = None
     new_due: date | None = None
+    period: str | None = Field(default=None, max_length=32)  # the occurrence of recurring work it is about
+
+
+class TaskOccurrence(SQLModel, table=True):
+    """One period of a recurring task ("Hằng tháng": 2026-11), done on its own.
+
+    ``period`` is the label of planner.occurrences; ``due`` the due date the plan gives it,
+    ``due_override`` an extension of that occurrence only. Its history is the task's events that
+    name the period.
+    """
+
+    __tablename__ = "task_occurrences"
+    __table_args__ = (sa.UniqueConstraint("task_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", index=True)
+    period: str = Field(max_length=32)
+    aliases: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    position: int = 0
+    due: date
+    due_override: date | None = None
+    status: str = Field(default=TaskStatus.OPEN, max_length=16)
+    done_on: date | None = None
+
+    @property
+    def effective_due(self) -> date:
+        return self.due_override or self.due
 
 
 class RuleRecord(SQLModel, table=True):

@@ -25,6 +25,7 @@ from store.models import (
     TaskUnit,
     row_id,
 )
+from store.tasks import sync_occurrences
 
 
 @dataclass
@@ -170,6 +171,7 @@ def import_plan(
             else:
                 summary.unchanged.append(task.code)
         assert task.id is not None
+        sync_occurrences(session, task)
         session.exec(delete(TaskUnit).where(col(TaskUnit.task_id) == task.id))
         for unit_position, (unit_code, role) in enumerate(_assignments(checked_task)):
             session.add(

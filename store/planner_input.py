@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, tzinfo
+from dataclasses import replace
+from datetime import date, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from store.models import (
     Section,
     Task,
     TaskEvent,
+    TaskOccurrence,
     TaskStatus,
     TaskUnit,
 )
@@ -38,9 +40,13 @@ _PLANNING_EVENTS = {
 }
 
 
-def load_task_inputs(session: Session, plans: Iterable[Plan], tz: tzinfo = DEFAULT_TZ) -> list[TaskInput]:
+def load_task_inputs(
+    session: Session, plans: Iterable[Plan], tz: tzinfo = DEFAULT_TZ, *, by_period: bool = True
+) -> list[TaskInput]:
     """Every task of the given plans (except those removed from their plan), in plan order, with history.
 
+    Recurring work comes as one input per occurrence (``period`` set, its own due date and history);
+    ``by_period=False`` gives one input per task (its plan-level history only), for views that count tasks.
     Plain columns, not ORM objects: a plan of 10,000 tasks loads in a fraction of a second.
     """
     plan_codes = {plan.id: plan.code for plan in plans}
@@ -77,42 +83,72 @@ def load_task_inputs(session: Session, plans: Iterable[Plan], tz: tzinfo = DEFAU
     ):
         units.setdefault(task_id, {}).setdefault(role, []).append(unit_code)
     changes: dict[int, list[StatusChange]] = {}
-    for task_id, kind, effective_on, at, new_due in session.execute(
+    period_changes: dict[tuple[int, str], list[StatusChange]] = {}
+    for task_id, kind, effective_on, at, new_due, period in session.execute(
         sa.select(
             col(TaskEvent.task_id),
             col(TaskEvent.kind),
             col(TaskEvent.effective_on),
             col(TaskEvent.at),
             col(TaskEvent.new_due),
+            col(TaskEvent.period),
         )
         .join(Task, col(Task.id) == TaskEvent.task_id)
         .where(*in_plans, col(TaskEvent.kind).in_(list(_PLANNING_EVENTS)))
         .order_by(col(TaskEvent.id))
     ):
         on = effective_on or at.astimezone(tz).date()
-        changes.setdefault(task_id, []).append(StatusChange(on, _PLANNING_EVENTS[EventKind(kind)], new_due))
+        change = StatusChange(on, _PLANNING_EVENTS[EventKind(kind)], new_due)
+        if period is None:
+            changes.setdefault(task_id, []).append(change)
+        else:
+            period_changes.setdefault((task_id, period), []).append(change)
+    occurrences: dict[int, list[tuple[str, date]]] = {}
+    if by_period:
+        for task_id, period, due in session.exec(
+            select(TaskOccurrence.task_id, TaskOccurrence.period, TaskOccurrence.due)
+            .join(Task, col(Task.id) == TaskOccurrence.task_id)
+            .where(*in_plans)
+            .order_by(col(TaskOccurrence.task_id), col(TaskOccurrence.position))
+        ):
+            occurrences.setdefault(task_id, []).append((period, due))
 
     inputs = []
     for position, row in enumerate(task_rows):
         assigned = units.get(row.id, {})
-        inputs.append(
-            TaskInput(
-                plan=plan_codes[row.plan_id],
-                code=row.code,
-                section=sections.get(row.section_id),
-                content=row.content,
-                deadline_text=row.deadline_text,
-                kind=DeadlineKind(row.deadline_kind),
-                start=row.start,
-                due=row.due,
-                occurrences=tuple(date.fromisoformat(d) for d in row.occurrences),
-                lead=tuple(assigned.get(AssignmentRole.LEAD, ())),
-                coordinating=tuple(assigned.get(AssignmentRole.COORDINATING, ())),
-                products=tuple(row.products),
-                changes=tuple(changes.get(row.id, ())),  # in the order they happened (event id)
-                position=position,
-            )
+        task = TaskInput(
+            plan=plan_codes[row.plan_id],
+            code=row.code,
+            section=sections.get(row.section_id),
+            content=row.content,
+            deadline_text=row.deadline_text,
+            kind=DeadlineKind(row.deadline_kind),
+            start=row.start,
+            due=row.due,
+            occurrences=tuple(date.fromisoformat(d) for d in row.occurrences),
+            lead=tuple(assigned.get(AssignmentRole.LEAD, ())),
+            coordinating=tuple(assigned.get(AssignmentRole.COORDINATING, ())),
+            products=tuple(row.products),
+            changes=tuple(changes.get(row.id, ())),  # in the order they happened (event id)
+            position=position,
         )
+        periods = occurrences.get(row.id)
+        if not periods:
+            inputs.append(task)
+            continue
+        start = task.start
+        for period, due in periods:
+            inputs.append(
+                replace(
+                    task,
+                    start=start,
+                    due=due,
+                    occurrences=(due,),
+                    changes=tuple(period_changes.get((row.id, period), ())),
+                    period=period,
+                )
+            )
+            start = due + timedelta(days=1)
     return inputs
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from plan.errors import UserError
 from planner.calendar import WorkingCalendar
+from planner.occurrences import current_index, is_recurring, normalise_period, occurrences_of
 from store.models import (
     AssignmentRole,
     EventKind,
@@ -18,6 +19,7 @@ from store.models import (
     Section,
     Task,
     TaskEvent,
+    TaskOccurrence,
     TaskStatus,
     TaskUnit,
     row_id,
@@ -41,12 +43,22 @@ class TaskView:
     lead: tuple[str, ...]
     coordinating: tuple[str, ...]
     calendar: WorkingCalendar | None = None  # moves a due date on a day off to the next working day
+    occurrences: tuple[TaskOccurrence, ...] = ()  # recurring work: one per period, in due order
+
+    @property
+    def written_due(self) -> date | None:
+        """The due date in force as written: for recurring work, the first open occurrence's (else the
+        last one's)."""
+        if self.occurrences:
+            open_ = [o for o in self.occurrences if o.status == TaskStatus.OPEN]
+            return (open_[0] if open_ else self.occurrences[-1]).effective_due
+        return self.task.effective_due
 
     @property
     def due(self) -> date | None:
         """The day the task falls due: the date in force, or the next working day when that is a day off
         (Civil Code 2015, Art. 148)."""
-        written = self.task.effective_due
+        written = self.written_due
         if written is None or self.calendar is None:
             return written
         try:
@@ -76,7 +88,7 @@ class TaskView:
             "status": task.status,
             "overdue": self.is_overdue(at),
             "due": _iso(self.due),
-            "due_as_written": _iso(task.effective_due),
+            "due_as_written": _iso(self.written_due),
             "done_on": _iso(task.done_on),
             "deadline": {
                 "text": task.deadline_text,
@@ -85,7 +97,20 @@ class TaskView:
                 "due": _iso(task.due),
                 "occurrences": list(task.occurrences),
             },
+            "occurrences": [occurrence_json(o, at) for o in self.occurrences],
         }
+
+
+def occurrence_json(occurrence: TaskOccurrence, at: date) -> dict[str, object]:
+    return {
+        "period": occurrence.period,
+        "due": occurrence.effective_due.isoformat(),
+        "status": occurrence.status,
+        "done_on": _iso(occurrence.done_on),
+        "overdue": occurrence.status == TaskStatus.OPEN and occurrence.effective_due < at,
+        "planned_due": occurrence.due.isoformat(),
+        "aliases": list(occurrence.aliases),
+    }
 
 
 def _iso(value: date | None) -> str | None:
@@ -142,6 +167,7 @@ def list_tasks(
         select(TaskUnit).where(col(TaskUnit.task_id).in_(task_ids)).order_by(col(TaskUnit.position))
     ):
         units.setdefault(assignment.task_id, []).append(assignment)
+    periods = occurrences_by_task(session, task_ids)
     views = []
     for task in tasks:
         assigned = units.get(task.id or -1, [])
@@ -155,6 +181,7 @@ def list_tasks(
             lead=tuple(a.unit_code for a in assigned if a.role == AssignmentRole.LEAD),
             coordinating=tuple(a.unit_code for a in assigned if a.role == AssignmentRole.COORDINATING),
             calendar=calendar,
+            occurrences=tuple(periods.get(task.id or -1, ())),
         )
         if unit and unit not in view.lead and unit not in view.coordinating:
             continue
@@ -237,45 +264,214 @@ def _record(session: Session, task: Task, event: TaskEvent) -> None:
     session.flush()
 
 
+def occurrences_by_task(session: Session, task_ids: list[int | None]) -> dict[int, list[TaskOccurrence]]:
+    found: dict[int, list[TaskOccurrence]] = {}
+    ids = [i for i in task_ids if i is not None]
+    if not ids:
+        return found
+    for occurrence in session.exec(
+        select(TaskOccurrence)
+        .where(col(TaskOccurrence.task_id).in_(ids))
+        .order_by(col(TaskOccurrence.task_id), col(TaskOccurrence.position))
+    ):
+        found.setdefault(occurrence.task_id, []).append(occurrence)
+    return found
+
+
+def task_occurrences(session: Session, task: Task) -> list[TaskOccurrence]:
+    """A recurring task's occurrences in due order (empty for a task done once)."""
+    return occurrences_by_task(session, [task.id]).get(task.id or -1, [])
+
+
+def sync_occurrences(session: Session, task: Task) -> None:
+    """Give a recurring task one row per period of its deadline (at import and re-import).
+
+    An occurrence keeps its status, extension and history while its period stays in the plan; an open
+    occurrence whose period left the plan is deleted, a done one is kept.
+    """
+    dues = [date.fromisoformat(d) for d in task.occurrences or []]
+    wanted = occurrences_of(task.deadline_text, dues) if is_recurring(task.deadline_kind, dues) else []
+    existing = {o.period: o for o in task_occurrences(session, task)}
+    for position, occurrence in enumerate(wanted):
+        row = existing.pop(occurrence.period, None) or TaskOccurrence(
+            task_id=task.id or 0, period=occurrence.period, due=occurrence.due
+        )
+        row.due = occurrence.due
+        row.aliases = list(occurrence.aliases)
+        row.position = position
+        session.add(row)
+    for row in existing.values():
+        if row.status == TaskStatus.DONE:
+            row.position = len(wanted) + row.position
+            session.add(row)
+        else:
+            session.delete(row)
+    session.flush()
+
+
+def choose_occurrence(session: Session, task: Task, period: str | None, at: date) -> TaskOccurrence | None:
+    """The occurrence ``period`` names, or the one current on ``at``; None for a task done once."""
+    occurrences = task_occurrences(session, task)
+    if not occurrences:
+        if period is not None:
+            raise TaskError(
+                f'Nhiệm vụ {task.code} không phải việc định kỳ (thời hạn "{task.deadline_text}"); bỏ --period.'
+            )
+        return None
+    if period is None:
+        return occurrences[current_index([o.effective_due for o in occurrences], at)]
+    label = normalise_period(period)
+    names = ", ".join(o.period for o in occurrences)
+    if label is None:
+        raise TaskError(
+            f"Kỳ '{period}' không hợp lệ: ghi như 2026-11 (tháng), 2026-Q3 (quý), 2026-H1 (6 tháng), "
+            f"2026 (năm); các kỳ của {task.code}: {names}."
+        )
+    for occurrence in occurrences:
+        if occurrence.period == label:
+            return occurrence
+    for occurrence in occurrences:
+        if label in (occurrence.aliases or []):
+            return occurrence
+    raise TaskError(f"Nhiệm vụ {task.code} không có kỳ {label}; các kỳ của nhiệm vụ: {names}.")
+
+
+def _sync_task_status(session: Session, task: Task) -> None:
+    occurrences = task_occurrences(session, task)
+    if not occurrences or task.status == TaskStatus.REMOVED:
+        return
+    if all(o.status == TaskStatus.DONE for o in occurrences):
+        task.status = TaskStatus.DONE
+        task.done_on = max(o.done_on for o in occurrences if o.done_on)
+    else:
+        task.status = TaskStatus.OPEN
+        task.done_on = None
+    session.add(task)
+
+
+def _label(task: Task, occurrence: TaskOccurrence | None) -> str:
+    return f"{task.code} kỳ {occurrence.period}" if occurrence else task.code
+
+
 def mark_done(
-    session: Session, task: Task, *, on: date, actor: str, via: str, note: str | None = None
-) -> None:
-    if task.status == TaskStatus.DONE:
-        raise TaskError(f"Nhiệm vụ {task.code} đã được đánh dấu hoàn thành ngày {task.done_on:%d/%m/%Y}.")
+    session: Session,
+    task: Task,
+    *,
+    on: date,
+    actor: str,
+    via: str,
+    note: str | None = None,
+    period: str | None = None,
+) -> TaskOccurrence | None:
+    """Mark a task done; for recurring work, one occurrence (``period``, or the one current on ``on``)."""
     if task.status == TaskStatus.REMOVED:
         raise TaskError(f"Nhiệm vụ {task.code} không còn trong kế hoạch.")
-    task.status = TaskStatus.DONE
-    task.done_on = on
+    occurrence = choose_occurrence(session, task, period, on)
+    if occurrence is not None:
+        if occurrence.status == TaskStatus.DONE:
+            raise TaskError(
+                f"Nhiệm vụ {_label(task, occurrence)} đã được đánh dấu hoàn thành ngày "
+                f"{occurrence.done_on:%d/%m/%Y}."
+            )
+        occurrence.status = TaskStatus.DONE
+        occurrence.done_on = on
+        session.add(occurrence)
+        session.flush()
+        _sync_task_status(session, task)
+    else:
+        if task.status == TaskStatus.DONE:
+            raise TaskError(f"Nhiệm vụ {task.code} đã được đánh dấu hoàn thành ngày {task.done_on:%d/%m/%Y}.")
+        task.status = TaskStatus.DONE
+        task.done_on = on
     _record(
         session,
         task,
         TaskEvent(
-            task_id=row_id(task), kind=EventKind.DONE, effective_on=on, actor=actor, via=via, note=note
+            task_id=row_id(task),
+            kind=EventKind.DONE,
+            effective_on=on,
+            actor=actor,
+            via=via,
+            note=note,
+            period=occurrence.period if occurrence else None,
         ),
     )
+    return occurrence
 
 
-def reopen(session: Session, task: Task, *, on: date, actor: str, via: str, note: str | None = None) -> None:
-    if task.status != TaskStatus.DONE:
-        raise TaskError(f"Nhiệm vụ {task.code} chưa hoàn thành nên không cần mở lại.")
-    task.status = TaskStatus.OPEN
-    task.done_on = None
+def reopen(
+    session: Session,
+    task: Task,
+    *,
+    on: date,
+    actor: str,
+    via: str,
+    note: str | None = None,
+    period: str | None = None,
+) -> TaskOccurrence | None:
+    """Reopen a task marked done by mistake; for recurring work, the occurrence ``period`` (default: the
+    last one marked done)."""
+    occurrences = task_occurrences(session, task)
+    occurrence: TaskOccurrence | None = None
+    if occurrences:
+        if period is None:
+            done = [o for o in occurrences if o.status == TaskStatus.DONE]
+            if not done:
+                raise TaskError(f"Nhiệm vụ {task.code} chưa có kỳ nào hoàn thành nên không cần mở lại.")
+            occurrence = max(done, key=lambda o: (o.done_on or date.min, o.position))
+        else:
+            occurrence = choose_occurrence(session, task, period, on)
+            assert occurrence is not None
+            if occurrence.status != TaskStatus.DONE:
+                raise TaskError(f"Nhiệm vụ {_label(task, occurrence)} chưa hoàn thành nên không cần mở lại.")
+        occurrence.status = TaskStatus.OPEN
+        occurrence.done_on = None
+        session.add(occurrence)
+        session.flush()
+        _sync_task_status(session, task)
+    else:
+        if period is not None:
+            choose_occurrence(session, task, period, on)  # refuses --period for a task done once
+        if task.status != TaskStatus.DONE:
+            raise TaskError(f"Nhiệm vụ {task.code} chưa hoàn thành nên không cần mở lại.")
+        task.status = TaskStatus.OPEN
+        task.done_on = None
     _record(
         session,
         task,
         TaskEvent(
-            task_id=row_id(task), kind=EventKind.REOPENED, effective_on=on, actor=actor, via=via, note=note
+            task_id=row_id(task),
+            kind=EventKind.REOPENED,
+            effective_on=on,
+            actor=actor,
+            via=via,
+            note=note,
+            period=occurrence.period if occurrence else None,
         ),
     )
+    return occurrence
 
 
-def extend(session: Session, task: Task, *, to: date, reason: str, on: date, actor: str, via: str) -> None:
-    """Give an open task a later due date (gia hạn)."""
-    if task.status != TaskStatus.OPEN:
+def extend(
+    session: Session,
+    task: Task,
+    *,
+    to: date,
+    reason: str,
+    on: date,
+    actor: str,
+    via: str,
+    period: str | None = None,
+) -> TaskOccurrence | None:
+    """Give an open task a later due date (gia hạn); for recurring work, one occurrence (``period``, or
+    the one current on ``on``)."""
+    occurrence = choose_occurrence(session, task, period, on)
+    status = occurrence.status if occurrence else task.status
+    if status != TaskStatus.OPEN:
         raise TaskError(
-            f"Chỉ gia hạn được nhiệm vụ đang thực hiện; {task.code} đang ở trạng thái '{task.status}'."
+            f"Chỉ gia hạn được nhiệm vụ đang thực hiện; {_label(task, occurrence)} đang ở trạng thái '{status}'."
         )
-    current = task.effective_due
+    current = occurrence.effective_due if occurrence else task.effective_due
     if current is None:
         raise TaskError(f'Nhiệm vụ {task.code} chưa có hạn ("{task.deadline_text}"):').with_fix(
             "set_due", task=task.code
@@ -284,7 +480,11 @@ def extend(session: Session, task: Task, *, to: date, reason: str, on: date, act
         raise TaskError(f"Ngày gia hạn {to:%d/%m/%Y} phải sau hạn hiện tại {current:%d/%m/%Y}.")
     if not reason.strip():
         raise TaskError("Cần ghi lý do gia hạn (--reason).")
-    task.due_override = to
+    if occurrence is not None:
+        occurrence.due_override = to
+        session.add(occurrence)
+    else:
+        task.due_override = to
     _record(
         session,
         task,
@@ -297,8 +497,10 @@ def extend(session: Session, task: Task, *, to: date, reason: str, on: date, act
             note=reason,
             old_due=current,
             new_due=to,
+            period=occurrence.period if occurrence else None,
         ),
     )
+    return occurrence
 
 
 def set_due(
