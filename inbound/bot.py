@@ -46,13 +46,14 @@ from notifiers.telegram import (
 from plan.errors import UserError, say
 from plan.text import clean
 from plan.units import Directory
+from planner.occurrences import normalise_period
 from planner.periods import ReportPeriod, parse_period
 from store.db import session_scope
 from store.directory import current_directory
 from store.invites import redeem
 from store.models import AddressAlias, Task, Unit
 from store.reports import lead_units, record_report, report_period, request_extension
-from store.tasks import find_task, get_plan, list_tasks, mark_done
+from store.tasks import find_task, get_plan, list_tasks, mark_done, task_occurrences
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -68,7 +69,8 @@ _COMMAND = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:@(?P<bot>\w+))?(?:\s+(?P<args>.
 
 USAGE = {
     "nhiemvu": "/nhiemvu — các nhiệm vụ đơn vị đang chủ trì",
-    "xong": "/xong MÃ [ghi chú] — báo hoàn thành, ví dụ: /xong IV.4 Đã ban hành Quyết định số 12/QĐ-SGDĐT",
+    "xong": "/xong MÃ [kỳ] [ghi chú] — báo hoàn thành, ví dụ: /xong IV.4 Đã ban hành Quyết định số 12/QĐ-SGDĐT"
+    " (việc định kỳ: /xong II.3 2026-11 ...)",
     "baocao": "/baocao KỲ — báo đã gửi báo cáo định kỳ (Q1…Q4, H1, 9M, Y), ví dụ: /baocao Q1",
     "giahan": "/giahan MÃ NGÀY lý do — đề nghị gia hạn, ví dụ: /giahan IV.4 31/12/2020 Chờ ý kiến của Sở Nội vụ",
     "help": "/help — hướng dẫn này",
@@ -262,13 +264,13 @@ class CompletionBot:
                 f"Nhiệm vụ {self.unit_name(unit)} chủ trì chưa hoàn thành "
                 f"(kế hoạch {views[0].plan_code}, tính đến {request.day:%d/%m/%Y}):"
             ]
-            lines += [_task_line(view.task, view.is_overdue(request.day)) for view in views]
+            lines += [_task_line(view.task, view.is_overdue(request.day), view.due) for view in views]
             blocks.append("\n".join(lines))
         return Reply("\n\n".join([*blocks, "Báo hoàn thành: /xong MÃ [ghi chú]"]))
 
     def _own_task(self, session: Session, request: _Request, usage: str) -> tuple[Task | None, Reply | None]:
         """The task named first in the arguments, if the chat's unit leads it; else the reply to give."""
-        code = request.args.split(" ", 1)[0]
+        code = request.args.split(" ", 1)[0].partition("@")[0]
         if not code:
             return None, Reply(f"Thiếu mã nhiệm vụ. Cú pháp: {USAGE[usage]}\n\n{HELP}")
         task = find_task(session, code, self.plan_code, units=request.units)
@@ -287,11 +289,17 @@ class CompletionBot:
         task, refusal = self._own_task(session, request, "xong")
         if task is None:
             return refusal or Reply(HELP)
-        note = request.args.partition(" ")[2] or None
-        mark_done(session, task, on=request.day, actor=request.actor, via=VIA, note=note)
-        return Reply(
-            f"Đã ghi nhận nhiệm vụ {task.code} hoàn thành ngày {request.day:%d/%m/%Y}. Cảm ơn anh/chị!"
+        first, _, note = request.args.partition(" ")
+        period = first.partition("@")[2] or None
+        if period is None and task_occurrences(session, task):  # "/xong IV.4 2026-11 ghi chú": that period
+            word, _, rest = note.partition(" ")
+            if normalise_period(word) is not None:
+                period, note = word, rest
+        occurrence = mark_done(
+            session, task, on=request.day, actor=request.actor, via=VIA, note=note or None, period=period
         )
+        label = f"{task.code} kỳ {occurrence.period}" if occurrence else task.code
+        return Reply(f"Đã ghi nhận nhiệm vụ {label} hoàn thành ngày {request.day:%d/%m/%Y}. Cảm ơn anh/chị!")
 
     def _report(self, session: Session, request: _Request) -> Reply:
         plan = get_plan(session, self.plan_code)
@@ -372,8 +380,8 @@ def _shorten(text: str, limit: int = CONTENT_CHARS) -> str:
     return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + "…"
 
 
-def _task_line(task: Task, overdue: bool) -> str:
-    due = task.effective_due
+def _task_line(task: Task, overdue: bool, due: date | None = None) -> str:
+    due = due or task.effective_due
     when = f"hạn {due:%d/%m/%Y}" if due else "chưa có hạn"
     return f"• {task.code} — {_shorten(task.content)} — {when}" + (" — QUÁ HẠN" if overdue else "")
 

@@ -1,6 +1,7 @@
 """Signed, expiring "Đã hoàn thành" links: the token format and its verification.
 
-A token says "unit U may confirm task T of plan P until E". It is URL-safe
+A token says "unit U may confirm task T of plan P until E" (T is "CODE@PERIOD" for one occurrence of
+recurring work, "IV.4@2026-11"). It is URL-safe
 base64 (no padding) of::
 
     version (1 byte) | expires_at (8 bytes, epoch seconds, big-endian)
@@ -37,7 +38,8 @@ _MAC_BYTES = 32
 _HEADER = struct.Struct(">BQ")  # version, expires_at
 _MIN_BYTES = _HEADER.size + 3 + _MAC_BYTES  # three empty fields at least
 _URLSAFE = re.compile(r"[A-Za-z0-9_-]+")
-_FIELD_LIMITS = {"plan": 64, "task": 32, "unit": 32}  # the columns' lengths (store/models.py)
+_FIELD_LIMITS = {"plan": 64, "task": 48, "unit": 32}  # the columns' lengths (store/models.py), task@period
+PERIOD_SEPARATOR = "@"  # the task field of a link to one occurrence: "IV.4@2026-11"
 
 Secret = str | bytes | SecretStr
 
@@ -88,6 +90,7 @@ class DoneClaim:
     unit: str
     expires_at: datetime  # UTC
     version: int = VERSION
+    period: str | None = None  # one occurrence of recurring work ("2026-11"); None for a task done once
 
 
 def _key(secret: Secret) -> bytes:
@@ -187,7 +190,8 @@ def verify_done_token(secret: Secret, token: str, now: datetime) -> DoneClaim:
         expires_at = datetime.max.replace(tzinfo=UTC)
     if current >= expires:
         raise ExpiredLinkError(expires_at)
-    return DoneClaim(plan=plan, task=task, unit=unit, expires_at=expires_at)
+    task, _, period = task.partition(PERIOD_SEPARATOR)
+    return DoneClaim(plan=plan, task=task, unit=unit, expires_at=expires_at, period=period or None)
 
 
 def done_url(base_url: str, token: str) -> str:
@@ -223,7 +227,10 @@ def links_for(
     if unit is None:
         return None
     plan = notification.plan or task.plan
-    token = make_done_token(secret, plan, notification.task, unit, now + ttl)
+    subject = notification.task
+    if getattr(task, "period", None):  # one occurrence of recurring work: the link confirms that period
+        subject = f"{subject}{PERIOD_SEPARATOR}{task.period}"
+    token = make_done_token(secret, plan, subject, unit, now + ttl)
     return {"done_url": done_url(base_url, token)}
 
 

@@ -16,7 +16,7 @@ from inbound.links import DoneClaim, ExpiredLinkError, LinkError, verify_done_to
 from store.db import session_scope
 from store.models import Task, TaskStatus
 from store.reports import lead_units
-from store.tasks import TaskError, find_task, mark_done
+from store.tasks import TaskError, choose_occurrence, find_task, mark_done
 from web.deps import context, csrf_protect, error_page, error_text, render
 from web.queries import unit_names
 
@@ -94,6 +94,10 @@ def _page(
         with session_scope(context(request).engine) as db:
             task = _task(request, db, claim)
             names = unit_names(db)
+            try:
+                occurrence = choose_occurrence(db, task, claim.period, context(request).today())
+            except TaskError as refused:
+                raise _Refused(error_page(request, 404, TITLE, error_text(refused))) from None
     except _Refused as refused:
         return refused.response
     return render(
@@ -103,8 +107,11 @@ def _page(
         token=token,
         claim=claim,
         task=task,
+        label=f"{task.code} kỳ {occurrence.period}" if occurrence else task.code,
+        due=occurrence.effective_due if occurrence else task.effective_due,
+        done_on=occurrence.done_on if occurrence else task.done_on,
         unit_name=names.get(claim.unit, claim.unit),
-        done=task.status == TaskStatus.DONE,
+        done=(occurrence.status if occurrence else task.status) == TaskStatus.DONE,
         removed=task.status == TaskStatus.REMOVED,
         error=error,
         ok=ok,
@@ -131,6 +138,7 @@ def confirm(request: Request, token: str, note: Annotated[str, Form()] = "") -> 
                 actor=f"link:{claim.unit}",
                 via=VIA,
                 note=note.strip()[:MAX_NOTE_CHARS] or None,
+                period=claim.period,
             )
     except _Refused as refused:
         return refused.response
