@@ -69,8 +69,8 @@ _COMMAND = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:@(?P<bot>\w+))?(?:\s+(?P<args>.
 
 USAGE = {
     "nhiemvu": "/nhiemvu — các nhiệm vụ đơn vị đang chủ trì",
-    "xong": "/xong MÃ [kỳ] [ghi chú] — báo hoàn thành, ví dụ: /xong IV.4 Đã ban hành Quyết định số 12/QĐ-SGDĐT"
-    " (việc định kỳ: /xong II.3 2026-11 ...)",
+    "xong": "/xong MÃ [ghi chú] — báo hoàn thành, ví dụ: /xong IV.4 Đã ban hành Quyết định số 12/QĐ-SGDĐT"
+    " (việc định kỳ, từng kỳ: /xong II.3 2026-11 ghi chú)",
     "baocao": "/baocao KỲ — báo đã gửi báo cáo định kỳ (Q1…Q4, H1, 9M, Y), ví dụ: /baocao Q1",
     "giahan": "/giahan MÃ NGÀY lý do — đề nghị gia hạn, ví dụ: /giahan IV.4 31/12/2020 Chờ ý kiến của Sở Nội vụ",
     "help": "/help — hướng dẫn này",

@@ -214,7 +214,7 @@ def test_existing_recurring_rows_become_their_occurrences(database_url: str, tmp
     assert sorted(p for k, p, via in events if via == "migration") == [f"2026-{m:02d}" for m in range(1, 11)]
     # and December is planned again
     from store.db import session_scope
-    from store.planning import load_task_inputs
+    from store.planner_input import load_task_inputs
     from store.tasks import get_plan
 
     engine = make_engine(database_url)
@@ -225,3 +225,94 @@ def test_existing_recurring_rows_become_their_occurrences(database_url: str, tmp
     assert (
         inputs[11].done_on(date(2026, 12, 31)) is None and inputs[10].done_on(date(2026, 12, 1)) is not None
     )
+
+
+def test_the_link_the_bot_and_the_confirmation_page_are_per_occurrence(office, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    import html
+    import re
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from config.settings import Settings
+    from inbound.bot import CompletionBot
+    from inbound.links import links_for, make_done_token, verify_done_token
+    from planner.model import Notification, Recipient
+    from rules.model import NotificationKind
+    from store.db import make_engine, session_scope
+    from store.directory import current_directory
+    from store.planner_input import load_task_inputs
+    from store.tasks import get_plan
+    from tests.support.web_support import FAST
+    from web.app import create_app
+    from web.config import WebSettings
+
+    run_cli = office
+    secret = "link-secret-for-the-occurrence-tests-0123"
+    now = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            october = next(
+                t for t in load_task_inputs(session, [get_plan(session, "KH-2026")]) if t.period == "2026-10"
+            )
+            directory = current_directory(session)
+        # a reminder about October carries a link that confirms October
+        recipient = Recipient("TCCB", "to", "email")  # type: ignore[arg-type]
+        notification = Notification(
+            key="k",
+            at=now,
+            kind=NotificationKind.REMINDER,
+            rule="recurring-reminder",
+            template="reminder",
+            recipients=(recipient,),
+            task="IX.1",
+            plan="KH-2026",
+            period="2026-10",
+            data={"task": october},
+        )
+        found = links_for(notification, recipient, secret, "https://nv.example", now, timedelta(days=30))
+        assert found is not None
+        token = found["done_url"].rsplit("/", 1)[1]
+        claim = verify_done_token(secret, token, now)
+        assert (claim.task, claim.period, claim.unit) == ("IX.1", "2026-10", "TCCB")
+
+        app = create_app(
+            Settings(link_secret=SecretStr(secret)),
+            engine,
+            web_settings=WebSettings(secret=SecretStr("web-secret-for-the-tests-0123456789abcdef")),
+            clock=lambda: now,
+            hasher=FAST,
+        )
+        client = TestClient(app, follow_redirects=False)
+        address = f"/done/{token}"
+        page = client.get(address).text
+        assert "Xác nhận hoàn thành nhiệm vụ IX.1 kỳ 2026-10" in html.unescape(page)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        assert client.post(address, data={"csrf": csrf[1]}).status_code == 303
+        # a link for the whole task (made before periods) confirms the occurrence current that day
+        whole = make_done_token(secret, "KH-2026", "IX.1", "TCCB", now + timedelta(days=3))
+        assert "IX.1 kỳ 2026-11" in html.unescape(client.get(f"/done/{whole}").text)
+
+        # the Telegram bot: /xong CODE PERIOD note
+        bot = CompletionBot(engine, directory)
+        chat = directory.unit("TCCB").contacts.telegram_chat_id
+        reply = bot.handle_text(str(chat), "ke.toan", "/xong IX.1 2026-09 Đã gửi báo cáo", now)
+        assert reply is not None and "IX.1 kỳ 2026-09" in reply.text
+        reply = bot.handle_text(str(chat), "ke.toan", "/xong IX.1 Gửi đúng hạn", now)
+        assert reply is not None and "IX.1 kỳ 2026-11" in reply.text
+    finally:
+        engine.dispose()
+    periods = {o["period"]: o for o in _show(run_cli, "IX.1")["occurrences"]}
+    assert [p for p, o in periods.items() if o["status"] == "done"] == ["2026-09", "2026-10", "2026-11"]
+    notes = [
+        (e["period"], e["via"], e["note"]) for e in _show(run_cli, "IX.1")["history"] if e["kind"] == "done"
+    ]
+    assert notes == [
+        ("2026-10", "email-link", None),
+        ("2026-09", "telegram", "Đã gửi báo cáo"),
+        ("2026-11", "telegram", "Gửi đúng hạn"),
+    ]
