@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from plan.check import CheckedPlan
     from plan.importers import Progress
     from plan.model import RawPlan
+    from store.plan_import import ImportSummary
 
 app = typer.Typer(
     help="Đọc, kiểm tra và nhập kế hoạch (tệp .docx, .doc, .xlsx, .xls, .pdf, .csv hoặc .yaml).",
@@ -212,6 +213,49 @@ def check(
         raise typer.Exit(1)
 
 
+def _row(row: int | None) -> str:
+    return f"dòng {row}" if row else "—"
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value) or "(trống)"
+    if value is None or value == "":
+        return "(trống)"
+    if hasattr(value, "strftime"):
+        return f"{value:%d/%m/%Y}"
+    return str(value)
+
+
+def _print_diff(summary: ImportSummary, dry_run: bool) -> None:
+    """The diff, row by row: new, changed (field by field), removed, renumbered, to be confirmed."""
+    if not (summary.created or summary.changes or summary.removed or summary.renumbered or summary.questions):
+        return
+    table = Table(
+        "Thay đổi", "Mã", "Dòng", "Chi tiết", title="Những gì " + ("sẽ " if dry_run else "đã ") + "thay đổi"
+    )
+    for code in summary.created:
+        table.add_row("mới", code, _row(summary.rows.get(code)), "")
+    for old, new in summary.renumbered:
+        table.add_row(
+            "đổi mã", f"{old} → {new}", _row(summary.rows.get(new)), "giữ trạng thái và lịch sử của " + old
+        )
+    for code, fields in summary.changes.items():
+        details = "\n".join(f"{name}: {_value(old)} → {_value(new)}" for name, (old, new) in fields.items())
+        table.add_row("sửa", code, _row(summary.rows.get(code)), details)
+    for code in summary.removed:
+        table.add_row("bỏ", code, _row(summary.removed_rows.get(code)), "không còn trong kế hoạch")
+    for question in summary.questions:
+        options = ", ".join(f"{code} ({ratio:.0%})" for code, ratio in question.candidates)
+        table.add_row(
+            "cần xác nhận",
+            question.new,
+            _row(summary.rows.get(question.new)),
+            f"có thể là {options}: --match {question.candidates[0][0]}={question.new} hoặc -={question.new}",
+        )
+    console.print(table)
+
+
 @app.command(
     "import",
     help="Nhập kế hoạch vào cơ sở dữ liệu: tất cả hoặc không gì cả; nhập lại sẽ cập nhật theo mã nhiệm vụ.",
@@ -232,14 +276,30 @@ def import_(
             help="Thêm các đơn vị kế hoạch nêu mà danh bạ chưa có (chưa có địa chỉ liên lạc; cần bổ sung sau).",
         ),
     ] = False,
+    match: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--match",
+            help="Ghép nhiệm vụ khi chưa chắc: MÃ_CŨ=MÃ_MỚI (cùng một nhiệm vụ), MÃ_CŨ=- (bỏ khỏi kế hoạch), "
+            "-=MÃ_MỚI (nhiệm vụ mới); lặp lại được.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="In các thay đổi dạng JSON (mới, sửa, bỏ, đổi mã, cần xác nhận).")
+    ] = False,
 ) -> None:
     from plan.check import check_plan
+    from plan.rematch import MatchError, parse_choices
     from store.db import session_scope
     from store.directory import add_unlisted_units
     from store.directory import load_directory as directory_of
     from store.plan_import import import_plan
 
-    raw = read_plan_file(file)
+    try:
+        choices = parse_choices(match or [])
+    except MatchError as error:
+        raise UserError(str(error)) from None
+    raw = read_plan_file(file, quiet=as_json)
     year = plan_year(raw, year, file)
     engine = open_store()
     with session_scope(engine) as session:
@@ -255,13 +315,21 @@ def import_(
         if add_units and checked.unknown_units:
             added = add_unlisted_units(session, [unit.name for unit in checked.unknown_units], code)
             checked = check_plan(raw, directory_of(session, settings().units_file), year)
-        summary = import_plan(session, checked, code, actor=actor())
+        try:
+            summary = import_plan(session, checked, code, actor=actor(), choices=choices, dry_run=dry_run)
+        except MatchError as error:
+            raise UserError(str(error)) from None
         if dry_run:
             session.rollback()
+    if as_json:
+        print(json.dumps(summary.to_json() | {"dry_run": dry_run}, ensure_ascii=False, indent=2))
+        return
     verb = "Sẽ nhập" if dry_run else "Đã nhập"
     console.print(
         f"{verb} kế hoạch {code}: {len(summary.created)} mới, {len(summary.updated)} cập nhật, "
-        f"{len(summary.unchanged)} không đổi, {len(summary.removed)} bị bỏ khỏi kế hoạch."
+        f"{len(summary.unchanged)} không đổi, {len(summary.removed)} bị bỏ khỏi kế hoạch"
+        + (f", {len(summary.renumbered)} đổi mã" if summary.renumbered else "")
+        + "."
     )
     for sample_code in summary.archived_samples:
         console.print(
@@ -272,6 +340,7 @@ def import_(
     for label, codes in (("Cập nhật", summary.updated), ("Bỏ khỏi kế hoạch", summary.removed)):
         if codes:
             console.print(f"  {label}: {', '.join(codes)}")
+    _print_diff(summary, dry_run)
     for name, unit_code in added.items():
         console.print(
             f"  {'Sẽ thêm' if dry_run else 'Đã thêm'} vào danh bạ: '{name}' ({unit_code}), chưa có địa chỉ liên lạc.",
