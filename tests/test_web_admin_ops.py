@@ -267,6 +267,45 @@ def test_import_of_a_clean_csv_previews_then_imports_on_confirmation(engine: Eng
     assert again.status_code == 404
 
 
+def test_a_revised_plan_shows_its_diff_and_asks_before_confirming(engine: Engine) -> None:
+    admin = client(engine)
+    token = re.search(r'name="token" value="([^"]+)"', _upload(admin, CLEAN_CSV))
+    assert token is not None
+    form = {"csrf": csrf_of(admin, "/import"), "token": token.group(1), "year": "2021", "plan": "KT-2021"}
+    assert admin.post("/import/confirm", data=form).status_code == 200
+    with session_scope(engine) as db:
+        from store.tasks import find_task, mark_done
+
+        mark_done(db, find_task(db, "I.2", "KT-2021"), on=datetime(2021, 6, 20).date(), actor="t", via="test")
+    revised = HEADER + (
+        "I,Công tác chỉ đạo,,,,\n"
+        "1,Xây dựng quy chế làm việc,Quy chế,Văn phòng Sở,,Trước 31/03/2021\n"
+        "2,Ban hành kế hoạch kiểm tra nội bộ năm 2021,Kế hoạch,Văn phòng Sở,Phòng TCCB,Trước 31/12/2021\n"
+        "3,Tổng hợp báo cáo quý,Báo cáo,Văn phòng Sở,,Trong tháng 7/2021\n"
+    )
+    page = _upload(admin, revised, "ke-hoach-2021-sua.csv")
+    changes = {(m[0], m[1]) for m in re.findall(r'<tr data-change="(\w+)" data-code="([^"]+)"', page)}
+    assert changes == {("new", "I.1"), ("renumbered", "I.3"), ("changed", "I.3"), ("uncertain", "I.2")}
+    changed = text_of(re.search(r'<tr data-change="changed".*?</tr>', page, re.DOTALL).group())  # type: ignore[union-attr]
+    assert "deadline: Trong tháng 6/2021 → Trong tháng 7/2021" in changed
+    assert 'name="match:I.2"' in page and '<option value="I.1">' in page
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token is not None
+    form = {"csrf": csrf_of(admin, "/import"), "token": token.group(1), "year": "2021", "plan": "KT-2021"}
+    unanswered = admin.post("/import/confirm", data=form)
+    assert unanswered.status_code == 400 and "--match I.1=I.2" in text_of(unanswered.text)
+    assert _plan_tasks(engine) == ["I.1", "I.2"]
+    done = admin.post("/import/confirm", data={**form, "match:I.2": "I.1"})
+    assert done.status_code == 200, text_of(done.text)
+    assert _plan_tasks(engine) == ["I.1", "I.2", "I.3"]
+    with session_scope(engine) as db:
+        from store.tasks import find_task
+
+        assert find_task(db, "I.3", "KT-2021").status == "done"  # the quarterly report kept its status
+        assert find_task(db, "I.2", "KT-2021").content.startswith("Ban hành kế hoạch kiểm tra nội bộ")
+        assert find_task(db, "I.1", "KT-2021").status == "open"
+
+
 # --- permissions ---------------------------------------------------------------------------------
 
 

@@ -82,11 +82,21 @@ def _moment(tz: ZoneInfo) -> Callable[[datetime | None], str]:
     return moment
 
 
+def _diff_value(value: object) -> str:
+    """A field's value in the import preview's diff: a list joined, a date as 31/12/2026, empty said so."""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value) or "(trống)"
+    if isinstance(value, date):
+        return _day(value)
+    return "(trống)" if value is None or value == "" else str(value)
+
+
 def make_templates(tz: ZoneInfo) -> Jinja2Templates:
     """The pages' templates; moments are shown in ``tz`` (the settings' time zone)."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined)
     env.filters["day"] = _day
     env.filters["moment"] = _moment(tz)
+    env.filters["diff_value"] = _diff_value
     env.globals["role_labels"] = USER_ROLES
     env.globals["file_kinds"] = FILE_KINDS
     env.globals["unit_kinds"] = vocabulary.UNIT_KINDS

@@ -24,11 +24,12 @@ from fastapi.responses import Response
 from plan.check import CheckedPlan, check_plan, infer_year
 from plan.errors import UserError
 from plan.importers import read_plan
+from plan.rematch import MatchError, parse_choices
 from plan.text import clean
 from plan.units import Directory
 from store.db import session_scope
 from store.directory import add_unlisted_units, load_directory
-from store.plan_import import import_plan
+from store.plan_import import ImportSummary, UncertainMatchError, import_plan
 from web.deps import PageNotFound, SignedIn, context, csrf_protect, error_text, render
 from web.isolation import run_limited
 from web.permissions import Action, require
@@ -156,6 +157,7 @@ async def upload(
         discard(token)
         message = getattr(error, "message", None) or error_text(error)  # no temporary path in the message
         return _form(request, f"Không đọc được tệp {file.filename}: {message}", 400)
+    code = clean(plan) or checked.code or f"KH-{checked.year}"
     return await asyncio.to_thread(  # a preview of thousands of rows: rendered off the event loop too
         render,
         request,
@@ -163,13 +165,42 @@ async def upload(
         checked=checked,
         name=file.filename,
         token=token if checked.ok else "",
-        plan_code=clean(plan) or checked.code or f"KH-{checked.year}",
+        plan_code=code,
         year=str(checked.year),
+        diff=preview_diff(request, checked, code, user.name) if checked.ok else None,
     )
 
 
+def preview_diff(
+    request: Request, checked: CheckedPlan, code: str, actor: str, choices: dict[str, str] | None = None
+) -> ImportSummary | None:
+    """What importing would change in the stored plan ``code`` (None for a plan not stored yet): the
+    import itself, rolled back."""
+    from sqlmodel import select
+
+    from store.models import Plan
+
+    with session_scope(context(request).engine) as db:
+        if db.exec(select(Plan.id).where(Plan.code == code)).first() is None:
+            return None
+        try:
+            return import_plan(db, checked, code, actor=actor, via=VIA, choices=choices, dry_run=True)
+        finally:
+            db.rollback()
+
+
+def _choices(form: dict[str, str]) -> dict[str, str]:
+    """The admin's answers to the uncertain matches: field ``match:NEW`` holds OLD, or "-" (a new task)."""
+    answers = [
+        f"{old}={name.removeprefix('match:')}"
+        for name, old in form.items()
+        if name.startswith("match:") and old
+    ]
+    return parse_choices(answers)
+
+
 @router.post("/import/confirm", dependencies=[Depends(csrf_protect)])
-def confirm(
+async def confirm(
     request: Request,
     user: SignedIn,
     token: Annotated[str, Form()] = "",
@@ -178,6 +209,7 @@ def confirm(
     add_units: Annotated[str, Form()] = "",
 ) -> Response:
     require(user, Action.IMPORT_PLAN)
+    form = {name: str(value) for name, value in (await request.form()).items()}
     path = uploaded_file(token)
     try:
         checked = read_and_check(request, path, year)
@@ -187,17 +219,27 @@ def confirm(
     if checked.problems:  # never imported, even if the form was forged
         return render(
             request, "import_preview.html", 400, checked=checked, name=path.name, token="",
-            plan_code=plan, year=year,
+            plan_code=plan, year=year, diff=None,
         )  # fmt: skip
     code = clean(plan) or checked.code or f"KH-{checked.year}"
     ctx = context(request)
     added: dict[str, str] = {}
-    with session_scope(ctx.engine) as db:
-        if add_units and checked.unknown_units:  # the admin chose to add them, without contacts
-            added = add_unlisted_units(db, [unit.name for unit in checked.unknown_units], code)
-            directory = load_directory(db, ctx.settings.units_file)
-            checked = read_and_check(request, path, str(checked.year), directory)
-        summary = import_plan(db, checked, code, actor=user.name, via=VIA)
+    try:
+        choices = _choices(form)
+        with session_scope(ctx.engine) as db:
+            if add_units and checked.unknown_units:  # the admin chose to add them, without contacts
+                added = add_unlisted_units(db, [unit.name for unit in checked.unknown_units], code)
+                directory = load_directory(db, ctx.settings.units_file)
+                checked = read_and_check(request, path, str(checked.year), directory)
+            summary = import_plan(db, checked, code, actor=user.name, via=VIA, choices=choices)
+    except (
+        UncertainMatchError,
+        MatchError,
+    ) as error:  # a match left unanswered: the preview again, nothing written
+        return render(
+            request, "import_preview.html", 400, checked=checked, name=path.name, token=token,
+            plan_code=code, year=year, diff=preview_diff(request, checked, code, user.name), error=error_text(error),
+        )  # fmt: skip
     discard(token)
     return render(
         request, "import_done.html", summary=summary, name=path.name, added=added,
