@@ -264,6 +264,47 @@ def _occurrence_state(occurrence: object, day: date) -> str:
     return status
 
 
+@app.command("grid", help="Bảng theo kỳ của việc định kỳ: mỗi đơn vị chủ trì một dòng, mỗi kỳ một cột.")
+def grid(
+    code: str,
+    plan: PlanOpt = None,
+    at: AtOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    from cli.common import load_directory
+    from store.db import session_scope
+    from store.tasks import find_task, list_tasks, task_grid
+
+    day = _at(at)
+    with session_scope(open_store()) as session:
+        task = find_task(session, code, plan)
+        view = next(
+            v for v in list_tasks(session, plan_code=plan, include_removed=True) if v.task.id == task.id
+        )
+        data = task_grid(view, day)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    directory = load_directory()
+    table = Table(
+        "Đơn vị",
+        *[str(p) for p in data["periods"]],  # type: ignore[attr-defined]
+        title=f"{data['code']} ({data['plan']}) — tính đến {day:%d/%m/%Y}",
+    )
+    marks = {"done": "[green]✓ {done}[/]", "overdue": "[bold red]quá hạn[/]", "open": "hạn {due}"}
+    for row in data["rows"]:  # type: ignore[attr-defined]
+        unit = directory.get(row["unit"])
+        cells = [
+            marks[c["status"]].format(
+                done=f"{date.fromisoformat(c['done_on']):%d/%m}" if c["done_on"] else "",
+                due=f"{date.fromisoformat(c['due']):%d/%m}",
+            )
+            for c in row["cells"]
+        ]
+        table.add_row(unit.name if unit else row["unit"], *cells)
+    console.print(table)
+
+
 @app.command("done", help="Đánh dấu nhiệm vụ đã hoàn thành.")
 def done(
     code: str,

@@ -25,6 +25,7 @@ from typing import Any
 
 from planner.calendar import WorkingCalendar
 from planner.model import ReportingInput, TaskInput
+from planner.occurrences import current_occurrences
 from planner.periods import ReportPeriod
 from planner.planner import has_reported, merged_periods
 
@@ -140,6 +141,7 @@ def build_digest(
     days and a due date on a day off is due the next working day; ``since`` (default: 7 days before)
     is the previous digest's day.
     """
+    tasks = current_occurrences(tasks, as_of)  # recurring work: the occurrence that matters that day
     scope = [t for t in tasks if units is None or any(code in units for code in t.lead)]
     start = since if since is not None else as_of - timedelta(days=DONE_WINDOW_DAYS)
     soon_days, upcoming_days = (

@@ -20,8 +20,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from plan.text import fold
+
+T = TypeVar("T")
 
 _WEEKLY = re.compile(r"\b(?:hang|moi)\s?tuan\b|\btuan\b")
 _QUARTER = re.compile(r"\bquy\b")
@@ -187,3 +190,38 @@ def current_index(dues: Sequence[date], day: date) -> int:
         if day <= due:
             return index
     return len(dues) - 1
+
+
+def current_occurrences(tasks: Sequence[T], as_of: date) -> list[T]:
+    """One input per task for views that count tasks (the digest, the dashboard, the task list): recurring
+    work is shown by the occurrence that matters on ``as_of``: the earliest one still open and overdue,
+    else the current one (the first due on or after ``as_of``), else the last. Other tasks pass through."""
+    chosen: dict[tuple[str, str], T] = {}
+    order: list[tuple[str, str] | int] = []
+    out: list[T] = []
+    for index, task in enumerate(tasks):
+        if getattr(task, "period", None) is None:
+            order.append(index)
+            out.append(task)
+            continue
+        key = (task.plan, task.code)  # type: ignore[attr-defined]
+        best = chosen.get(key)
+        if best is None:
+            order.append(key)
+            chosen[key] = task
+        elif _rank(task, as_of) < _rank(best, as_of):
+            chosen[key] = task
+    result: list[T] = []
+    passthrough = iter(out)
+    for entry in order:
+        result.append(next(passthrough) if isinstance(entry, int) else chosen[entry])
+    return result
+
+
+def _rank(task: Any, as_of: date) -> tuple[int, date]:
+    due = task.due_on(as_of) or task.due
+    if task.done_on(as_of) is None and due < as_of:
+        return (0, due)  # overdue and open: the earliest first
+    if due >= as_of:
+        return (1, due)  # the current period
+    return (2, date.max - (due - date.min))  # past and done: the latest

@@ -235,6 +235,7 @@ def import_plan(
     summary.removed_rows = {t.code: t.source_row for t in tasks.values()}
     summary.similarity = {pair.new: pair.similarity for pair in matched.pairs}
     successor = matched.successor()
+    asked_new = {question.new for question in matched.questions}
 
     # Renumbered tasks take their new codes in two steps, so that I.2 -> I.3 and I.1 -> I.2 never collide.
     # A stored task with no successor gives its code up to the new row that has it ("IX.5" -> "IX.5~38").
@@ -274,7 +275,8 @@ def import_plan(
                     task_id=row_id(task), kind=EventKind.CREATED, actor=actor, via=via, new_due=task.due
                 )
             )
-            summary.created.append(task.code)
+            if task.code not in asked_new:  # a row still asked about is listed as a question, not as new
+                summary.created.append(task.code)
         else:
             shown = _shown(task, units_of, section_codes)
             changed = [

@@ -529,3 +529,30 @@ def set_due(
             new_due=due,
         ),
     )
+
+
+def task_grid(view: TaskView, at: date) -> dict[str, object]:
+    """The sheet the Office keeps for recurring work: a row per lead unit, a column per period, each cell
+    the occurrence's status on ``at`` (done, overdue, open), due date and day done."""
+    if not view.occurrences:
+        raise TaskError(
+            f'Nhiệm vụ {view.task.code} không phải việc định kỳ (thời hạn "{view.task.deadline_text}"): '
+            f"không có bảng theo kỳ; xem 'nhacviec tasks show {view.task.code}'."
+        )
+    cells = [
+        {
+            "period": o.period,
+            "due": o.effective_due.isoformat(),
+            "status": "overdue" if o.status == TaskStatus.OPEN and o.effective_due < at else o.status,
+            "done_on": _iso(o.done_on),
+        }
+        for o in view.occurrences
+    ]
+    return {
+        "plan": view.plan_code,
+        "code": view.task.code,
+        "content": view.task.content,
+        "at": at.isoformat(),
+        "periods": [o.period for o in view.occurrences],
+        "rows": [{"unit": unit, "role": "lead", "cells": cells} for unit in view.lead],
+    }

@@ -316,3 +316,75 @@ def test_the_link_the_bot_and_the_confirmation_page_are_per_occurrence(office, d
         ("2026-09", "telegram", "Đã gửi báo cáo"),
         ("2026-11", "telegram", "Gửi đúng hạn"),
     ]
+
+
+def test_the_grid_in_the_cli_and_the_web_and_the_web_button_per_period(office, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from config.settings import Settings
+    from store.db import make_engine, session_scope
+    from store.users import add_user
+    from tests.support.web_support import FAST
+    from web.app import create_app
+    from web.config import WebSettings
+
+    run_cli = office
+    run_cli("tasks", "done", "IX.2", "--period", "2026-Q1", "--at", "25/03/2026")
+    grid = json.loads(
+        run_cli("tasks", "grid", "IX.2", "--plan", "KH-2026", "--at", "15/07/2026", "--json").stdout
+    )
+    assert grid["periods"] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    assert [r["unit"] for r in grid["rows"]] == ["VP"]
+    assert [(c["period"], c["status"], c["done_on"]) for c in grid["rows"][0]["cells"]] == [
+        ("2026-Q1", "done", "2026-03-25"),
+        ("2026-Q2", "overdue", None),
+        ("2026-Q3", "open", None),
+        ("2026-Q4", "open", None),
+    ]
+    table = run_cli("tasks", "grid", "IX.2", "--at", "15/07/2026")
+    assert "2026-Q2" in table.stdout and "quá hạn" in table.stdout
+    once = run_cli("tasks", "grid", "IX.4")
+    assert once.exit_code == 1 and "không phải việc định kỳ" in once.stderr
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            add_user(session, "chanh.vp", "mat-khau-dai-du-12", role="admin", hasher=FAST)
+        now = datetime(2026, 7, 15, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+        app = create_app(
+            Settings(),
+            engine,
+            web_settings=WebSettings(secret=SecretStr("web-secret-for-the-tests-0123456789abcdef")),
+            clock=lambda: now,
+            hasher=FAST,
+        )
+        client = TestClient(app, follow_redirects=False)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert csrf is not None
+        login = {"csrf": csrf[1], "name": "chanh.vp", "password": "mat-khau-dai-du-12", "next": "/"}
+        assert client.post("/login", data=login).status_code == 303
+        page = client.get("/tasks/KH-2026/IX.2").text
+        cells = re.findall(r'<td data-period="([^"]+)" data-status="(\w+)"', page)
+        assert cells == [
+            ("2026-Q1", "done"),
+            ("2026-Q2", "overdue"),
+            ("2026-Q3", "open"),
+            ("2026-Q4", "open"),
+        ]
+        assert '<option value="2026-Q2">' in page or '<option value="2026-Q2" ' in page
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        form = {"csrf": csrf[1], "period": "2026-Q2", "on": "2026-07-10", "note": "Đã nộp"}
+        assert client.post("/tasks/KH-2026/IX.2/done", data=form).status_code == 303
+        listed = client.get("/tasks?plan=KH-2026").text
+        assert listed.count('data-code="IX.2"') <= 1  # one line per task, not one per period
+    finally:
+        engine.dispose()
+    periods = {o["period"]: o for o in _show(run_cli, "IX.2")["occurrences"]}
+    assert periods["2026-Q2"]["status"] == "done" and periods["2026-Q2"]["done_on"] == "2026-07-10"
+    assert periods["2026-Q3"]["status"] == "open"

@@ -287,7 +287,10 @@ def test_a_revised_plan_shows_its_diff_and_asks_before_confirming(engine: Engine
     changes = {(m[0], m[1]) for m in re.findall(r'<tr data-change="(\w+)" data-code="([^"]+)"', page)}
     assert changes == {("new", "I.1"), ("renumbered", "I.3"), ("changed", "I.3"), ("uncertain", "I.2")}
     changed = text_of(re.search(r'<tr data-change="changed".*?</tr>', page, re.DOTALL).group())  # type: ignore[union-attr]
-    assert "deadline: Trong tháng 6/2021 → Trong tháng 7/2021" in changed
+    assert (
+        "deadline : Trong tháng 6/2021 → Trong tháng 7/2021" in changed
+        and "30/06/2021 → 31/07/2021" in changed
+    )
     assert 'name="match:I.2"' in page and '<option value="I.1">' in page
     token = re.search(r'name="token" value="([^"]+)"', page)
     assert token is not None

@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from fastapi import Request, Response
 from sqlmodel import Session, col, select
 
 from planner.model import TaskInput
+from planner.occurrences import current_occurrences
 from store.models import Plan, Section, Task, TaskEvent, TaskUnit, Unit
 from store.planner_input import load_task_inputs
 from store.tasks import TaskError, get_plan
@@ -55,21 +57,25 @@ def unit_names(session: Session) -> dict[str, str]:
 
 
 def load_plan_page(
-    request: Request, session: Session, plan_code: str | None, user: Principal
+    request: Request, session: Session, plan_code: str | None, user: Principal, as_of: date | None = None
 ) -> PlanData | Response:
     """:func:`load_plan` for a page: a plan named but missing is a 404, no plan at all an explanatory page."""
     from web.deps import PageNotFound, render
 
     try:
-        return load_plan(session, plan_code, user)
+        return load_plan(session, plan_code, user, as_of)
     except TaskError as error:
         if plan_code:
             raise PageNotFound(error_text(error)) from None
         return render(request, "empty.html", message=error_text(error))
 
 
-def load_plan(session: Session, plan_code: str | None, user: Principal) -> PlanData:
-    """The plan named (or the newest) with the tasks ``user`` may see; a TaskError when there is none."""
+def load_plan(
+    session: Session, plan_code: str | None, user: Principal, as_of: date | None = None
+) -> PlanData:
+    """The plan named (or the newest) with the tasks ``user`` may see; a TaskError when there is none.
+
+    Recurring work is one line per task: the occurrence that matters on ``as_of`` (each one with None)."""
     plan = get_plan(session, plan_code or None)
     plans = tuple(session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.id).desc())))
     sections = tuple(
@@ -79,6 +85,8 @@ def load_plan(session: Session, plan_code: str | None, user: Principal) -> PlanD
         )
     )
     every = plan_tasks(session, plan)
+    if as_of is not None:  # recurring work: one line per task, the occurrence that matters that day
+        every = _current(every, as_of)
     if visible_unit(user) is None:  # sees every task: no need to ask task by task
         tasks = every
     else:
@@ -87,6 +95,17 @@ def load_plan(session: Session, plan_code: str | None, user: Principal) -> PlanD
     if shared:
         tasks = every  # the shared tuple itself: what is computed from it can be shared too (web.dashboard)
     return PlanData(plan, plans, tasks, sections, unit_names(session), shared)
+
+
+def _current(tasks: tuple[TaskInput, ...], as_of: date) -> tuple[TaskInput, ...]:
+    """:func:`current_occurrences` of the plan's shared tuple, itself shared (one tuple per tuple and day)."""
+    key = (id(tasks), as_of)
+    cached = _CURRENT.get(key)
+    if cached is not None and cached[0] is tasks:  # the very tuple: an id may be reused once it is freed
+        return cached[1]  # type: ignore[no-any-return]
+    current = tuple(current_occurrences(tasks, as_of))
+    _CURRENT.put(key, (tasks, current))
+    return current
 
 
 class Bounded:
@@ -117,6 +136,7 @@ class Bounded:
 
 PLAN_CACHE_SIZE = 4  # plans whose tasks a worker keeps in memory (10,000 tasks: some tens of MB each)
 _CACHE = Bounded(PLAN_CACHE_SIZE)
+_CURRENT = Bounded(PLAN_CACHE_SIZE)
 _LOADING = threading.Lock()
 
 

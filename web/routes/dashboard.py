@@ -83,7 +83,7 @@ def dashboard(request: Request, user: SignedIn, plan: str | None = None) -> Resp
     ctx = context(request)
     today = ctx.today()
     with session_scope(ctx.engine) as db:
-        data = load_plan_page(request, db, plan, user)
+        data = load_plan_page(request, db, plan, user, today)
     if not isinstance(data, PlanData):
         return data
     return render(

@@ -23,12 +23,23 @@ from plan.dates import parse_date
 from plan.errors import UserError
 from plan.text import fold
 from planner.model import TaskInput
+from planner.occurrences import current_occurrences
 from planner.progress import STATUS_LABELS, STATUSES, classify, due_in_force
 from store.db import session_scope
 from store.models import AssignmentRole, OutboxItem, OutboxMessage, Plan, Section, Task, TaskStatus, TaskUnit
 from store.planner_input import load_task_inputs
 from store.reports import pending_request, request_extension
-from store.tasks import TaskError, extend, find_task, get_plan, history, mark_done, reopen, set_due
+from store.tasks import (
+    TaskError,
+    extend,
+    find_task,
+    get_plan,
+    history,
+    mark_done,
+    reopen,
+    set_due,
+    task_occurrences,
+)
 from vocabulary import UNDATED_DEADLINE_KINDS
 from web.deps import PageNotFound, SignedIn, Text, context, csrf_protect, error_text, render
 from web.permissions import Action, Principal, TaskUnits, allows, require
@@ -115,7 +126,7 @@ def task_list(
     ctx = context(request)
     today = ctx.today()
     with session_scope(ctx.engine) as db:
-        data = load_plan_page(request, db, plan, user)
+        data = load_plan_page(request, db, plan, user, today)
     if not isinstance(data, PlanData):
         return data
     filters = task_filters(section, unit, status, q, role, month)
@@ -290,8 +301,14 @@ def _task_page(
         section = db.get(Section, task.section_id) if task.section_id else None
         events = history(db, task)
         as_input = next(
-            (t for t in load_task_inputs(db, [plan], ctx.settings.tz) if t.code == task.code), None
+            iter(
+                current_occurrences(
+                    [t for t in load_task_inputs(db, [plan], ctx.settings.tz) if t.code == task.code], today
+                )
+            ),
+            None,
         )
+        occurrence_rows = task_occurrences(db, task)
         names = unit_names(db)
         sent = messages_about(db, plan.code, task.code) if allows(user, Action.VIEW_OUTBOX) else None
     state = classify(as_input, today) if as_input else "removed"
@@ -299,7 +316,10 @@ def _task_page(
     pending = pending_request(events)
     can = {
         "done": is_open and allows(user, Action.MARK_DONE, units),
-        "reopen": task.status == TaskStatus.DONE and allows(user, Action.REOPEN, units),
+        "reopen": (
+            task.status == TaskStatus.DONE or any(o.status == TaskStatus.DONE for o in occurrence_rows)
+        )
+        and allows(user, Action.REOPEN, units),
         "extend": is_open and task.effective_due is not None and allows(user, Action.EXTEND, units),
         "set_due": task.deadline_kind in _UNDATED
         and task.status != TaskStatus.REMOVED
@@ -320,6 +340,8 @@ def _task_page(
         state_label=STATUS_LABELS.get(state, "Đã bỏ khỏi kế hoạch"),
         due_now=due_in_force(as_input, today) if as_input else task.effective_due,
         occurrences=[date.fromisoformat(d) for d in task.occurrences],
+        periods=occurrence_rows,
+        period_now=as_input.period if as_input else None,
         events=events,
         pending=pending,
         labels=vocabulary,
@@ -413,23 +435,27 @@ def done_form(
     code: str,
     on: Text = "",
     note: Text = "",
+    period: Text = "",
 ) -> Response:
     def apply(db: Session, task: Task, today: date) -> None:
         day = _date(on, "ngày hoàn thành", db, task) if on.strip() else today
         if day > today:
             raise UserError(f"Ngày hoàn thành {day:%d/%m/%Y} không được sau hôm nay ({today:%d/%m/%Y}).")
-        mark_done(db, task, on=day, actor=user.name, via=VIA, note=_note(note))
+        mark_done(db, task, on=day, actor=user.name, via=VIA, note=_note(note), period=period.strip() or None)
 
-    values = {"on": on, "note": note}
+    values = {"on": on, "note": note, "period": period}
     return _act(request, user, plan_code, code, Action.MARK_DONE, "done", values, apply)
 
 
 @router.post("/tasks/{plan_code}/{code}/reopen", dependencies=[Depends(csrf_protect)])
-def reopen_form(request: Request, user: SignedIn, plan_code: str, code: str, note: Text = "") -> Response:
+def reopen_form(
+    request: Request, user: SignedIn, plan_code: str, code: str, note: Text = "", period: Text = ""
+) -> Response:
     def apply(db: Session, task: Task, today: date) -> None:
-        reopen(db, task, on=today, actor=user.name, via=VIA, note=_note(note))
+        reopen(db, task, on=today, actor=user.name, via=VIA, note=_note(note), period=period.strip() or None)
 
-    return _act(request, user, plan_code, code, Action.REOPEN, "reopened", {"note": note}, apply)
+    values = {"note": note, "period": period}
+    return _act(request, user, plan_code, code, Action.REOPEN, "reopened", values, apply)
 
 
 @router.post("/tasks/{plan_code}/{code}/extend", dependencies=[Depends(csrf_protect)])
@@ -440,14 +466,24 @@ def extend_form(
     code: str,
     to: Text = "",
     reason: Text = "",
+    period: Text = "",
 ) -> Response:
     def apply(db: Session, task: Task, today: date) -> None:
         new_due = _date(to, "hạn mới", db, task)
         if not reason.strip():
             raise UserError("Cần ghi lý do gia hạn.")
-        extend(db, task, to=new_due, reason=reason.strip(), on=today, actor=user.name, via=VIA)
+        extend(
+            db,
+            task,
+            to=new_due,
+            reason=reason.strip(),
+            on=today,
+            actor=user.name,
+            via=VIA,
+            period=period.strip() or None,
+        )
 
-    values = {"to": to, "reason": reason}
+    values = {"to": to, "reason": reason, "period": period}
     return _act(request, user, plan_code, code, Action.EXTEND, "extended", values, apply)
 
 
