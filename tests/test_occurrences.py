@@ -388,3 +388,42 @@ def test_the_grid_in_the_cli_and_the_web_and_the_web_button_per_period(office, d
     periods = {o["period"]: o for o in _show(run_cli, "IX.2")["occurrences"]}
     assert periods["2026-Q2"]["status"] == "done" and periods["2026-Q2"]["done_on"] == "2026-07-10"
     assert periods["2026-Q3"]["status"] == "open"
+
+
+def test_the_calendar_feed_has_one_event_per_occurrence_done_on_its_own(office, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from store.db import make_engine, session_scope
+    from store.planner_input import load_task_inputs
+    from store.tasks import get_plan
+    from web.ics import task_events
+
+    run_cli = office
+    run_cli("tasks", "done", "IX.1", "--period", "2026-11", "--at", "27/11/2026")
+    run_cli(
+        "tasks",
+        "extend",
+        "IX.1",
+        "--period",
+        "2026-12",
+        "--to",
+        "08/01/2027",
+        "--reason",
+        "Nghỉ lễ",
+        "--at",
+        "01/12/2026",
+    )
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            inputs = [
+                t for t in load_task_inputs(session, [get_plan(session, "KH-2026")]) if t.code == "IX.1"
+            ]
+    finally:
+        engine.dispose()
+    events = [event for task in inputs for event in task_events(task, {})]
+    assert len(events) == 12 and len({e.uid for e in events}) == 12
+    by_uid = {e.uid: e for e in events}
+    november = by_uid["KH-2026-IX.1-20261130@nhacviec"]
+    assert november.summary.startswith("Đã hoàn thành — [IX.1 kỳ 2026-11]")
+    december = by_uid["KH-2026-IX.1-20261231@nhacviec"]  # the UID stays; the extension moves the day
+    assert december.day.isoformat() == "2027-01-08" and december.summary.startswith("[IX.1 kỳ 2026-12]")
+    assert sum(e.summary.startswith("Đã hoàn thành") for e in events) == 1

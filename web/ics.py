@@ -1,8 +1,8 @@
 """Calendar feeds (iCalendar, RFC 5545) of the plan's due dates, written by hand (pure).
 
 Each task's due date is an all-day event (``DTSTART;VALUE=DATE``, ``DTEND`` the day
-after); a recurring task gives one event per occurrence (extensions do not move
-occurrences, as in the planner). UIDs depend only on the
+after); a recurring task gives one event per occurrence (stored recurring work comes
+one input per occurrence, each its own event: done, extended and named on its own). UIDs depend only on the
 plan, the task and (for occurrences) the day, so a calendar that subscribes sees
 an extension as the same event moving, not a new one. Text is escaped (backslash,
 ``;``, ``,``, newlines) and lines are folded at 75 octets without splitting a
@@ -142,9 +142,12 @@ def task_events(
     latest_due = task.due_versions()[-1][1]
     recurring = len(task.occurrences) > 1
     moved = not recurring and len(task.due_versions()) > 1
+    label = task.code
     done_on = task.done_on(date.max)
     base_uid = f"{_uid_part(task.plan)}-{_uid_part(task.code)}"
-    if recurring:  # every occurrence stays in force, as the planner reminds of each (planner/planner.py)
+    if task.period is not None and task.due is not None:  # one occurrence: its own event, done on its own
+        days = [(latest_due or task.due, f"{base_uid}-{_day(task.due)}@{UID_DOMAIN}")]  # UID: the planned day
+    elif recurring:  # every occurrence stays in force, as the planner reminds of each (planner/planner.py)
         days = [(day, f"{base_uid}-{_day(day)}@{UID_DOMAIN}") for day in task.occurrences]
     elif latest_due is not None:
         days = [(latest_due, f"{base_uid}@{UID_DOMAIN}")]
@@ -153,9 +156,11 @@ def task_events(
     names = [unit_names.get(code, code) for code in task.lead]
     prefix = "Đã hoàn thành — " if done_on is not None else ""
     role = "(phối hợp) " if coordinating else ""
-    summary = f"{prefix}[{task.code}] {role}{_shorten(task.content)}"
+    if task.period is not None:
+        label = f"{task.code} kỳ {task.period}"
+    summary = f"{prefix}[{label}] {role}{_shorten(task.content)}"
     lines = [
-        f"Nhiệm vụ {task.code} (kế hoạch {task.plan}): {task.content}",
+        f"Nhiệm vụ {label} (kế hoạch {task.plan}): {task.content}",
         f"Thời hạn theo kế hoạch: {task.deadline_text}",
         f"Chủ trì: {', '.join(names) or '—'}",
     ]
