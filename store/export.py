@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from planner.model import TaskInput
+from planner.occurrences import current_occurrences
 from planner.progress import classify, due_in_force
 from store.models import Plan, Section, Task, TaskEvent
 from store.planner_input import load_task_inputs
@@ -67,7 +68,7 @@ def export_rows(
     session: Session, plan: Plan, as_of: date, names: dict[str, str], only: Sequence[str] | None = None
 ) -> list[tuple[str, list[ExportRow]]]:
     """The plan's tasks (``only`` these codes, if given) grouped under their sections, in plan order."""
-    inputs = load_task_inputs(session, [plan])
+    inputs = current_occurrences(load_task_inputs(session, [plan]), as_of)  # recurring work: one row a task
     if only is not None:
         wanted = set(only)
         inputs = [t for t in inputs if t.code in wanted]
