@@ -315,7 +315,7 @@ def choose_occurrence(session: Session, task: Task, period: str | None, at: date
     if not occurrences:
         if period is not None:
             raise TaskError(
-                f'Nhiệm vụ {task.code} không phải việc định kỳ (thời hạn "{task.deadline_text}"); bỏ --period.'
+                f'Nhiệm vụ {task.code} không phải việc định kỳ (thời hạn "{task.deadline_text}") nên không có kỳ.'
             )
         return None
     if period is None:
@@ -536,8 +536,8 @@ def task_grid(view: TaskView, at: date) -> dict[str, object]:
     the occurrence's status on ``at`` (done, overdue, open), due date and day done."""
     if not view.occurrences:
         raise TaskError(
-            f'Nhiệm vụ {view.task.code} không phải việc định kỳ (thời hạn "{view.task.deadline_text}"): '
-            f"không có bảng theo kỳ; xem 'nhacviec tasks show {view.task.code}'."
+            f'Nhiệm vụ {view.task.code} không phải việc định kỳ (thời hạn "{view.task.deadline_text}") '
+            "nên không có bảng theo kỳ."
         )
     cells = [
         {
