@@ -249,7 +249,7 @@ def task_export(
     ctx = context(request)
     today = ctx.today()
     with session_scope(ctx.engine) as db:
-        data = load_plan_page(request, db, plan, user)
+        data = load_plan_page(request, db, plan, user, today)
         if not isinstance(data, PlanData):
             return data
         matching = filter_tasks(data, task_filters(section, unit, status, q, role, month), today)
