@@ -229,6 +229,8 @@ def _value(value: object) -> str:
 
 def _print_diff(summary: ImportSummary, dry_run: bool) -> None:
     """The diff, row by row: new, changed (field by field), removed, renumbered, to be confirmed."""
+    from rich.table import Table
+
     if not (summary.created or summary.changes or summary.removed or summary.renumbered or summary.questions):
         return
     table = Table(
@@ -322,6 +324,8 @@ def import_(
         if dry_run:
             session.rollback()
     if as_json:
+        import json
+
         print(json.dumps(summary.to_json() | {"dry_run": dry_run}, ensure_ascii=False, indent=2))
         return
     verb = "Sẽ nhập" if dry_run else "Đã nhập"
