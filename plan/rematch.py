@@ -10,7 +10,8 @@ How a row finds its task, in this order:
 1. the admin's choice (``--match OLD=NEW``, ``OLD=-``: OLD has no successor, ``-=NEW``: NEW is new);
 2. the same content (accent-folded, lower-case, punctuation and spacing ignored) and the same lead units:
    certain (several such tasks pair in plan order); so is the same content under the same code;
-3. nearly the same content (``difflib`` ratio on the folded text) and the same lead units, with no rival
+3. nearly the same content (``difflib`` ratio on the folded text, computed for the few stored texts sharing the
+   most words with the row) and the same lead units, with no rival
    close to it: certain when the ratio is at least ``CERTAIN``, or at least ``LIKELY`` under the same code;
 4. anything else at least ``ASK`` alike (or the same content under a different lead unit): uncertain, asked,
    never guessed: the import waits for ``--match`` (or the web preview's choice);
@@ -30,6 +31,8 @@ CERTAIN = 0.85  # nearly the same content, same lead: the same task
 LIKELY = 0.6  # same code, same lead, and this alike: the same task, reworded
 ASK = 0.5  # below this, two texts are different tasks
 RIVAL_MARGIN = 0.05  # a second candidate this close makes a match uncertain
+CANDIDATES = 8  # stored texts compared letter by letter with each new row: those sharing the most words
+WORDS_ALIKE = 0.3  # and sharing at least this much of their words (Dice coefficient)
 NONE = "-"
 
 _PUNCTUATION = re.compile(r"[^\w\s]")
@@ -154,10 +157,23 @@ def rematch(old: Sequence[Row], new: Sequence[Row], choices: Mapping[str, str] |
 
     # 3-4. nearly the same: every remaining pair scored, the best first
     old_texts = {code: normalise(row.content) for code, row in open_old.items()}
+    old_words = {code: frozenset(text.split()) for code, text in old_texts.items()}
     scored: list[tuple[float, bool, str, str]] = []
     for new_code, row in open_new.items():
         text = normalise(row.content)
-        for old_code, old_text in old_texts.items():
+        words = frozenset(text.split())
+        # Only the few stored texts sharing the most words are compared letter by letter (difflib is slow:
+        # a revised plan of 10,000 tasks with hundreds of reworded rows would take minutes otherwise).
+        shared = sorted(
+            (
+                (2 * len(words & other) / (len(words) + len(other) or 1), old_code)
+                for old_code, other in old_words.items()
+            ),
+            reverse=True,
+        )
+        candidates = [old_code for dice, old_code in shared[:CANDIDATES] if dice >= WORDS_ALIKE]
+        for old_code in candidates:
+            old_text = old_texts[old_code]
             matcher = SequenceMatcher(None, old_text, text, autojunk=False)
             if matcher.real_quick_ratio() < ASK or matcher.quick_ratio() < ASK:
                 continue
