@@ -145,7 +145,7 @@ def test_period_errors_are_one_sentence(office) -> None:  # type: ignore[no-unty
 
 
 def test_existing_recurring_rows_become_their_occurrences(database_url: str, tmp_path: Path) -> None:
-    """The data migration: a database at 0016 (before occurrences) with a monthly task marked done once (November) and
+    """The data migration: a database at 0013 (before occurrences) with a monthly task marked done once (November) and
     extended before that becomes twelve occurrences, history kept."""
     from alembic import command
 
@@ -153,7 +153,7 @@ def test_existing_recurring_rows_become_their_occurrences(database_url: str, tmp
 
     engine = make_engine(database_url)
     config = alembic_config(engine)
-    command.upgrade(config, "0016")
+    command.upgrade(config, "0013")
     with engine.begin() as connection:
         connection.execute(
             sa.text(
