@@ -97,17 +97,29 @@ class TaskView:
                 "due": _iso(task.due),
                 "occurrences": list(task.occurrences),
             },
-            "occurrences": [occurrence_json(o, at) for o in self.occurrences],
+            "occurrences": [occurrence_json(o, at, self.calendar) for o in self.occurrences],
         }
 
 
-def occurrence_json(occurrence: TaskOccurrence, at: date) -> dict[str, object]:
+def occurrence_json(
+    occurrence: TaskOccurrence, at: date, calendar: WorkingCalendar | None = None
+) -> dict[str, object]:
+    """One period of recurring work: ``due`` the effective day (a day off moves it to the next working
+    day), ``due_as_written`` the date in force as written, ``planned_due`` the plan's own."""
+    written = occurrence.effective_due
+    due = written
+    if calendar is not None:
+        try:
+            due = calendar.next_working_day(written)
+        except ValueError:  # a year the calendar does not cover: as written
+            due = written
     return {
         "period": occurrence.period,
-        "due": occurrence.effective_due.isoformat(),
+        "due": due.isoformat(),
         "status": occurrence.status,
         "done_on": _iso(occurrence.done_on),
-        "overdue": occurrence.status == TaskStatus.OPEN and occurrence.effective_due < at,
+        "overdue": occurrence.status == TaskStatus.OPEN and due < at,
+        "due_as_written": written.isoformat(),
         "planned_due": occurrence.due.isoformat(),
         "aliases": list(occurrence.aliases),
     }

@@ -79,7 +79,10 @@ def test_a_monthly_task_done_for_november_still_gets_its_december_reminder(offic
     assert list(periods) == [f"2026-{m:02d}" for m in range(1, 13)]
     assert periods["2026-11"]["status"] == "done" and periods["2026-11"]["done_on"] == "2026-11-27"
     assert periods["2026-12"] == periods["2026-12"] | {"status": "open", "due": "2026-12-31", "done_on": None}
-    assert shown["status"] == "open" and shown["due"] == "2026-01-31"  # January was never reported
+    # January was never reported; its due date, Saturday 31/01, moves to the next working day
+    assert (
+        shown["status"] == "open" and shown["due"] == "2026-02-02" and shown["due_as_written"] == "2026-01-31"
+    )
     assert [(e["kind"], e["period"]) for e in shown["history"]] == [("created", None), ("done", "2026-11")]
 
     december = [n for n in _timeline(run_cli, "IX.1", "01/12/2026", "31/12/2026") if n["kind"] == "reminder"]
@@ -124,7 +127,7 @@ def test_each_occurrence_escalates_on_its_own_and_is_never_called_extended(offic
     )
     assert extended.exit_code == 0, extended.stderr
     periods = {o["period"]: o for o in _show(run_cli, "IX.1")["occurrences"]}
-    assert periods["2026-03"]["due"] == "2026-04-15" and periods["2026-04"]["due"] == "2026-04-30"
+    assert periods["2026-03"]["due"] == "2026-04-15" and periods["2026-04"]["due_as_written"] == "2026-04-30"
 
 
 def test_period_errors_are_one_sentence(office) -> None:  # type: ignore[no-untyped-def]
