@@ -148,7 +148,7 @@ def test_period_errors_are_one_sentence(office) -> None:  # type: ignore[no-unty
 
 
 def test_existing_recurring_rows_become_their_occurrences(database_url: str, tmp_path: Path) -> None:
-    """The data migration: a database at 0013 (before occurrences) with a monthly task marked done once (November) and
+    """The data migration: a database at 0015 (before occurrences) with a monthly task marked done once (November) and
     extended before that becomes twelve occurrences, history kept."""
     from alembic import command
 
@@ -156,7 +156,7 @@ def test_existing_recurring_rows_become_their_occurrences(database_url: str, tmp
 
     engine = make_engine(database_url)
     config = alembic_config(engine)
-    command.upgrade(config, "0013")
+    command.upgrade(config, "0015")
     with engine.begin() as connection:
         connection.execute(
             sa.text(

@@ -19,6 +19,7 @@ from tests.support.web_pages import (
     BAD_CSV,
     CLEAN_CSV,
     FAST,
+    HEADER,
     PASSWORD,
     UNKNOWN_UNIT_CSV,
     client_for,

@@ -12,7 +12,7 @@ one gets a "done" event naming the migration); later occurrences are open. A "re
 occurrence is. The default escalation rule (unchanged by an admin) now covers recurring tasks too.
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0015
 
 """
 
@@ -25,7 +25,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0013"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
