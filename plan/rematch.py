@@ -207,13 +207,13 @@ def rematch(old: Sequence[Row], new: Sequence[Row], choices: Mapping[str, str] |
         else:
             asked.add(new_code)
     for new_code in sorted(asked, key=lambda c: list(new_by_code).index(c)):
-        candidates = tuple(
+        offered = tuple(
             (old_code, round(ratio, 3))
             for ratio, _, old_code in best_for_new[new_code]
             if old_code in open_old
         )
-        if candidates:
-            result.questions.append(Question(new_code, candidates))
+        if offered:
+            result.questions.append(Question(new_code, offered))
             del open_new[new_code]
     asked_old = {code for q in result.questions for code, _ in q.candidates}
     result.new.extend(code for code in open_new)

@@ -265,8 +265,8 @@ def import_plan(
         fields["section_id"] = task_section.id if task_section else None
         fields["position"] = position
         old_code = successor.get(checked_task.code)
-        task = tasks.get(old_code) if old_code is not None else None
-        if task is None:
+        found = tasks.get(old_code) if old_code is not None else None
+        if found is None:
             task = Task(plan_id=plan.id, code=checked_task.code, **fields)
             session.add(task)
             session.flush()
@@ -278,6 +278,7 @@ def import_plan(
             if task.code not in asked_new:  # a row still asked about is listed as a question, not as new
                 summary.created.append(task.code)
         else:
+            task = found
             shown = _shown(task, units_of, section_codes)
             changed = [
                 name for name, value in fields.items() if getattr(task, name) != value and name != "position"

@@ -105,8 +105,8 @@ def load_task_inputs(
             period_changes.setdefault((task_id, period), []).append(change)
     occurrences: dict[int, list[tuple[str, date]]] = {}
     if by_period:
-        for task_id, period, due in session.exec(
-            select(TaskOccurrence.task_id, TaskOccurrence.period, TaskOccurrence.due)
+        for task_id, period, due in session.execute(
+            sa.select(col(TaskOccurrence.task_id), col(TaskOccurrence.period), col(TaskOccurrence.due))
             .join(Task, col(Task.id) == TaskOccurrence.task_id)
             .where(*in_plans)
             .order_by(col(TaskOccurrence.task_id), col(TaskOccurrence.position))

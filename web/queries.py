@@ -102,7 +102,7 @@ def _current(tasks: tuple[TaskInput, ...], as_of: date) -> tuple[TaskInput, ...]
     key = (id(tasks), as_of)
     cached = _CURRENT.get(key)
     if cached is not None and cached[0] is tasks:  # the very tuple: an id may be reused once it is freed
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     current = tuple(current_occurrences(tasks, as_of))
     _CURRENT.put(key, (tasks, current))
     return current
