@@ -866,6 +866,31 @@ def scheduled(
     return enqueued
 
 
+SLICE_DELIVERIES = 2000  # a catch-up day with more deliveries is prepared a few recipients at a time
+
+
+def _slices(notifications: Sequence[Notification]) -> list[frozenset[str] | None]:
+    """A heavy day's recipients in groups, each prepared and written on its own (memory stays that of one
+    group's messages; each recipient's items still share their messages); [None] (everyone) for a light day."""
+    codes: dict[str, int] = {}
+    for n in notifications:
+        for r in n.recipients:
+            codes[r.code] = codes.get(r.code, 0) + 1
+    if sum(codes.values()) <= SLICE_DELIVERIES:
+        return [None]
+    slices: list[frozenset[str] | None] = []
+    group: list[str] = []
+    size = 0
+    for code, count in sorted(codes.items()):
+        if group and size + count > SLICE_DELIVERIES:
+            slices.append(frozenset(group))
+            group, size = [], 0
+        group.append(code)
+        size += count
+    slices.append(frozenset(group))
+    return slices
+
+
 def catch_up(
     engine: Engine,
     settings: Settings,
@@ -909,24 +934,32 @@ def catch_up(
             enqueued = Enqueued()
             if notifications:
                 left_out = superseded(notifications, latest)
+                for only in _slices(notifications):
 
-                def build(
-                    notifications: list[Notification] = notifications, left_out: frozenset[str] = left_out
-                ) -> Prepared:
-                    return prepare(
-                        engine,
-                        setup,
-                        renderer,
-                        notifications,
-                        now=window.now,
-                        origin="planner",
-                        links=links,
-                        left_out=left_out,
-                    )
+                    def build(
+                        notifications: list[Notification] = notifications,
+                        left_out: frozenset[str] = left_out,
+                        only: frozenset[str] | None = only,
+                    ) -> Prepared:
+                        return prepare(
+                            engine,
+                            setup,
+                            renderer,
+                            notifications,
+                            now=window.now,
+                            origin="planner",
+                            links=links,
+                            left_out=left_out,
+                            only=only,
+                        )
 
-                prepared, enqueued = with_retries(build, lambda p: commit(engine, p, now=window.now))
-                enqueued.planned = len(prepared.notifications)
-                del prepared
+                    prepared, part = with_retries(build, lambda p: commit(engine, p, now=window.now))
+                    del prepared
+                    enqueued.new_messages += part.new_messages
+                    enqueued.new_items += part.new_items
+                    enqueued.skipped += part.skipped
+                    enqueued.new_problems += part.new_problems
+                enqueued.planned = len(notifications)
             log.info(
                 "catch-up day=%s planned=%d new_messages=%d items=%d skipped=%d",
                 day.isoformat(),
