@@ -622,8 +622,11 @@ def with_retries(
 # -- 7. dispatch ---------------------------------------------------------------------------------------------
 
 
-async def dispatch(engine: Engine, settings: Settings, now: datetime | None = None) -> Any:
-    """Send every outbox message due at ``now`` through the channels the settings configure."""
+async def dispatch(
+    engine: Engine, settings: Settings, now: datetime | None = None, *, batch_size: int = 100
+) -> Any:
+    """Send every outbox message due at ``now`` through the channels the settings configure (claimed
+    ``batch_size`` at a time: a long catch-up's big bundles are claimed fewer at once)."""
     from delivery.channels import build_notifiers
     from delivery.dispatcher import dispatch as run_dispatcher
     from delivery.retry import RetryPolicy
@@ -640,6 +643,7 @@ async def dispatch(engine: Engine, settings: Settings, now: datetime | None = No
         policy=policy,
         lease=timedelta(seconds=settings.claim_lease_seconds),
         now=now,
+        batch_size=batch_size,
     )
 
 
@@ -866,7 +870,7 @@ def scheduled(
     return enqueued
 
 
-SLICE_DELIVERIES = 2000  # a catch-up day with more deliveries is prepared a few recipients at a time
+SLICE_DELIVERIES = 500  # a catch-up day with more deliveries is prepared a few recipients at a time
 
 
 def _slices(notifications: Sequence[Notification]) -> list[frozenset[str] | None]:

@@ -40,6 +40,7 @@ FIRST_PASS_LOOKBACK = timedelta(
 
 
 CATCH_UP_DAYS = 31  # a pass over more days than this goes day by day
+CATCH_UP_BATCH = 10  # outbox rows claimed at once while catching up (bundles of many items are big)
 
 Progress = Callable[[int, int, date], None]  # (days done, days in all, the day just done)
 
@@ -144,7 +145,12 @@ async def _catch_up(
         for name in ("planned", "new_messages", "new_items", "skipped"):
             setattr(total, name, getattr(total, name) + getattr(enqueued, name))
         total.new_problems += enqueued.new_problems
-        outcomes = (await dispatch(engine, settings, now)).outcomes if enqueued.new_messages else {}
+        sent_now = (
+            await dispatch(engine, settings, now, batch_size=CATCH_UP_BATCH)
+            if enqueued.new_messages
+            else None
+        )
+        outcomes = sent_now.outcomes if sent_now is not None else {}
         sent.update(outcomes)
         day_end = min(now, datetime.combine(day, time.max, now.tzinfo))
         await asyncio.to_thread(
