@@ -42,8 +42,11 @@ def web(
     engine = make_engine(config.effective_database_url)
     upgrade_schema(engine)  # once, here: the workers find the schema current
     engine.dispose()
+    import os
+
+    # Each worker counts sign-in failures in its own memory: it keeps 1/N of every limit (web.ratelimit).
+    os.environ["NHACVIEC_WEB_LOGIN_LIMIT_SHARES"] = str(count)
     if WebSettings().secret is None:  # one random secret for every worker (a session works on any of them)
-        import os
         import secrets
 
         session_secret(WebSettings())  # its warning, once

@@ -637,6 +637,36 @@ def test_a_flood_of_other_names_does_not_flush_a_block() -> None:
     assert limiter.retry_after(blocked, NOW) is not None
 
 
+def test_workers_together_allow_no_more_tries_than_one_process(engine: Engine, monkeypatch) -> None:
+    """``web --workers N``: each worker counts in its own memory, so each keeps 1/N of every limit."""
+    workers = [LoginLimiter(5, timedelta(minutes=10), shares=2) for _ in range(2)]
+    key = ("admin", "198.51.100.1")
+    allowed = 0
+    for attempt in range(20):  # the tries reach the workers in turn, as uvicorn's shared socket spreads them
+        worker = workers[attempt % 2]
+        if worker.retry_after(key, NOW) is None:
+            allowed += 1
+            worker.fail(key, NOW)
+    assert allowed == 6  # ceil(5 / 2) on each of 2 workers; without shares it would be 10
+    assert all(worker.retry_after(key, NOW) is not None for worker in workers)
+
+    import uvicorn
+
+    from cli.web import web
+
+    started: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.update(kwargs))
+    monkeypatch.setenv("NHACVIEC_DATABASE_URL", str(engine.url))
+    monkeypatch.setenv("NHACVIEC_WEB_SECRET", SECRET.get_secret_value())
+    monkeypatch.delenv("NHACVIEC_WEB_LOGIN_LIMIT_SHARES", raising=False)
+    web(host="127.0.0.1", port=8000, workers=3)
+    assert started["workers"] == 3
+    shared = WebSettings()
+    assert shared.login_limit_shares == 3  # what each worker's create_app reads
+    app = create_app(Settings(), engine, web_settings=shared, clock=lambda: NOW, hasher=FAST)
+    assert app.state.ctx.limiter.max_failures == 2  # ceil(5 / 3)
+
+
 def test_secure_cookie_and_hsts_when_https_through_a_trusted_proxy(engine: Engine) -> None:
     web = WebSettings(secret=SECRET, trusted_proxies="10.0.0.1")
     app = create_app(Settings(), engine, web_settings=web, clock=lambda: NOW, hasher=FAST)

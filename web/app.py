@@ -138,6 +138,7 @@ def create_app(
             per_name=web_settings.login_max_failures_per_name,
             per_address=web_settings.login_max_failures_per_address,
             overall=web_settings.login_max_failures_global,
+            shares=web_settings.login_limit_shares,
         ),
         templates=make_templates(settings.tz),
     )

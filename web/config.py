@@ -30,6 +30,9 @@ class WebSettings(BaseSettings):
     login_max_failures_per_name: int = 20  # one account, from any address
     login_max_failures_per_address: int = 30  # one address, any names (spraying)
     login_max_failures_global: int = 500  # everyone together (a spray from many addresses)
+    # Set by ``nhacviec web --workers N`` for its workers: each keeps 1/N of every sign-in limit, so that N
+    # processes together allow no more tries than one would (each worker counts in its own memory).
+    login_limit_shares: int = 1
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks, comma
     # separated); none by default: a header from anyone else is ignored.
     trusted_proxies: str = ""

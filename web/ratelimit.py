@@ -78,7 +78,12 @@ class _Counter:
 
 
 class LoginLimiter:
-    """In memory, per process: the four counters of this module."""
+    """In memory, per process: the four counters of this module.
+
+    ``shares``: how many processes serve the same sign-in page (``nhacviec web --workers N``). Each keeps
+    ceil(limit / shares) of every limit, so the processes together allow at most about the configured number of
+    tries, whichever worker each try reaches.
+    """
 
     def __init__(
         self,
@@ -89,13 +94,17 @@ class LoginLimiter:
         per_address: int = 30,
         overall: int = 500,
         max_keys: int = MAX_KEYS,
+        shares: int = 1,
     ) -> None:
-        self.max_failures = max_failures
+        def share(limit: int) -> int:
+            return -(-limit // max(1, shares))  # ceiling division
+
+        self.max_failures = share(max_failures)
         self.window = window
-        self._pairs = _Counter(max_failures, window, max_keys)
-        self._names = _Counter(per_name, window, max_keys)
-        self._addresses = _Counter(per_address, window, max_keys)
-        self._overall = _Counter(overall, window, 1)
+        self._pairs = _Counter(share(max_failures), window, max_keys)
+        self._names = _Counter(share(per_name), window, max_keys)
+        self._addresses = _Counter(share(per_address), window, max_keys)
+        self._overall = _Counter(share(overall), window, 1)
         self._lock = threading.Lock()
 
     def retry_after(self, key: Key, now: datetime) -> timedelta | None:

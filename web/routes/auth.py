@@ -45,7 +45,7 @@ def _blocked(request: Request, ctx: WebContext, target: str, name: str, wait: ti
     seconds = max(1, math.ceil(wait.total_seconds()))
     minutes = math.ceil(seconds / 60)
     message = (
-        f"Đã đăng nhập sai {ctx.web.login_max_failures} lần trong {ctx.web.login_window_minutes:g} phút: tạm khóa "
+        f"Đã đăng nhập sai {ctx.limiter.max_failures} lần trong {ctx.web.login_window_minutes:g} phút: tạm khóa "
         f"đăng nhập tài khoản này từ máy của anh/chị. Vui lòng thử lại sau {minutes} phút hoặc liên hệ Văn phòng "
         "để đặt lại mật khẩu."
     )
