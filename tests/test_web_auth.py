@@ -652,10 +652,14 @@ def test_workers_together_allow_no_more_tries_than_one_process(engine: Engine, m
 
     import uvicorn
 
+    import scheduler.logs
     from cli.web import web
 
     started: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.update(kwargs))
+    # the command sets up the root logger on the stream of the moment: not in a test (later tests would log to
+    # a stream pytest has closed)
+    monkeypatch.setattr(scheduler.logs, "configure_logging", lambda *args, **kwargs: None)
     monkeypatch.setenv("NHACVIEC_DATABASE_URL", str(engine.url))
     monkeypatch.setenv("NHACVIEC_WEB_SECRET", SECRET.get_secret_value())
     monkeypatch.delenv("NHACVIEC_WEB_LOGIN_LIMIT_SHARES", raising=False)
