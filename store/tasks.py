@@ -270,9 +270,34 @@ def history(session: Session, task: Task) -> list[TaskEvent]:
     )
 
 
-def _record(session: Session, task: Task, event: TaskEvent) -> None:
+def _record(
+    session: Session,
+    task: Task,
+    kind: EventKind,
+    *,
+    on: date,
+    actor: str,
+    via: str,
+    note: str | None,
+    occurrence: TaskOccurrence | None = None,
+    old_due: date | None = None,
+    new_due: date | None = None,
+) -> None:
+    """Store ``task`` and the history entry of what just happened to it (to ``occurrence``'s period, if any)."""
     session.add(task)
-    session.add(event)
+    session.add(
+        TaskEvent(
+            task_id=row_id(task),
+            kind=kind,
+            effective_on=on,
+            actor=actor,
+            via=via,
+            note=note,
+            old_due=old_due,
+            new_due=new_due,
+            period=occurrence.period if occurrence else None,
+        )
+    )
     session.flush()
 
 
@@ -395,19 +420,7 @@ def mark_done(
             raise TaskError(f"Nhiệm vụ {task.code} đã được đánh dấu hoàn thành ngày {task.done_on:%d/%m/%Y}.")
         task.status = TaskStatus.DONE
         task.done_on = on
-    _record(
-        session,
-        task,
-        TaskEvent(
-            task_id=row_id(task),
-            kind=EventKind.DONE,
-            effective_on=on,
-            actor=actor,
-            via=via,
-            note=note,
-            period=occurrence.period if occurrence else None,
-        ),
-    )
+    _record(session, task, EventKind.DONE, on=on, actor=actor, via=via, note=note, occurrence=occurrence)
     return occurrence
 
 
@@ -448,19 +461,7 @@ def reopen(
             raise TaskError(f"Nhiệm vụ {task.code} chưa hoàn thành nên không cần mở lại.")
         task.status = TaskStatus.OPEN
         task.done_on = None
-    _record(
-        session,
-        task,
-        TaskEvent(
-            task_id=row_id(task),
-            kind=EventKind.REOPENED,
-            effective_on=on,
-            actor=actor,
-            via=via,
-            note=note,
-            period=occurrence.period if occurrence else None,
-        ),
-    )
+    _record(session, task, EventKind.REOPENED, on=on, actor=actor, via=via, note=note, occurrence=occurrence)
     return occurrence
 
 
@@ -500,17 +501,14 @@ def extend(
     _record(
         session,
         task,
-        TaskEvent(
-            task_id=row_id(task),
-            kind=EventKind.EXTENDED,
-            effective_on=on,
-            actor=actor,
-            via=via,
-            note=reason,
-            old_due=current,
-            new_due=to,
-            period=occurrence.period if occurrence else None,
-        ),
+        EventKind.EXTENDED,
+        on=on,
+        actor=actor,
+        via=via,
+        note=reason,
+        old_due=current,
+        new_due=to,
+        occurrence=occurrence,
     )
     return occurrence
 
@@ -528,18 +526,7 @@ def set_due(
     old = task.effective_due
     task.due_override = due
     _record(
-        session,
-        task,
-        TaskEvent(
-            task_id=row_id(task),
-            kind=EventKind.DUE_SET,
-            effective_on=on,
-            actor=actor,
-            via=via,
-            note=note,
-            old_due=old,
-            new_due=due,
-        ),
+        session, task, EventKind.DUE_SET, on=on, actor=actor, via=via, note=note, old_due=old, new_due=due
     )
 
 
