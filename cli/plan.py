@@ -15,7 +15,7 @@ import typer
 
 from cli.common import actor, console, err_console, load_directory, open_store, settings
 from plan.errors import UserError
-from vocabulary import DEADLINE_KINDS
+from vocabulary import DEADLINE_KINDS, PLAN_STATUS
 from vocabulary import label as word_for
 
 if TYPE_CHECKING:
@@ -360,7 +360,6 @@ def import_(
 
 
 PlanCodeArg = Annotated[str, typer.Argument(help="Mã kế hoạch (xem 'nhacviec plan list').")]
-PLAN_STATUS_LABELS = {"active": "đang dùng", "archived": "đã lưu trữ"}
 
 
 def plan_label(code: str, number: str | None) -> str:
@@ -407,7 +406,7 @@ def list_(
     )
     for view in views:
         plan = view.plan
-        status = PLAN_STATUS_LABELS.get(plan.status, plan.status)
+        status = PLAN_STATUS.get(plan.status, plan.status)
         if plan.is_sample:
             status += " (mẫu)"
         table.add_row(

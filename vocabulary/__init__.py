@@ -206,6 +206,11 @@ VIA: Mapping[str, str] = {
 
 # -- the outbox ----------------------------------------------------------------------------------------
 
+PLAN_STATUS: Mapping[str, str] = {
+    "active": "đang dùng",  # planned and sent
+    "archived": "đã lưu trữ",  # kept with its history; plans and sends nothing
+}
+
 OUTBOX_STATUS: Mapping[str, str] = {
     "pending": "chờ gửi",
     "sending": "đang gửi",
