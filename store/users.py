@@ -135,12 +135,34 @@ def _end_sessions(session: Session, user: User, reason: str) -> None:
         end_user_sessions(session, user.id, reason)
 
 
-def set_role(session: Session, name: str, role: str, unit_code: str | None = None) -> User:
-    """A new role (and unit) for an account; its sessions end (they were opened with the old rights)."""
+def _keep_an_admin(session: Session, user: User, doing: str) -> None:
+    """Refuse to take the last enabled admin away: nobody could manage accounts on the web after it."""
+    if user.role != UserRole.ADMIN or user.disabled:
+        return
+    others = session.exec(
+        select(User).where(User.role == UserRole.ADMIN, User.disabled == False, User.id != user.id)  # noqa: E712
+    ).first()
+    if others is None:
+        raise UserAccountError(
+            f"Không thể {doing} tài khoản {user.name}: đây là tài khoản quản trị cuối cùng còn dùng được; "
+            "hãy tạo hoặc mở lại một tài khoản quản trị khác trước."
+        )
+
+
+def set_role(
+    session: Session, name: str, role: str, unit_code: str | None = None, *, keep_an_admin: bool = False
+) -> User:
+    """A new role (and unit) for an account; its sessions end (they were opened with the old rights).
+
+    With ``keep_an_admin`` (the web), the last enabled admin cannot be given another role; the command
+    line, the way back in, may.
+    """
     user = get_user(session, name)
     if user is None:
         raise UserAccountError(f"Không có tài khoản '{name}'.")
     checked_role, unit = _check_role(session, role, unit_code)
+    if keep_an_admin and checked_role != UserRole.ADMIN:
+        _keep_an_admin(session, user, "đổi vai trò")
     user.role, user.unit_code = checked_role, unit
     session.add(user)
     session.flush()
@@ -148,11 +170,13 @@ def set_role(session: Session, name: str, role: str, unit_code: str | None = Non
     return user
 
 
-def set_disabled(session: Session, name: str, disabled: bool) -> User:
-    """Disable (its sessions end at once) or enable an account."""
+def set_disabled(session: Session, name: str, disabled: bool, *, keep_an_admin: bool = False) -> User:
+    """Disable (its sessions end at once) or enable an account; ``keep_an_admin`` as for :func:`set_role`."""
     user = get_user(session, name)
     if user is None:
         raise UserAccountError(f"Không có tài khoản '{name}'.")
+    if keep_an_admin and disabled:
+        _keep_an_admin(session, user, "khóa")
     user.disabled = disabled
     session.add(user)
     session.flush()

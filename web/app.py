@@ -180,6 +180,7 @@ def routers() -> list[APIRouter]:
         templates_admin,
         units,
         upcoming,
+        users,
         wording,
     )
 
@@ -202,6 +203,7 @@ def routers() -> list[APIRouter]:
             report,
             plan_import,
             sessions,
+            users,
             done,
             feeds,
         )

@@ -35,6 +35,7 @@ FIX_HINTS = {
     "list_tasks": "xem trang Nhiệm vụ.",
     "set_due_first": "hãy đặt hạn trước bằng nút Đặt hạn trên trang của nhiệm vụ.",
     "add_head": "thêm trưởng đơn vị ở trang của đơn vị rồi làm lại.",
+    "passwd": "để đặt mật khẩu mới cho tài khoản đó, bấm Sửa ở dòng của nó trong bảng.",
 }
 
 

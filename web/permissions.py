@@ -36,6 +36,8 @@ class Action(StrEnum):
     MANAGE_SESSIONS = "manage_sessions"
     SUBSCRIBE_CALENDAR = "subscribe_calendar"
     VIEW_REPORTS = "view_reports"
+    MANAGE_USERS = "manage_users"
+    CHANGE_OWN_PASSWORD = "change_own_password"
 
 
 class Scope(StrEnum):
@@ -73,6 +75,12 @@ MATRIX: Mapping[Action, Mapping[UserRole, Scope]] = {
     Action.MANAGE_SESSIONS: {UserRole.ADMIN: Scope.ALL},
     Action.SUBSCRIBE_CALENDAR: {UserRole.ADMIN: Scope.ALL, UserRole.UNIT: Scope.MEMBER},
     Action.VIEW_REPORTS: {UserRole.ADMIN: Scope.ALL, UserRole.VIEWER: Scope.ALL},
+    Action.MANAGE_USERS: {UserRole.ADMIN: Scope.ALL},
+    Action.CHANGE_OWN_PASSWORD: {
+        UserRole.ADMIN: Scope.ALL,
+        UserRole.VIEWER: Scope.ALL,
+        UserRole.UNIT: Scope.ALL,
+    },
 }
 
 DENIED = {
@@ -96,6 +104,8 @@ DENIED = {
     Action.MANAGE_SESSIONS: "Chỉ quản trị viên mới xem và kết thúc được các phiên đăng nhập.",
     Action.SUBSCRIBE_CALENDAR: "Chỉ quản trị viên hoặc tài khoản của đơn vị mới tạo được địa chỉ lịch.",
     Action.VIEW_REPORTS: "Tài khoản đơn vị không được xem báo cáo kết quả thực hiện kế hoạch của cả Sở.",
+    Action.MANAGE_USERS: "Chỉ quản trị viên mới tạo, sửa và khóa được tài khoản.",
+    Action.CHANGE_OWN_PASSWORD: "Tài khoản của anh/chị không đổi được mật khẩu.",
 }
 
 
