@@ -2,17 +2,18 @@
 
 :func:`report_task` is the one adapter from a task's stored fields to what the report reads: when the
 task model changes (occurrences per period, an effective due date stored with the task), only it changes.
+
+A history entry without an effective day is dated by its moment in the settings' time zone
+(``Settings.tz``, NHACVIEC_TIMEZONE): the callers pass it, there is no fallback zone here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, tzinfo
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from config import DEFAULT_TIMEZONE
 from planner.calendar import WorkingCalendar
 from report.figures import Change, Report, ReportData, ReportTask, build, report_period, same_day
 from report.text import Letterhead
@@ -31,7 +32,6 @@ from store.models import (
 from store.reports import regime
 from store.tasks import TaskError, get_plan
 
-DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)  # the settings' own when the caller gives it (NHACVIEC_TIMEZONE)
 _REPORTED_EVENTS = ("done", "reopened", "extended", "due_set", "ext_requested", "ext_rejected")
 
 
@@ -41,9 +41,10 @@ def report_task(
     units: Mapping[str, Sequence[str]],
     events: Sequence[TaskEvent],
     position: int,
-    tz: tzinfo = DEFAULT_TZ,
+    tz: tzinfo,
 ) -> ReportTask:
-    """A stored task, its units and its history as the report reads them (the one adapter)."""
+    """A stored task, its units and its history as the report reads them (the one adapter); ``tz`` is the
+    settings' time zone, the day of an entry without an effective day."""
     return ReportTask(
         code=task.code,
         section=section,
@@ -102,8 +103,9 @@ def report_plan(session: Session, plan_code: str | None, year: int | None) -> Pl
     return newest
 
 
-def load_report_data(session: Session, plan: Plan, tz: tzinfo = DEFAULT_TZ) -> ReportData:
-    """The plan with its tasks, history, units and reports received."""
+def load_report_data(session: Session, plan: Plan, tz: tzinfo) -> ReportData:
+    """The plan with its tasks, history, units and reports received; ``tz`` is the settings' time zone
+    (``Settings.tz``)."""
     tasks = list(
         session.exec(
             select(Task)
