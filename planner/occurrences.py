@@ -164,6 +164,30 @@ def normalise_period(text: str) -> str | None:
     return None
 
 
+_ROMAN = ("I", "II", "III", "IV")
+
+
+def period_words(label: str) -> str:
+    """A period label as a report says it: "2026-05" -> "tháng 05/2026", "2026-Q3" -> "quý III/2026",
+    "2026-H1" -> "6 tháng đầu năm 2026", "2026-9M" -> "9 tháng năm 2026", "2026" -> "năm 2026",
+    "2026-W05" -> "tuần 05/2026", "2026-11-05" -> "ngày 05/11/2026"; any other label as it is."""
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", label):
+        return f"tháng {m[2]}/{m[1]}"
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+        return f"quý {_ROMAN[int(m[2]) - 1]}/{m[1]}"
+    if m := re.fullmatch(r"(\d{4})-H([12])", label):
+        return f"6 tháng {'đầu' if m[2] == '1' else 'cuối'} năm {m[1]}"
+    if m := re.fullmatch(r"(\d{4})-9M", label):
+        return f"9 tháng năm {m[1]}"
+    if m := re.fullmatch(r"(\d{4})-W(\d{2})", label):
+        return f"tuần {m[2]}/{m[1]}"
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", label):
+        return f"ngày {m[3]}/{m[2]}/{m[1]}"
+    if re.fullmatch(r"\d{4}", label):
+        return f"năm {label}"
+    return label
+
+
 def find_occurrence(occurrences: Sequence[Occurrence], label: str) -> Occurrence | None:
     """The occurrence a (canonical) period label names: its own name first, then an alias."""
     for occurrence in occurrences:

@@ -23,17 +23,41 @@ The **effective due date** is the due date in force at ``as_of`` (the plan's, or
 date set by then), moved to the next working day when it falls on a day off (Civil Code 2015, art. 148(5):
 a time limit ending on a day off ends on the next working day). ``due_in_period`` counts the tasks whose
 effective due date falls in the period's data window (up to ``as_of``).
+
+**Recurring work** ("Hằng tháng", "Định kỳ hằng quý"...: a task with occurrences, :mod:`planner.occurrences`)
+is judged period by period, never on one due date. Its periods *in the report's window* are those whose
+planned due date falls between the window's first day and the last day of the cut-off's month (Q1: the
+periods due 15/12 - 31/3, so March's is listed even though the data close on 14/3; an ad hoc report of
+04/05: those due up to 31/05). Each is, at ``as_of``, ``done_on_time``, ``done_late``, ``overdue`` or
+``not_yet_due`` (open, its effective due date not passed), read from the history entries naming that
+period. The task then counts once in the summary, by this rule:
+
+* ``overdue`` if any of its periods in the window is overdue;
+* else ``done_on_time`` / ``done_late`` if at least one of them is done (every period due by then is
+  done, since none is overdue): ``done_late`` when any was done late;
+* else (nothing done, nothing overdue: its periods are all still to come) ``in_progress`` when the first
+  of them has started (the day after the previous period's due date; the task's start for the first
+  period), ``not_yet_due`` otherwise; when none of its periods falls in the window, by the state of
+  its next period (not yet due, unless done early).
+
+It is due in the period when one of its periods' effective due dates falls in the data window up to
+``as_of``. The per-period detail is :attr:`TaskLine.periods` (``periods`` in the JSON), the appendix's
+line "Hằng tháng: 2/3 kỳ hoàn thành, 1 kỳ quá hạn (tháng 02/2026)" and the ``periods_*`` counts.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from planner.occurrences import period_words
 from planner.periods import ReportPeriod, adhoc_period, fixed_period, parse_period
 
 STATUSES: tuple[str, ...] = ("done_on_time", "done_late", "overdue", "in_progress", "not_yet_due", "no_date")
+# The state of one period of recurring work at the period's end.
+PERIOD_STATUSES: tuple[str, ...] = ("done_on_time", "done_late", "overdue", "not_yet_due")
 # The periods a report may be built for (the CLI's --period), and the one each is compared with.
 PERIOD_CODES: tuple[str, ...] = ("Q1", "H1", "9M", "Y", "adhoc")
 _PREVIOUS: Mapping[str, str | None] = {"Q1": None, "H1": "Q1", "9M": "H1", "Y": "9M"}
@@ -64,6 +88,15 @@ class Change:
     old_due: date | None = None
     note: str | None = None  # done: the note (a document number); extension: its reason
     actor: str | None = None
+    period: str | None = None  # recurring work: the period the entry is about ("2026-05"); None: the task
+
+
+@dataclass(frozen=True)
+class PeriodDue:
+    """One period of a recurring task as the plan gives it (store.models.TaskOccurrence)."""
+
+    period: str  # its label: "2026-05", "2026-Q3", "2026-H1", "2026"...
+    due: date  # the plan's due date of that period
 
 
 @dataclass(frozen=True)
@@ -83,12 +116,18 @@ class ReportTask:
     coordinating: tuple[str, ...] = ()
     note: str = ""  # the plan's "Ghi chú" cell
     position: int = 0
+    occurrences: tuple[PeriodDue, ...] = ()  # recurring work: its periods in due order; empty otherwise
 
-    def done_at(self, day: date) -> Change | None:
-        """The completion in force on ``day`` (the task done on or before it and not reopened since)."""
+    @property
+    def recurring(self) -> bool:
+        return bool(self.occurrences)
+
+    def done_at(self, day: date, period: str | None = None) -> Change | None:
+        """The completion in force on ``day`` (the task done on or before it and not reopened since); for
+        recurring work, of the period ``period``."""
         done: Change | None = None
         for change in self.changes:
-            if change.on > day:
+            if change.on > day or change.period != period:
                 continue
             if change.kind == DONE:
                 done = change
@@ -96,11 +135,19 @@ class ReportTask:
                 done = None
         return done
 
-    def due_at(self, day: date) -> date | None:
-        """The due date in force on ``day``: the plan's, or the latest extension or date set by then."""
+    def due_at(self, day: date, period: str | None = None) -> date | None:
+        """The due date in force on ``day``: the plan's, or the latest extension or date set by then; for
+        recurring work, of the period ``period``."""
         due = self.due
+        if period is not None:
+            due = next((o.due for o in self.occurrences if o.period == period), None)
         for change in self.changes:
-            if change.on <= day and change.kind in (EXTENDED, DUE_SET) and change.new_due is not None:
+            if (
+                change.on <= day
+                and change.period == period
+                and change.kind in (EXTENDED, DUE_SET)
+                and change.new_due is not None
+            ):
                 due = change.new_due
         return due
 
@@ -165,6 +212,13 @@ class Counts:
     no_date: int = 0
     extended: int = 0  # tasks with an extension granted by the period's end
     extension_requests_pending: int = 0
+    # Recurring work (counted above once each, by the module's rule), and its periods in the window.
+    recurring: int = 0
+    periods: int = 0
+    periods_done_on_time: int = 0
+    periods_done_late: int = 0
+    periods_overdue: int = 0
+    periods_not_yet_due: int = 0
 
     def to_json(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -177,6 +231,7 @@ class ExtensionLine:
     new_due: date | None
     reason: str
     kind: str  # extended | due_set
+    period: str | None = None  # recurring work: the period extended
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -185,6 +240,37 @@ class ExtensionLine:
             "new_due": _iso(self.new_due),
             "reason": self.reason,
             "kind": self.kind,
+            "period": self.period,
+        }
+
+
+@dataclass(frozen=True)
+class PeriodLine:
+    """One period of recurring work in the report's window and its state at the period's end."""
+
+    period: str  # "2026-05"
+    due: date  # in force at the period's end (plan's or extended)
+    effective_due: date  # the same moved off days off
+    status: str  # one of PERIOD_STATUSES
+    done_on: date | None
+    done_note: str | None
+    overdue_days: int
+
+    @property
+    def words(self) -> str:
+        """ "tháng 05/2026"."""
+        return period_words(self.period)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "period": self.period,
+            "label": self.words,
+            "due": self.due.isoformat(),
+            "effective_due": self.effective_due.isoformat(),
+            "status": self.status,
+            "done_on": _iso(self.done_on),
+            "done_note": self.done_note,
+            "overdue_days": self.overdue_days,
         }
 
 
@@ -209,6 +295,13 @@ class TaskLine:
     extensions: tuple[ExtensionLine, ...]
     overdue_days: int  # calendar days past the effective due date at the period's end (0 unless overdue)
     note: str  # the plan's "Ghi chú"
+    # Recurring work: its periods in the report's window (the status above is the module's rule over
+    # them; due/effective_due/overdue_days are those of the period that decides it). Empty otherwise.
+    periods: tuple[PeriodLine, ...] = ()
+    recurring: bool = False
+
+    def periods_with(self, *statuses: str) -> list[PeriodLine]:
+        return [p for p in self.periods if p.status in statuses]
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -226,6 +319,8 @@ class TaskLine:
             "done_note": self.done_note,
             "extensions": [e.to_json() for e in self.extensions],
             "overdue_days": self.overdue_days,
+            "recurring": self.recurring,
+            "periods": [p.to_json() for p in self.periods],
         }
 
 
@@ -362,10 +457,29 @@ def data_window(period: ReportPeriod) -> tuple[date | None, date]:
     return start, period.cutoff
 
 
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month: the end of the report's window for recurring work's periods."""
+    return date(day.year, day.month, monthrange(day.year, day.month)[1])
+
+
 # --------------------------------------------------------------------------- computing
 
 
+@dataclass(frozen=True)
+class _Judgement:
+    """A task's state at ``as_of``: its status, the due date that decides it, its completion, its periods."""
+
+    status: str
+    due: date | None  # in force, as written
+    effective: date | None  # moved off days off
+    done_on: date | None
+    done_note: str | None
+    due_in_window: bool
+    periods: tuple[PeriodLine, ...] = ()
+
+
 def _status(task: ReportTask, as_of: date, working_day: WorkingDay) -> tuple[str, date | None, Change | None]:
+    """A task done once: its status at ``as_of``, effective due date and completion."""
     due = task.due_at(as_of)
     effective = working_day(due) if due else None
     done = task.done_at(as_of)
@@ -381,6 +495,85 @@ def _status(task: ReportTask, as_of: date, working_day: WorkingDay) -> tuple[str
     return "in_progress", effective, None
 
 
+def _period_line(task: ReportTask, period: str, as_of: date, working_day: WorkingDay) -> PeriodLine:
+    due = task.due_at(as_of, period)
+    assert due is not None  # every period has its due date
+    effective = working_day(due)
+    done = task.done_at(as_of, period)
+    if done is not None:
+        status = "done_on_time" if done.on <= effective else "done_late"
+    else:
+        status = "overdue" if effective < as_of else "not_yet_due"
+    return PeriodLine(
+        period=period,
+        due=due,
+        effective_due=effective,
+        status=status,
+        done_on=done.on if done else None,
+        done_note=(done.note or None) if done else None,
+        overdue_days=(as_of - effective).days if status == "overdue" else 0,
+    )
+
+
+def _period_start(task: ReportTask, index: int) -> date | None:
+    """The first day of the task's ``index``-th period: the day after the previous period's due date."""
+    return task.start if index == 0 else task.occurrences[index - 1].due + timedelta(days=1)
+
+
+def _judge_recurring(
+    task: ReportTask, start: date | None, end: date, as_of: date, working_day: WorkingDay
+) -> _Judgement:
+    """Recurring work over its periods in the window ``start``..``end`` (the module's rule)."""
+    inside = [(i, o) for i, o in enumerate(task.occurrences) if _in_window(o.due, start, end)]
+    periods = tuple(_period_line(task, o.period, as_of, working_day) for _, o in inside)
+    due_in = any(_in_window(p.effective_due, start, as_of) for p in periods)
+    overdue = [p for p in periods if p.status == "overdue"]
+    done = [p for p in periods if p.status in ("done_on_time", "done_late")]
+    if overdue:
+        first = overdue[0]
+        return _Judgement("overdue", first.due, first.effective_due, None, None, due_in, periods)
+    if done:
+        late = any(p.status == "done_late" for p in done)
+        last = done[-1]
+        return _Judgement(
+            "done_late" if late else "done_on_time",
+            last.due,
+            last.effective_due,
+            max(p.done_on for p in done if p.done_on),
+            last.done_note,
+            due_in,
+            periods,
+        )
+    if periods:
+        index, _ = inside[0]
+        began = _period_start(task, index)
+        status = "in_progress" if began is None or began <= as_of else "not_yet_due"
+        first_period = periods[0]
+        return _Judgement(status, first_period.due, first_period.effective_due, None, None, due_in, periods)
+    # None of its periods falls in the window: judged by the next one (or the last, after them all).
+    later = [o for o in task.occurrences if o.due > end] or list(task.occurrences[-1:])
+    line = _period_line(task, later[0].period, as_of, working_day)
+    return _Judgement(line.status, line.due, line.effective_due, line.done_on, line.done_note, False)
+
+
+def _judge(
+    task: ReportTask, start: date | None, end: date, as_of: date, working_day: WorkingDay
+) -> _Judgement:
+    """``task``'s state at ``as_of`` for the window ``start``..``end`` (``end`` only matters to recurring
+    work: the last day its periods may fall due to be in the window)."""
+    if task.recurring:
+        return _judge_recurring(task, start, end, as_of, working_day)
+    status, effective, done = _status(task, as_of, working_day)
+    return _Judgement(
+        status,
+        task.due_at(as_of),
+        effective,
+        done.on if done else None,
+        (done.note or None) if done else None,
+        _in_window(effective, start, as_of),
+    )
+
+
 def _in_window(day: date | None, start: date | None, end: date) -> bool:
     return day is not None and (start is None or start <= day) and day <= end
 
@@ -389,19 +582,25 @@ def counts_at(
     tasks: Sequence[ReportTask], period: ReportPeriod, as_of: date, working_day: WorkingDay = same_day
 ) -> Counts:
     """The counts of the summary for ``tasks`` at ``as_of`` (also used for the previous period)."""
-    start, _ = data_window(period)
+    start, cutoff = data_window(period)
+    end = month_end(cutoff)
     tally = dict.fromkeys(STATUSES, 0)
-    due_in = due_on_time = due_late = due_overdue = extended = pending = 0
+    by_period = dict.fromkeys(PERIOD_STATUSES, 0)
+    due_in = due_on_time = due_late = due_overdue = extended = pending = recurring = 0
     for task in tasks:
-        status, effective, _ = _status(task, as_of, working_day)
+        judged = _judge(task, start, end, as_of, working_day)
+        status = judged.status
         tally[status] += 1
-        if _in_window(effective, start, as_of):
+        if judged.due_in_window:
             due_in += 1
             due_on_time += status == "done_on_time"
             due_late += status == "done_late"
             due_overdue += status == "overdue"
         extended += any(c.kind == EXTENDED for c in task.extensions_at(as_of))
         pending += any(outcome == "pending" for _, outcome in task.requests_at(as_of))
+        recurring += task.recurring
+        for line in judged.periods:
+            by_period[line.status] += 1
     return Counts(
         total=len(tasks),
         due_in_period=due_in,
@@ -412,6 +611,12 @@ def counts_at(
         extended=extended,
         extension_requests_pending=pending,
         **tally,
+        recurring=recurring,
+        periods=sum(by_period.values()),
+        periods_done_on_time=by_period["done_on_time"],
+        periods_done_late=by_period["done_late"],
+        periods_overdue=by_period["overdue"],
+        periods_not_yet_due=by_period["not_yet_due"],
     )
 
 
@@ -422,9 +627,10 @@ def _number(code: str, section: str | None) -> str:
 
 
 def _task_line(
-    task: ReportTask, data: ReportData, start: date | None, as_of: date, working_day: WorkingDay
+    task: ReportTask, data: ReportData, start: date | None, end: date, as_of: date, working_day: WorkingDay
 ) -> TaskLine:
-    status, effective, done = _status(task, as_of, working_day)
+    judged = _judge(task, start, end, as_of, working_day)
+    status, effective = judged.status, judged.effective
     return TaskLine(
         code=task.code,
         number=_number(task.code, task.section),
@@ -434,18 +640,20 @@ def _task_line(
         lead=task.lead,
         lead_names=tuple(data.unit_name(u) for u in task.lead),
         deadline_text=task.deadline_text,
-        due=task.due_at(as_of),
+        due=judged.due,
         effective_due=effective,
         status=status,
-        due_in_period=_in_window(effective, start, as_of),
-        done_on=done.on if done else None,
-        done_note=(done.note or None) if done else None,
+        due_in_period=judged.due_in_window,
+        done_on=judged.done_on,
+        done_note=judged.done_note,
         extensions=tuple(
-            ExtensionLine(c.on, c.old_due, c.new_due, (c.note or "").strip(), c.kind)
+            ExtensionLine(c.on, c.old_due, c.new_due, (c.note or "").strip(), c.kind, c.period)
             for c in task.extensions_at(as_of)
         ),
         overdue_days=(as_of - effective).days if status == "overdue" and effective else 0,
         note=task.note,
+        periods=judged.periods,
+        recurring=task.recurring,
     )
 
 
@@ -572,12 +780,21 @@ def _difficulties(
                 and c.kind not in (DONE, EXTENDED, DUE_SET, EXT_REQUESTED)
             ]
             said = notes[-1] if notes else line.note.strip()
-            text = (
-                f"Nhiệm vụ {line.code} ({_names(units)}) quá hạn {line.overdue_days} ngày "
-                f"(hạn {line.effective_due:%d/%m/%Y}), chưa hoàn thành"
-                + (f"; ghi chú: {said.rstrip('.')}" if said else "")
-                + "."
-            )
+            if line.recurring:
+                late = line.periods_with("overdue")
+                text = (
+                    f"Nhiệm vụ {line.code} ({_names(units)}) có {len(late)} kỳ quá hạn chưa hoàn thành: "
+                    + ", ".join(
+                        f"{p.words} (hạn {p.effective_due:%d/%m/%Y}, quá hạn {p.overdue_days} ngày)"
+                        for p in late
+                    )
+                )
+            else:
+                text = (
+                    f"Nhiệm vụ {line.code} ({_names(units)}) quá hạn {line.overdue_days} ngày "
+                    f"(hạn {line.effective_due:%d/%m/%Y}), chưa hoàn thành"
+                )
+            text += (f"; ghi chú: {said.rstrip('.')}" if said else "") + "."
             result.append(Difficulty(line.code, units, "overdue", text))
     return tuple(result)
 
@@ -610,10 +827,13 @@ def build(data: ReportData, period: ReportPeriod, at: date, working_day: Working
     (``WorkingCalendar.next_working_day``); without it due dates stay as written.
     """
     as_of = min(at, period.cutoff)
-    start, _ = data_window(period)
+    start, cutoff = data_window(period)
     tasks = data.tasks
-    lines = [_task_line(task, data, start, as_of, working_day) for task in tasks]
-    now = [_status(task, at, working_day)[0] for task in tasks]
+    lines = [_task_line(task, data, start, month_end(cutoff), as_of, working_day) for task in tasks]
+    # on the report's date: recurring work's periods due by the end of that month count too
+    now = [
+        _judge(task, start, max(month_end(cutoff), month_end(at)), at, working_day).status for task in tasks
+    ]
     counts = counts_at(tasks, period, as_of, working_day)
     previous = previous_period(period)
     previous_counts = (

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from report.figures import Counts, Report, TaskLine, UnitLine, period_label
-from vocabulary import REPORT_STATUS, label
+from planner.occurrences import period_words
+from report.figures import Counts, PeriodLine, Report, TaskLine, UnitLine, period_label
+from vocabulary import PERIOD_STATUS, REPORT_STATUS, label
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,30 @@ def general(report: Report) -> list[str]:
         f"{c.overdue} nhiệm vụ quá hạn chưa hoàn thành; {c.not_yet_due} nhiệm vụ chưa đến thời gian "
         f"thực hiện; {c.no_date} nhiệm vụ chưa có thời hạn cụ thể."
     )
+    if c.recurring:
+        whole += " " + recurring_sentence(c)
     if c.extended:
         whole += f" Có {c.extended} nhiệm vụ được gia hạn."
     if c.extension_requests_pending:
         whole += f" {c.extension_requests_pending} đề nghị gia hạn đang chờ duyệt."
     paragraphs.append(whole)
     return paragraphs
+
+
+def recurring_sentence(c: Counts) -> str:
+    """How recurring work is counted, and its periods in the report's window (report.figures' rule)."""
+    periods = (
+        f"{c.periods} kỳ thuộc kỳ báo cáo: {c.periods_done_on_time} kỳ {PERIOD_STATUS['done_on_time']}, "
+        f"{c.periods_done_late} kỳ {PERIOD_STATUS['done_late']}, {c.periods_overdue} kỳ quá hạn chưa hoàn "
+        f"thành, {c.periods_not_yet_due} kỳ {PERIOD_STATUS['not_yet_due']}"
+        if c.periods
+        else "chưa có kỳ nào thuộc kỳ báo cáo"
+    )
+    return (
+        f"Kế hoạch có {c.recurring} nhiệm vụ thực hiện định kỳ ({periods}); mỗi nhiệm vụ định kỳ được "
+        "tính là hoàn thành khi mọi kỳ đã đến hạn đều hoàn thành, là quá hạn khi còn kỳ quá hạn chưa hoàn "
+        "thành (kết quả từng kỳ tại Phụ lục)."
+    )
 
 
 def comparison(report: Report) -> list[str]:
@@ -147,12 +166,57 @@ APPENDIX_HEADERS: tuple[str, ...] = (
 )
 
 
-def appendix_row(line: TaskLine) -> tuple[str, ...]:
+def _words(periods: list[PeriodLine]) -> str:
+    return ", ".join(p.words for p in periods)
+
+
+def periods_line(line: TaskLine) -> str:
+    """Recurring work's periods in the report's window, in one line: "Hằng tháng: 2/3 kỳ hoàn thành,
+    1 kỳ quá hạn (tháng 02/2026)"; "" for a task done once."""
+    if not line.recurring:
+        return ""
+    if not line.periods:
+        return f"{line.deadline_text}: chưa có kỳ nào thuộc kỳ báo cáo"
+    done = line.periods_with("done_on_time", "done_late")
+    late = line.periods_with("done_late")
+    overdue = line.periods_with("overdue")
+    waiting = line.periods_with("not_yet_due")
+    parts = [f"{len(done)}/{len(line.periods)} kỳ hoàn thành"]
+    if late:
+        parts[0] += f" (trong đó {len(late)} kỳ {PERIOD_STATUS['done_late']}: {_words(late)})"
+    if overdue:
+        parts.append(f"{len(overdue)} kỳ {PERIOD_STATUS['overdue']} ({_words(overdue)})")
+    if waiting:
+        parts.append(f"{len(waiting)} kỳ {PERIOD_STATUS['not_yet_due']} ({_words(waiting)})")
+    return f"{line.deadline_text}: {', '.join(parts)}"
+
+
+def status_text(line: TaskLine) -> str:
+    """The status cell's first line: "Quá hạn, chưa hoàn thành (76 ngày)"."""
+    status = label(REPORT_STATUS, line.status)
+    if line.status == "overdue":
+        status += f" ({line.overdue_days} ngày)"
+    return status
+
+
+def _done_cell(line: TaskLine) -> str:
+    if line.recurring:
+        return "\n".join(
+            f"{p.words}: {day(p.done_on)}" + (f" ({p.done_note})" if p.done_note else "")
+            for p in line.periods_with("done_on_time", "done_late")
+        )
     done = day(line.done_on)
     if line.done_note:
         done = f"{done} ({line.done_note})" if done else line.done_note
+    return done
+
+
+def appendix_row(line: TaskLine) -> tuple[str, ...]:
+    done = _done_cell(line)
     extensions = "; ".join(
-        f"{'Đặt hạn' if e.kind == 'due_set' else 'Gia hạn'} ngày {day(e.on)}"
+        f"{'Đặt hạn' if e.kind == 'due_set' else 'Gia hạn'}"
+        + (f" kỳ {period_words(e.period)}" if e.period else "")
+        + f" ngày {day(e.on)}"
         + (f" đến {day(e.new_due)}" if e.new_due else "")
         + (f": {e.reason}" if e.reason else "")
         for e in line.extensions
@@ -160,9 +224,12 @@ def appendix_row(line: TaskLine) -> tuple[str, ...]:
     effective = day(line.effective_due)
     if line.due and line.effective_due and line.effective_due != line.due:
         effective += f" ({day(line.due)} là ngày nghỉ)"
-    status = label(REPORT_STATUS, line.status)
-    if line.status == "overdue":
-        status += f" ({line.overdue_days} ngày)"
+    deciding = [p for p in line.periods if p.effective_due == line.effective_due]
+    if deciding:
+        effective += f" (kỳ {deciding[0].words})"
+    status = status_text(line)
+    if line.recurring:
+        status += "\n" + periods_line(line)
     return (
         line.number,
         line.content,

@@ -17,7 +17,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from report.figures import Counts, Report, period_label
-from report.text import APPENDIX_HEADERS, Letterhead, appendix_rows, day, title_lines
+from report.text import (
+    APPENDIX_HEADERS,
+    Letterhead,
+    appendix_rows,
+    day,
+    periods_line,
+    status_text,
+    title_lines,
+)
 from vocabulary import REPORT_STATUS
 
 FONT = "Times New Roman"
@@ -42,6 +50,15 @@ COUNT_LABELS: tuple[tuple[str, str], ...] = (
     ("no_date", REPORT_STATUS["no_date"]),
     ("extended", "Nhiệm vụ được gia hạn"),
     ("extension_requests_pending", "Đề nghị gia hạn đang chờ duyệt"),
+)
+# Shown when the plan has recurring work (report.figures counts each such task once, by its periods).
+RECURRING_LABELS: tuple[tuple[str, str], ...] = (
+    ("recurring", "Nhiệm vụ thực hiện định kỳ"),
+    ("periods", "Số kỳ của nhiệm vụ định kỳ thuộc kỳ báo cáo"),
+    ("periods_done_on_time", "- trong đó kỳ hoàn thành đúng hạn"),
+    ("periods_done_late", "- trong đó kỳ hoàn thành quá hạn"),
+    ("periods_overdue", "- trong đó kỳ quá hạn chưa hoàn thành"),
+    ("periods_not_yet_due", "- trong đó kỳ chưa đến hạn"),
 )
 
 
@@ -77,7 +94,8 @@ def _summary(sheet: Worksheet, report: Report) -> None:
         headers += [f"Kỳ trước: {period_label(report.previous)}", "Chênh lệch"]
     _table(sheet, headers, [46, 22, 30, 14][: len(headers)])
     counts: Counts = report.counts
-    for row, (key, text) in enumerate(COUNT_LABELS, start=2):
+    labels = COUNT_LABELS + (RECURRING_LABELS if counts.recurring else ())
+    for row, (key, text) in enumerate(labels, start=2):
         sheet.cell(row=row, column=1, value=text)
         sheet.cell(row=row, column=2, value=getattr(counts, key))
         if previous is not None and len(headers) == 4:
@@ -87,8 +105,8 @@ def _summary(sheet: Worksheet, report: Report) -> None:
 
 
 def _tasks(sheet: Worksheet, report: Report) -> None:
-    headers = ["Mã", *APPENDIX_HEADERS, "Đến hạn trong kỳ"]
-    _table(sheet, headers, [9, 6, 60, 24, 34, 20, 14, 24, 26, 40, 12])
+    headers = ["Mã", *APPENDIX_HEADERS, "Đến hạn trong kỳ", "Từng kỳ (nhiệm vụ định kỳ)"]
+    _table(sheet, headers, [9, 6, 60, 24, 34, 20, 14, 24, 26, 40, 12, 50])
     row = 2
     lines = iter(report.tasks)
     for kind, cells in appendix_rows(report):
@@ -108,7 +126,10 @@ def _tasks(sheet: Worksheet, report: Report) -> None:
             # Dates as dates, so they sort and filter as dates.
             if line.effective_due:
                 sheet.cell(row=row, column=7, value=line.effective_due).number_format = "DD/MM/YYYY"
-            sheet.cell(row=row, column=len(headers), value="Có" if line.due_in_period else "Không")
+            # The status alone, so the column filters by status; recurring work's periods beside.
+            sheet.cell(row=row, column=8, value=status_text(line))
+            sheet.cell(row=row, column=len(headers) - 1, value="Có" if line.due_in_period else "Không")
+            sheet.cell(row=row, column=len(headers), value=periods_line(line) or None)
         row += 1
     _finish(sheet, len(headers))
 

@@ -1,7 +1,9 @@
 """What the execution report reads from the database, as plain data (``report.figures.ReportData``).
 
 :func:`report_task` is the one adapter from a task's stored fields to what the report reads: when the
-task model changes (occurrences per period, an effective due date stored with the task), only it changes.
+task model changes (an effective due date stored with the task...), only it changes. Recurring work gives
+its periods (``task_occurrences``) and each history entry the period it is about, so the report judges it
+period by period.
 
 A history entry without an effective day is dated by its moment in the settings' time zone
 (``Settings.tz``, NHACVIEC_TIMEZONE): the callers pass it, there is no fallback zone here.
@@ -15,7 +17,16 @@ from datetime import date, tzinfo
 from sqlmodel import Session, col, select
 
 from planner.calendar import WorkingCalendar
-from report.figures import Change, Report, ReportData, ReportTask, build, report_period, same_day
+from report.figures import (
+    Change,
+    PeriodDue,
+    Report,
+    ReportData,
+    ReportTask,
+    build,
+    report_period,
+    same_day,
+)
 from report.text import Letterhead
 from store.models import (
     AssignmentRole,
@@ -25,6 +36,7 @@ from store.models import (
     Section,
     Task,
     TaskEvent,
+    TaskOccurrence,
     TaskStatus,
     TaskUnit,
     Unit,
@@ -42,9 +54,10 @@ def report_task(
     events: Sequence[TaskEvent],
     position: int,
     tz: tzinfo,
+    occurrences: Sequence[TaskOccurrence] = (),
 ) -> ReportTask:
-    """A stored task, its units and its history as the report reads them (the one adapter); ``tz`` is the
-    settings' time zone, the day of an entry without an effective day."""
+    """A stored task, its units, its history and (recurring work) its periods as the report reads them
+    (the one adapter); ``tz`` is the settings' time zone, the day of an entry without an effective day."""
     return ReportTask(
         code=task.code,
         section=section,
@@ -64,12 +77,14 @@ def report_task(
                 old_due=event.old_due,
                 note=event.note,
                 actor=event.actor,
+                period=event.period,
             )
             for event in events
             if event.kind in _REPORTED_EVENTS
         ),
         note=task.note or "",
         position=position,
+        occurrences=tuple(PeriodDue(o.period, o.due) for o in occurrences),
     )
 
 
@@ -104,8 +119,8 @@ def report_plan(session: Session, plan_code: str | None, year: int | None) -> Pl
 
 
 def load_report_data(session: Session, plan: Plan, tz: tzinfo) -> ReportData:
-    """The plan with its tasks, history, units and reports received; ``tz`` is the settings' time zone
-    (``Settings.tz``)."""
+    """The plan with its tasks, history, recurring work's periods, units and reports received; ``tz`` is
+    the settings' time zone (``Settings.tz``)."""
     tasks = list(
         session.exec(
             select(Task)
@@ -130,6 +145,13 @@ def load_report_data(session: Session, plan: Plan, tz: tzinfo) -> ReportData:
         .order_by(col(TaskEvent.id))
     ):
         events.setdefault(event.task_id, []).append(event)
+    occurrences: dict[int, list[TaskOccurrence]] = {}
+    for occurrence in session.exec(
+        select(TaskOccurrence)
+        .where(col(TaskOccurrence.task_id).in_(task_ids))
+        .order_by(col(TaskOccurrence.task_id), col(TaskOccurrence.due), col(TaskOccurrence.position))
+    ):
+        occurrences.setdefault(occurrence.task_id, []).append(occurrence)
     reporting_units, kinds = regime(plan)
     received = {
         (s.unit_code, s.period): s.received_on
@@ -148,6 +170,7 @@ def load_report_data(session: Session, plan: Plan, tz: tzinfo) -> ReportData:
                 events.get(task.id or -1, []),
                 position,
                 tz,
+                occurrences.get(task.id or -1, ()),
             )
             for position, task in enumerate(tasks)
         ),

@@ -171,6 +171,13 @@ REPORT_STATUS: Mapping[str, str] = {
     "not_yet_due": "Chưa đến thời gian thực hiện",
     "no_date": "Chưa có thời hạn cụ thể",
 }
+# The state of one period of recurring work at the end of a reporting period (report.figures.PERIOD_STATUSES).
+PERIOD_STATUS: Mapping[str, str] = {
+    "done_on_time": "hoàn thành đúng hạn",
+    "done_late": "hoàn thành quá hạn",
+    "overdue": "quá hạn",
+    "not_yet_due": "chưa đến hạn",
+}
 # The kinds of execution report (`nhacviec report build --period`), as a form offers them.
 REPORT_PERIODS: Mapping[str, str] = {
     "Q1": "Quý I",
