@@ -11,10 +11,11 @@ import typer
 from rich.table import Table
 
 from cli.common import actor, console, open_store, parse_date, today
-from vocabulary import DEADLINE_KINDS, EVENTS, VIA
+from vocabulary import DEADLINE_KINDS, EVENT_DATED, EVENTS, VIA
 from vocabulary import TASK_STATUS as STATUS_LABELS
 
 if TYPE_CHECKING:
+    from planner.calendar import WorkingCalendar
     from store.tasks import TaskView
 
 app = typer.Typer(
@@ -129,7 +130,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON (kèm các kỳ và lịch sử).")] = False,
 ) -> None:
     from store.db import session_scope
-    from store.tasks import find_task, history, list_tasks, plan_of
+    from store.tasks import event_in_force, event_offset, find_task, history, list_tasks, plan_of
 
     day = _at(at)
     with session_scope(open_store()) as session:
@@ -145,8 +146,17 @@ def show(
             if v.task.id == task.id
         )
         events = history(session, task)
+    from_event = event_in_force(events)
+    offset = event_offset(task, view.plan_year)
     if as_json:
         data = view.to_json(day) | {
+            "event": {
+                "date": from_event.event_on.isoformat() if from_event.event_on else None,
+                "due": from_event.new_due.isoformat() if from_event.new_due else None,
+                "offset": offset.to_json() if offset else None,
+            }
+            if from_event
+            else None,
             "history": [
                 {
                     "at": event.at.isoformat(),
@@ -158,9 +168,10 @@ def show(
                     "old_due": event.old_due.isoformat() if event.old_due else None,
                     "new_due": event.new_due.isoformat() if event.new_due else None,
                     "note": event.note,
+                    "event_on": event.event_on.isoformat() if event.event_on else None,
                 }
                 for event in events
-            ]
+            ],
         }
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -176,6 +187,14 @@ def show(
             f"{DEADLINE_KINDS.get(task.deadline_kind, task.deadline_kind)}; bắt đầu {_day(task.start) or '—'}; hạn {_day(task.due) or '—'}",
         ),
         ("Hạn hiện hành", _due_text(view)),
+    ]
+    if offset is not None:
+        kind = EVENT_DATED.format(day=_day(from_event.event_on)) if from_event else DEADLINE_KINDS["event"]
+        rows[4] = ("Cách hiểu", f"{kind}; hạn là {offset}")
+    if from_event is not None:
+        rows.append(("Ngày xảy ra sự kiện", _day(from_event.event_on)))
+        rows.append(("Hạn tính từ sự kiện", _day(from_event.new_due)))
+    rows += [
         ("Trạng thái", STATUS_LABELS.get(view.display_status(day), task.status)),
     ]
     if task.note:
@@ -203,6 +222,8 @@ def show(
     )
     for event in events:
         dues = f"{_day(event.old_due)} → {_day(event.new_due)}" if event.old_due or event.new_due else ""
+        if event.event_on:
+            dues += f" (sự kiện ngày {_day(event.event_on)})"
         table.add_row(
             f"{event.at:%d/%m/%Y %H:%M}",
             EVENTS.get(event.kind, event.kind),
@@ -372,19 +393,75 @@ def extend(
     console.print(f"Đã gia hạn {what} đến {new_due:%d/%m/%Y}.", highlight=False)
 
 
-@app.command("set-due", help="Đặt hạn cho nhiệm vụ chưa có ngày cụ thể ('Theo Kế hoạch', 'Sau khi ...').")
+@app.command(
+    "set-due",
+    help="Đặt hạn cho nhiệm vụ chưa có ngày cụ thể ('Theo Kế hoạch', 'Sau khi ...'); với thời hạn tính từ một "
+    "sự kiện ('Trong 30 ngày kể từ khi ...'), --event NGÀY tính hạn từ ngày xảy ra sự kiện.",
+)
 def set_due(
     code: str,
-    due: Annotated[str, typer.Argument(help="Hạn, dạng 31/12/2020.")],
+    due: Annotated[
+        str | None, typer.Argument(help="Hạn, dạng 31/12/2020 (bỏ trống khi dùng --event).", metavar="[NGÀY]")
+    ] = None,
+    event: Annotated[
+        str | None,
+        typer.Option(
+            "--event",
+            help="Ngày xảy ra sự kiện (dạng 15/09/2020): hạn được tính theo thời hạn ghi trong kế hoạch "
+            "(ngày, ngày làm việc theo lịch nghỉ của cơ quan, tuần, tháng).",
+        ),
+    ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Căn cứ đặt hạn.")] = None,
     plan: PlanOpt = None,
 ) -> None:
+    from plan.errors import UserError
     from store.db import session_scope
-    from store.tasks import find_task
+    from store.tasks import event_offset, find_task, plan_of, set_due_from_event
     from store.tasks import set_due as set_task_due
 
-    day = parse_date(due, "hạn")
+    if (due is None) == (event is None):
+        raise UserError(
+            "Cần ghi một trong hai: hạn (ví dụ 'nhacviec tasks set-due II.2 30/09/2020') hoặc ngày xảy ra sự kiện "
+            "(ví dụ 'nhacviec tasks set-due II.2 --event 15/09/2020'), không ghi cả hai."
+        )
+    if due is not None:
+        day = parse_date(due, "hạn")
+        with session_scope(open_store()) as session:
+            task = find_task(session, code, plan)
+            set_task_due(session, task, due=day, on=today(), actor=actor(), via="cli", note=note)
+        console.print(f"Đã đặt hạn {task.code}: {day:%d/%m/%Y}.")
+        return
+    assert event is not None
+    happened = parse_date(event, "ngày xảy ra sự kiện --event")
     with session_scope(open_store()) as session:
         task = find_task(session, code, plan)
-        set_task_due(session, task, due=day, on=today(), actor=actor(), via="cli", note=note)
-    console.print(f"Đã đặt hạn {task.code}: {day:%d/%m/%Y}.")
+        calendar = _calendar(session)
+        computed = set_due_from_event(
+            session,
+            task,
+            event=happened,
+            calendar=calendar,
+            on=today(),
+            actor=actor(),
+            via="cli",
+            note=note,
+        )
+        offset = event_offset(task, plan_of(session, task).year)
+        moved = _moved_off_day_off(calendar, computed)
+    line = (
+        f"Đã đặt hạn {task.code}: {computed:%d/%m/%Y} ({offset} ngày {happened:%d/%m/%Y})"
+        if offset
+        else f"Đã đặt hạn {task.code}: {computed:%d/%m/%Y}"
+    )
+    if moved is not None:
+        line += f"; {computed:%d/%m/%Y} là ngày nghỉ nên hạn là {moved:%d/%m/%Y}"
+    console.print(line + ".", highlight=False)
+
+
+def _moved_off_day_off(calendar: WorkingCalendar, due: date) -> date | None:
+    """The next working day when ``due`` is a day off (the rule every due date follows), else None."""
+    try:
+        moved = calendar.next_working_day(due)
+    except ValueError:  # a year the calendar does not cover
+        return None
+    return moved if moved != due else None

@@ -219,6 +219,7 @@ class TaskEvent(SQLModel, table=True):
     old_due: date | None = None
     new_due: date | None = None
     period: str | None = Field(default=None, max_length=32)  # the occurrence of recurring work it is about
+    event_on: date | None = None  # due set from an event ("30 ngày kể từ khi ..."): the event's date
 
 
 class TaskOccurrence(SQLModel, table=True):

@@ -8,8 +8,10 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from plan.deadline import DeadlineError, EventOffset, parse_deadline
 from plan.errors import UserError
 from planner.calendar import WorkingCalendar
+from planner.event_due import due_after_event
 from planner.occurrences import current_index, is_recurring, normalise_period, occurrences_of
 from store.models import (
     AssignmentRole,
@@ -282,8 +284,10 @@ def _record(
     occurrence: TaskOccurrence | None = None,
     old_due: date | None = None,
     new_due: date | None = None,
+    event_on: date | None = None,
 ) -> None:
-    """Store ``task`` and the history entry of what just happened to it (to ``occurrence``'s period, if any)."""
+    """Store ``task`` and the history entry of what just happened to it (to ``occurrence``'s period, if any);
+    ``event_on`` is the date of the event a due date was computed from."""
     session.add(task)
     session.add(
         TaskEvent(
@@ -296,6 +300,7 @@ def _record(
             old_due=old_due,
             new_due=new_due,
             period=occurrence.period if occurrence else None,
+            event_on=event_on,
         )
     )
     session.flush()
@@ -528,6 +533,81 @@ def set_due(
     _record(
         session, task, EventKind.DUE_SET, on=on, actor=actor, via=via, note=note, old_due=old, new_due=due
     )
+
+
+def event_offset(task: Task, year: int) -> EventOffset | None:
+    """The duration an event-relative deadline counts from its event ("Trong 30 ngày kể từ khi ..." = +30
+    days), read again from the phrase; None when the phrase is not one (or names no duration)."""
+    if task.deadline_kind != "event":
+        return None
+    try:
+        return parse_deadline(task.deadline_text, year).offset
+    except DeadlineError:
+        return None
+
+
+def set_due_from_event(
+    session: Session,
+    task: Task,
+    *,
+    event: date,
+    calendar: WorkingCalendar,
+    on: date,
+    actor: str,
+    via: str,
+    note: str | None = None,
+) -> date:
+    """Give a task planned "Trong 30 ngày kể từ khi ..." its due date, counted from the event's date
+    (planner.event_due); the history entry keeps both. Returns the due date computed (as counted: a day off
+    is moved to the next working day where due dates are read, as for any due date)."""
+    if task.status == TaskStatus.REMOVED:
+        raise TaskError(f"Nhiệm vụ {task.code} không còn trong kế hoạch.")
+    if task.deadline_kind not in UNDATED_DEADLINE_KINDS:  # a dated phrase: only an extension moves it
+        raise TaskError(
+            f'Thời hạn của nhiệm vụ {task.code} ("{task.deadline_text}") đã có ngày, không tính từ một sự kiện;'
+        ).with_fix("extend", task=task.code)
+    if task.deadline_kind != "event":
+        raise TaskError(
+            f'Thời hạn của nhiệm vụ {task.code} ("{task.deadline_text}") không tính từ một sự kiện nên không '
+            "tính hạn từ ngày xảy ra sự kiện được:"
+        ).with_fix("set_due", task=task.code)
+    offset = event_offset(task, plan_of(session, task).year)
+    if offset is None:
+        raise TaskError(
+            f'Thời hạn của nhiệm vụ {task.code} ("{task.deadline_text}") không nói bao lâu sau sự kiện nên '
+            "không tính được hạn từ ngày xảy ra sự kiện:"
+        ).with_fix("set_due", task=task.code)
+    try:
+        due = due_after_event(event, offset, calendar)
+    except ValueError:
+        raise TaskError(
+            f"Không tính được hạn của nhiệm vụ {task.code} từ ngày {event:%d/%m/%Y} ({offset}): "
+            "ngày nằm ngoài lịch làm việc."
+        ) from None
+    old = task.effective_due
+    task.due_override = due
+    _record(
+        session,
+        task,
+        EventKind.DUE_SET,
+        on=on,
+        actor=actor,
+        via=via,
+        note=note,
+        old_due=old,
+        new_due=due,
+        event_on=event,
+    )
+    return due
+
+
+def event_in_force(events: list[TaskEvent]) -> TaskEvent | None:
+    """The history entry that set the due date in force from an event's date, if the last date set was one
+    (a later extension keeps it: the event still happened that day)."""
+    for entry in reversed(events):
+        if entry.kind == EventKind.DUE_SET:
+            return entry if entry.event_on is not None else None
+    return None
 
 
 def task_grid(view: TaskView, at: date) -> dict[str, object]:

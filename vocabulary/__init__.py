@@ -120,6 +120,8 @@ DEADLINE_KINDS: Mapping[str, str] = {
     "unscheduled": "chưa có thời hạn",
 }
 UNDATED_DEADLINE_KINDS: frozenset[str] = frozenset({"unscheduled", "event"})
+# An event-relative deadline once the event's date is known (`tasks set-due CODE --event DATE`).
+EVENT_DATED = "theo sự kiện (xảy ra ngày {day})"
 # What a plan file was read as (plan.importers.KINDS), for `plan check` and the import page.
 FILE_KINDS: Mapping[str, str] = {
     "docx": "Word (.docx)",

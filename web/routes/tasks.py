@@ -25,12 +25,15 @@ from plan.text import fold
 from planner.model import TaskInput
 from planner.occurrences import current_occurrences
 from planner.progress import STATUS_LABELS, STATUSES, classify, due_in_force
+from store.calendar import working_calendar
 from store.db import session_scope
 from store.models import AssignmentRole, OutboxItem, OutboxMessage, Plan, Section, Task, TaskStatus, TaskUnit
 from store.planner_input import load_task_inputs
 from store.reports import pending_request, request_extension
 from store.tasks import (
     TaskError,
+    event_in_force,
+    event_offset,
     extend,
     find_task,
     get_plan,
@@ -38,6 +41,7 @@ from store.tasks import (
     mark_done,
     reopen,
     set_due,
+    set_due_from_event,
     task_occurrences,
 )
 from vocabulary import UNDATED_DEADLINE_KINDS
@@ -50,6 +54,7 @@ FLASH = {
     "reopened": "Đã mở lại nhiệm vụ.",
     "extended": "Đã gia hạn nhiệm vụ.",
     "due_set": "Đã đặt hạn cho nhiệm vụ.",
+    "event_set": "Đã tính hạn từ ngày xảy ra sự kiện.",
     "ext_requested": "Đã gửi đề nghị gia hạn; hạn chỉ thay đổi khi Văn phòng duyệt.",
 }
 
@@ -62,6 +67,7 @@ FORM_FLAGS = {
     "reopened": "reopen",
     "extended": "extend",
     "due_set": "set_due",
+    "event_set": "set_due_event",
     "ext_requested": "request_extension",
 }
 _UNDATED = UNDATED_DEADLINE_KINDS
@@ -312,6 +318,7 @@ def _task_page(
         names = unit_names(db)
         sent = messages_about(db, plan.code, task.code) if allows(user, Action.VIEW_OUTBOX) else None
     state = classify(as_input, today) if as_input else "removed"
+    offset = event_offset(task, plan.year)
     is_open = task.status == TaskStatus.OPEN
     pending = pending_request(events)
     can = {
@@ -322,6 +329,9 @@ def _task_page(
         and allows(user, Action.REOPEN, units),
         "extend": is_open and task.effective_due is not None and allows(user, Action.EXTEND, units),
         "set_due": task.deadline_kind in _UNDATED
+        and task.status != TaskStatus.REMOVED
+        and allows(user, Action.SET_DUE, units),
+        "set_due_event": offset is not None
         and task.status != TaskStatus.REMOVED
         and allows(user, Action.SET_DUE, units),
         "request_extension": is_open and pending is None and allows(user, Action.REQUEST_EXTENSION, units),
@@ -343,6 +353,8 @@ def _task_page(
         periods=occurrence_rows,
         period_now=as_input.period if as_input else None,
         events=events,
+        offset=offset,
+        from_event=event_in_force(events),
         pending=pending,
         labels=vocabulary,
         can=can,
@@ -503,6 +515,29 @@ def set_due_form(
 
     values = {"due": due, "note": note}
     return _act(request, user, plan_code, code, Action.SET_DUE, "due_set", values, apply)
+
+
+@router.post("/tasks/{plan_code}/{code}/set-due-event", dependencies=[Depends(csrf_protect)])
+def set_due_event_form(
+    request: Request,
+    user: SignedIn,
+    plan_code: str,
+    code: str,
+    event: Text = "",
+    note: Text = "",
+) -> Response:
+    """A task planned "Trong 30 ngày kể từ khi ...": its due date counted from the day the event happened."""
+    settings = context(request).settings
+
+    def apply(db: Session, task: Task, today: date) -> None:
+        happened = _date(event, "ngày xảy ra sự kiện", db, task)
+        calendar = working_calendar(db, settings.calendar_file, settings.send_time, settings.timezone)
+        set_due_from_event(
+            db, task, event=happened, calendar=calendar, on=today, actor=user.name, via=VIA, note=_note(note)
+        )
+
+    values = {"event": event, "note": note}
+    return _act(request, user, plan_code, code, Action.SET_DUE, "event_set", values, apply)
 
 
 @router.post("/tasks/{plan_code}/{code}/request-extension", dependencies=[Depends(csrf_protect)])
