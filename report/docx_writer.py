@@ -320,15 +320,23 @@ def _appendix(document: object, report: Report, letterhead: Letterhead) -> None:
     _widths(table, _APPENDIX_MM)
     for cell, header in zip(table.rows[0].cells, APPENDIX_HEADERS, strict=True):
         _cell_text(cell, header, bold=True, center=True)
-    for kind, cells in appendix_rows(report):
+    rows = appendix_rows(report)
+    for index, (kind, cells) in enumerate(rows):
         row = table.add_row().cells
         if kind == "section":
             _cell_text(row[0], cells[0], bold=True, center=True)
             merged = row[1].merge(row[-1])
             _cell_text(merged, cells[1], bold=True)
             continue
+        if kind == "periods":  # under a recurring task: its periods, across the table
+            _cell_text(row[1].merge(row[-1]), cells[0])
+            continue
         for column, value in enumerate(cells):
             _cell_text(row[column], value, center=column in (0, 4, 5))
+        if index + 1 < len(rows) and rows[index + 1][0] == "periods":  # on the same page as its periods
+            for cell in row:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
     _repeat_header(table)
     _narrow_margins(table)
 

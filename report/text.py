@@ -191,6 +191,17 @@ def periods_line(line: TaskLine) -> str:
     return f"{line.deadline_text}: {', '.join(parts)}"
 
 
+def periods_detail(line: TaskLine) -> str:
+    """The appendix's row under a recurring task: :func:`periods_line`, then the day each period was done."""
+    text = periods_line(line)
+    done = line.periods_with("done_on_time", "done_late")
+    if done:
+        text += ". Ngày hoàn thành: " + "; ".join(
+            f"{p.words} ngày {day(p.done_on)}" + (f" ({p.done_note})" if p.done_note else "") for p in done
+        )
+    return text + "." if text else ""
+
+
 def status_text(line: TaskLine) -> str:
     """The status cell's first line: "Quá hạn, chưa hoàn thành (76 ngày)"."""
     status = label(REPORT_STATUS, line.status)
@@ -200,11 +211,8 @@ def status_text(line: TaskLine) -> str:
 
 
 def _done_cell(line: TaskLine) -> str:
-    if line.recurring:
-        return "\n".join(
-            f"{p.words}: {day(p.done_on)}" + (f" ({p.done_note})" if p.done_note else "")
-            for p in line.periods_with("done_on_time", "done_late")
-        )
+    """The day the task was done (recurring work: its last period in the window, when it counts as done;
+    each period's day is in the row under it)."""
     done = day(line.done_on)
     if line.done_note:
         done = f"{done} ({line.done_note})" if done else line.done_note
@@ -222,14 +230,12 @@ def appendix_row(line: TaskLine) -> tuple[str, ...]:
         for e in line.extensions
     )
     effective = day(line.effective_due)
+    deciding = [p.words for p in line.periods if p.effective_due == line.effective_due][:1]
     if line.due and line.effective_due and line.effective_due != line.due:
-        effective += f" ({day(line.due)} là ngày nghỉ)"
-    deciding = [p for p in line.periods if p.effective_due == line.effective_due]
+        deciding.append(f"{day(line.due)} là ngày nghỉ")
     if deciding:
-        effective += f" (kỳ {deciding[0].words})"
+        effective += f" ({'; '.join(deciding)})"
     status = status_text(line)
-    if line.recurring:
-        status += "\n" + periods_line(line)
     return (
         line.number,
         line.content,
@@ -244,7 +250,8 @@ def appendix_row(line: TaskLine) -> tuple[str, ...]:
 
 
 def appendix_rows(report: Report) -> list[tuple[str, tuple[str, ...]]]:
-    """``("section", (code, title))`` and ``("task", cells)`` rows, in the plan's order."""
+    """``("section", (code, title))`` and ``("task", cells)`` rows, in the plan's order; a recurring task's
+    row is followed by ``("periods", (text,))``, its periods (:func:`periods_detail`), across the table."""
     rows: list[tuple[str, tuple[str, ...]]] = []
     current: str | None = None
     for line in report.tasks:
@@ -253,6 +260,8 @@ def appendix_rows(report: Report) -> list[tuple[str, tuple[str, ...]]]:
             if current is not None:
                 rows.append(("section", (current, report.sections.get(current, ""))))
         rows.append(("task", appendix_row(line)))
+        if line.recurring:
+            rows.append(("periods", (periods_detail(line),)))
     return rows
 
 

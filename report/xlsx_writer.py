@@ -22,8 +22,7 @@ from report.text import (
     Letterhead,
     appendix_rows,
     day,
-    periods_line,
-    status_text,
+    periods_detail,
     title_lines,
 )
 from vocabulary import REPORT_STATUS
@@ -110,6 +109,8 @@ def _tasks(sheet: Worksheet, report: Report) -> None:
     row = 2
     lines = iter(report.tasks)
     for kind, cells in appendix_rows(report):
+        if kind == "periods":
+            continue  # in the task's row, last column
         if kind == "section":
             sheet.cell(row=row, column=1, value=cells[0])
             sheet.cell(row=row, column=2, value=cells[0])
@@ -126,10 +127,9 @@ def _tasks(sheet: Worksheet, report: Report) -> None:
             # Dates as dates, so they sort and filter as dates.
             if line.effective_due:
                 sheet.cell(row=row, column=7, value=line.effective_due).number_format = "DD/MM/YYYY"
-            # The status alone, so the column filters by status; recurring work's periods beside.
-            sheet.cell(row=row, column=8, value=status_text(line))
             sheet.cell(row=row, column=len(headers) - 1, value="Có" if line.due_in_period else "Không")
-            sheet.cell(row=row, column=len(headers), value=periods_line(line) or None)
+            # recurring work's periods in a column of their own (the status column filters by status)
+            sheet.cell(row=row, column=len(headers), value=periods_detail(line) or None)
         row += 1
     _finish(sheet, len(headers))
 

@@ -307,6 +307,10 @@ PERIODS_LINE = (
     "Hằng tháng: 4/6 kỳ hoàn thành (trong đó 1 kỳ hoàn thành quá hạn: tháng 02/2026), 1 kỳ quá hạn (tháng 05/2026), "
     "1 kỳ chưa đến hạn (tháng 06/2026)"
 )
+PERIODS_DETAIL = (
+    f"{PERIODS_LINE}. Ngày hoàn thành: tháng 01/2026 ngày 30/01/2026; tháng 02/2026 ngày 03/03/2026 (CV 12); "
+    "tháng 03/2026 ngày 10/04/2026; tháng 04/2026 ngày 28/04/2026."
+)
 
 
 def test_the_docx_and_the_xlsx_carry_the_line_per_period(year_2026: Cli, tmp_path: Path) -> None:
@@ -322,11 +326,16 @@ def test_the_docx_and_the_xlsx_carry_the_line_per_period(year_2026: Cli, tmp_pat
 
     document = Document(str(docx))
     rows = [[cell.text for cell in row.cells] for row in document.tables[-1].rows]
-    ix1 = next(row for row in rows if row[1] == "Báo cáo tình hình cải cách hành chính")
-    assert ix1[6] == f"Quá hạn, chưa hoàn thành (13 ngày)\n{PERIODS_LINE}"
-    assert ix1[5] == "01/06/2026 (31/05/2026 là ngày nghỉ) (kỳ tháng 05/2026)"
-    assert "tháng 02/2026: 03/03/2026 (CV 12)" in ix1[7].split("\n")
-    assert ix1[8] == "Gia hạn kỳ tháng 03/2026 ngày 25/03/2026 đến 15/04/2026: Chờ số liệu quý I"
+    at = next(i for i, row in enumerate(rows) if row[1] == "Báo cáo tình hình cải cách hành chính")
+    ix1, under = rows[at], rows[at + 1]
+    assert ix1[5:] == [
+        "01/06/2026 (tháng 05/2026; 31/05/2026 là ngày nghỉ)",
+        "Quá hạn, chưa hoàn thành (13 ngày)",
+        "",
+        "Gia hạn kỳ tháng 03/2026 ngày 25/03/2026 đến 15/04/2026: Chờ số liệu quý I",
+    ]
+    assert under == ["", *[PERIODS_DETAIL] * 8]  # the row under it, its cells merged across the table
+    assert "Lập kế hoạch tự kiểm tra" in rows[-1][1]  # a task done once has no such row
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Kế hoạch có 2 nhiệm vụ thực hiện định kỳ (8 kỳ thuộc kỳ báo cáo: 4 kỳ hoàn thành đúng hạn" in text
 
@@ -334,8 +343,47 @@ def test_the_docx_and_the_xlsx_carry_the_line_per_period(year_2026: Cli, tmp_pat
     header, *rows_x = list(workbook["Nhiệm vụ"].iter_rows(values_only=True))
     assert header[-1] == "Từng kỳ (nhiệm vụ định kỳ)"
     by_code = {r[0]: r for r in rows_x}
-    assert by_code["IX.1"][-1] == PERIODS_LINE and by_code["IX.1"][7] == "Quá hạn, chưa hoàn thành (13 ngày)"
-    assert by_code["IX.3"][-1] is None
+    assert (
+        by_code["IX.1"][-1] == PERIODS_DETAIL and by_code["IX.1"][7] == "Quá hạn, chưa hoàn thành (13 ngày)"
+    )
+    assert by_code["IX.3"][-1] is None and len(rows_x) == 4  # the section and its three tasks
     summary = {row[0]: row[1] for row in workbook["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
     assert summary["Số kỳ của nhiệm vụ định kỳ thuộc kỳ báo cáo"] == 8
     assert summary["- trong đó kỳ quá hạn chưa hoàn thành"] == 1
+
+
+def test_the_web_preview_shows_the_periods_under_the_task(year_2026: Cli, database_url: str) -> None:
+    import html
+    import re
+
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from config.settings import Settings
+    from store.users import add_user
+    from tests.support.web_support import FAST
+    from web.app import create_app
+    from web.config import WebSettings
+
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        add_user(session, "chanh.vp", "mat-khau-thu-nghiem", "admin", hasher=FAST)
+    web = WebSettings(secret=SecretStr("web-secret-for-the-tests-0123456789abcdef"))
+    now = datetime(2026, 6, 20, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    client = TestClient(
+        create_app(Settings(), engine, web_settings=web, clock=lambda: now, hasher=FAST),
+        follow_redirects=False,
+    )
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert token
+    login = {"csrf": token.group(1), "name": "chanh.vp", "password": "mat-khau-thu-nghiem", "next": "/"}
+    assert client.post("/login", data=login).status_code == 303
+
+    page = client.get("/report", params={"period": "H1", "plan": "KH-2026", "at": "20/06/2026"})
+    engine.dispose()
+
+    assert page.status_code == 200
+    rows = re.findall(r'<tr class="periods-row">(.*?)</tr>', page.text, re.S)
+    texts = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+    assert len(texts) == 2 and texts[0] == PERIODS_DETAIL  # IX.1's, then IX.2's (IX.3 is done once)
+    assert texts[1].startswith("Định kỳ hằng quý: 1/2 kỳ hoàn thành, 1 kỳ chưa đến hạn (quý II/2026)")
