@@ -40,6 +40,7 @@ FIX_HINTS = {
     "add_rule": "thêm bằng 'nhacviec rules import' hoặc chạy lại 'nhacviec init'.",
     "list_tasks": "xem 'nhacviec tasks list'.",
     "set_due_first": "hãy đặt hạn trước ('nhacviec tasks set-due {task} NGÀY').",
+    "choose_plan": "hãy chọn kế hoạch bằng --plan MÃ.",
     "add_head": 'thêm bằng \'nhacviec units set {unit} head.name="..." head.title="..."\' rồi làm lại.',
 }
 

@@ -128,8 +128,8 @@ def _one_task(tasks: Sequence[TaskInput], code: str, day: date, plan: str | None
         raise UserError(f"Không có nhiệm vụ mã '{code}'{where};").with_fix("list_tasks")
     plans = list(dict.fromkeys(t.plan for t in matches))  # recurring work: one input per period, one plan
     if len(plans) > 1:
-        raise UserError(
-            f"Mã nhiệm vụ '{wanted}' có trong nhiều kế hoạch ({', '.join(plans)}): hãy chọn kế hoạch bằng --plan MÃ."
+        raise UserError(f"Mã nhiệm vụ '{wanted}' có trong nhiều kế hoạch ({', '.join(plans)}):").with_fix(
+            "choose_plan"
         )
     task = matches[0]
     periods = [t for t in matches if t.period is not None]

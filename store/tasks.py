@@ -210,7 +210,7 @@ def find_task(
 ) -> Task:
     """The task ``code`` of the plan named, or, without one, of the one active plan that has it.
 
-    A code that several active plans have is refused with their list (choose with --plan); archived
+    A code that several active plans have is refused with their list (remedy ``choose_plan``); archived
     plans are looked in only when no active plan has the code. ``units`` (the bot: the chat's units)
     settles such a code when only one of those plans' tasks is led by one of them.
     """
@@ -254,9 +254,7 @@ def find_task(
             return ours[0][0]
     if len(candidates) > 1:
         plans = ", ".join(plan.code for _, plan in candidates)
-        raise TaskError(
-            f"Mã nhiệm vụ '{wanted}' có trong nhiều kế hoạch ({plans}): hãy chọn kế hoạch bằng --plan MÃ."
-        )
+        raise TaskError(f"Mã nhiệm vụ '{wanted}' có trong nhiều kế hoạch ({plans}):").with_fix("choose_plan")
     return candidates[0][0]
 
 

@@ -34,6 +34,7 @@ FIX_HINTS = {
     "add_rule": "thêm quy tắc ở trang Quy tắc.",
     "list_tasks": "xem trang Nhiệm vụ.",
     "set_due_first": "hãy đặt hạn trước bằng nút Đặt hạn trên trang của nhiệm vụ.",
+    "choose_plan": "hãy chọn kế hoạch ở ô Kế hoạch của biểu mẫu rồi bấm Xem trước.",
     "add_head": "thêm trưởng đơn vị ở trang của đơn vị rồi làm lại.",
     "passwd": "để đặt mật khẩu mới cho tài khoản đó, bấm Sửa ở dòng của nó trong bảng.",
 }

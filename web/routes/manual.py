@@ -67,6 +67,7 @@ class ManualAsk:
     year: str = ""
     due: str = ""
     units: str = ""
+    plan: str = ""  # a reminder of one task: the plan, when several active plans share its code
 
     def fields(self) -> dict[str, str]:
         return dict(self.__dict__)
@@ -94,7 +95,7 @@ def _notifications(ctx: WebContext, asked: ManualAsk, moment: datetime) -> Built
         rule = pick_rule(rules, NotificationKind.REMINDER)
         selection = select_tasks(
             inputs.tasks, directory, calendar, rule, moment.date(),
-            code=asked.task.strip() or None, unit=asked.unit.strip() or None,
+            code=asked.task.strip() or None, unit=asked.unit.strip() or None, plan=asked.plan.strip() or None,
         )  # fmt: skip
         skipped = [t.code for t in selection.undated]
         notifications = reminder_notifications(selection.tasks, rule, directory, calendar, moment)
@@ -147,14 +148,18 @@ def _report_request(
     )  # fmt: skip
 
 
-def _asked(kind: str, task: str, unit: str, period: str, year: str, due: str, units: str) -> ManualAsk:
-    return ManualAsk(kind if kind in KINDS else "remind", task, unit, period, year, due, units)
+def _asked(
+    kind: str, task: str, unit: str, period: str, year: str, due: str, units: str, plan: str = ""
+) -> ManualAsk:
+    return ManualAsk(kind if kind in KINDS else "remind", task, unit, period, year, due, units, plan)
 
 
 def _form_page(
     request: Request, asked: ManualAsk, error: str | None = None, status_code: int = 200
 ) -> Response:
-    return render(request, "manual.html", status_code, asked=asked, kinds=KINDS, error=error)
+    with session_scope(context(request).engine) as db:
+        plans = [(p.code, p.title) for p in reversed(plans_for(db))]  # the active plans, newest first
+    return render(request, "manual.html", status_code, asked=asked, kinds=KINDS, error=error, plans=plans)
 
 
 @router.get("/manual")
@@ -171,9 +176,10 @@ def asked_in_form(
     year: Text = "",
     due: Text = "",
     units: Text = "",
+    plan: Text = "",
 ) -> ManualAsk:
     """The manual-send form's fields (the preview posts them, and the confirmation posts them again)."""
-    return _asked(kind, task, unit, period, year, due, units)
+    return _asked(kind, task, unit, period, year, due, units, plan)
 
 
 Asked = Annotated[ManualAsk, Depends(asked_in_form)]

@@ -31,7 +31,7 @@ from report.text import (
     title_lines,
     unit_row,
 )
-from store.models import Plan
+from store.models import Plan, PlanStatus
 from store.report_data import build_report
 from vocabulary import REPORT_PERIODS
 from web.deps import SignedIn, WebContext, context, error_text, render
@@ -45,10 +45,12 @@ MEDIA_TYPES = {
 }
 
 
-def _plans(ctx: WebContext) -> list[tuple[str, str, int]]:
+def _plans(ctx: WebContext) -> list[tuple[str, str, int, bool]]:
+    """Every plan (code, title, year, archived), the active ones first, each group newest first."""
     with Session(ctx.engine) as session:
         rows = session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.id).desc()))
-        return [(p.code, p.title, p.year) for p in rows]
+        plans = [(p.code, p.title, p.year, p.status == PlanStatus.ARCHIVED) for p in rows]
+    return sorted(plans, key=lambda p: p[3])  # stable: newest first within each group
 
 
 def _build(ctx: WebContext, period: str, plan: str, at: str) -> tuple[Report, Letterhead]:
