@@ -14,8 +14,14 @@ app = typer.Typer(
 )
 
 
-def feed_url(base_url: str | None, unit_code: str | None, token: str) -> str:
+def feed_url(base_url: str | None, unit_code: str | None, token: str, alarm: int | None = None) -> str:
+    """The feed's address; ``alarm`` (working days before each due day, 0 = none) is written only when it
+    is not the feed's default."""
+    from store.ics import DEFAULT_ALARM_DAYS
+
     path = f"/ics/{unit_code or 'all'}.ics?token={token}"
+    if alarm is not None and alarm != DEFAULT_ALARM_DAYS:
+        path += f"&alarm={alarm}"
     return f"{base_url.rstrip('/')}{path}" if base_url else path
 
 
@@ -26,14 +32,29 @@ def feed_url(base_url: str | None, unit_code: str | None, token: str) -> str:
 def create(
     unit: Annotated[str | None, typer.Argument(help="Đơn vị (mã hoặc tên, như 'Phòng TCCB').")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Lịch của cả kế hoạch.")] = False,
+    alarm: Annotated[
+        int | None,
+        typer.Option(
+            "--alarm",
+            help="Nhắc trên lịch N ngày làm việc trước mỗi hạn, vào giờ gửi tin (0: không nhắc; mặc định 3, "
+            "như lịch tạo trên trang web).",
+            metavar="N",
+        ),
+    ] = None,
 ) -> None:
     from cli.common import load_directory
     from plan.errors import UserError
     from store.db import session_scope
-    from store.ics import create_token
+    from store.ics import DEFAULT_ALARM_DAYS, MAX_ALARM_DAYS, create_token
 
     if bool(unit) == all_:
         raise UserError("Hãy ghi một đơn vị (ví dụ: nhacviec ics create TCCB) hoặc --all, không cả hai.")
+    if alarm is not None and not 0 <= alarm <= MAX_ALARM_DAYS:
+        raise UserError(
+            f"--alarm {alarm} không hợp lệ: ghi số ngày làm việc nhắc trước hạn, từ 0 (không nhắc) "
+            f"đến {MAX_ALARM_DAYS}."
+        )
+    days = DEFAULT_ALARM_DAYS if alarm is None else alarm
     unit_code = None
     if unit:
         codes = load_directory().resolve(unit)
@@ -45,7 +66,9 @@ def create(
         token_id = new.record.id
     what = f"đơn vị {unit_code}" if unit_code else "cả kế hoạch"
     console.print(f"Đã tạo mã lịch số {token_id} cho {what}. Địa chỉ lịch (chỉ hiện một lần, hãy lưu lại):")
-    console.print(feed_url(settings().base_url, unit_code, new.token), highlight=False, soft_wrap=True)
+    console.print(feed_url(settings().base_url, unit_code, new.token, days), highlight=False, soft_wrap=True)
+    reminder = f"{days} ngày làm việc trước mỗi hạn, vào giờ gửi tin" if days else "không nhắc"
+    console.print(f"Nhắc trên lịch: {reminder}.", highlight=False)
     if not settings().base_url:
         console.print("Ghép địa chỉ trên sau địa chỉ trang web (đặt NHACVIEC_BASE_URL để in đủ).")
 

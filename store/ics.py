@@ -17,6 +17,11 @@ from sqlmodel import Session, col, select
 from plan.errors import UserError
 from store.models import IcsToken, Unit, utcnow
 
+# A feed's reminder (VALARM): working days before each due day, at the send time; 0 = none. The feed's
+# address chooses it (``?alarm=N``, from the web's subscribe page or `ics create --alarm N`).
+DEFAULT_ALARM_DAYS = 3
+MAX_ALARM_DAYS = 30
+
 TOKEN_BYTES = 32
 MAX_TOKEN_CHARS = 128
 

@@ -329,3 +329,46 @@ def test_a_recurring_task_gives_one_event_per_occurrence_with_stable_uids() -> N
         **{**task.__dict__, "changes": (StatusChange(date(2020, 12, 1), "extended", date(2021, 1, 15)),)}
     )
     assert [e.day for e in task_events(extended, {})] == list(quarters)  # the planner keeps every occurrence
+
+
+def test_ics_create_alarm_chooses_the_feeds_reminder_as_the_web_does(engine: Engine) -> None:
+    import icalendar
+
+    runner = CliRunner()
+
+    def created(*args: str) -> tuple[str, str]:
+        result = runner.invoke(ics_app, ["create", "TCCB", *args])
+        assert result.exit_code == 0, result.output
+        url = re.search(r"(/ics/TCCB\.ics\?token=[\w-]+(?:&alarm=\d+)?)", result.output)
+        assert url is not None, result.output
+        return url.group(1), " ".join(result.output.split())
+
+    def alarms(path: str) -> dict[str, list[datetime]]:
+        """Each event's reminders (TRIGGER as an aware moment), by its UID ("CCHC-2020-IV.4@nhacviec")."""
+        response = client(engine).get(path)
+        assert response.status_code == 200, response.text
+        found: dict[str, list[datetime]] = {}
+        for event in icalendar.Calendar.from_ical(response.content).walk("VEVENT"):
+            found[str(event["UID"])] = [alarm["TRIGGER"].dt for alarm in event.walk("VALARM")]
+        return found
+
+    default_path, said = created()
+    assert "&alarm=" not in default_path and "Nhắc trên lịch: 3 ngày làm việc trước mỗi hạn" in said
+    five_path, said = created("--alarm", "5")
+    assert five_path.endswith("&alarm=5") and "Nhắc trên lịch: 5 ngày làm việc trước mỗi hạn" in said
+    none_path, said = created("--alarm", "0")
+    assert none_path.endswith("&alarm=0") and "Nhắc trên lịch: không nhắc." in said
+
+    # IV.4 is due Monday 30/11/2020; reminders at 07:30 (Vietnam) on working days before it
+    iv4 = "CCHC-2020-IV.4@nhacviec"
+    assert alarms(default_path)[iv4] == [datetime(2020, 11, 25, 7, 30, tzinfo=TZ)]  # 3 working days
+    assert alarms(five_path)[iv4] == [datetime(2020, 11, 23, 7, 30, tzinfo=TZ)]  # 5: Monday the week before
+    with_five = alarms(five_path)
+    assert len(with_five) >= len(TCCB_DUE) and all(len(found) == 1 for found in with_five.values())
+    without = alarms(none_path)
+    assert set(without) == set(with_five) and all(found == [] for found in without.values())
+
+    for wrong in ("31", "-1"):
+        refused = runner.invoke(ics_app, ["create", "TCCB", "--alarm", wrong])
+        assert refused.exit_code != 0
+        assert "--alarm" in str(refused.exception) or "--alarm" in refused.output

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from store.calendar import working_calendar
 from store.db import session_scope
-from store.ics import verify_token
+from store.ics import DEFAULT_ALARM_DAYS, MAX_ALARM_DAYS, verify_token
 from store.models import Plan, Task, TaskEvent
 from store.planner_input import load_task_inputs
 from store.tasks import TaskError, get_plan
@@ -27,10 +27,6 @@ from web.queries import unit_names
 router = APIRouter()
 
 NOT_FOUND = "Không có lịch này, hoặc mã lịch đã bị thu hồi. Hãy xin Văn phòng địa chỉ lịch mới."
-
-
-DEFAULT_ALARM_DAYS = 3  # working days before the due day, at the send time (a unit may choose: ?alarm=N)
-MAX_ALARM_DAYS = 30
 
 
 def _alarm_days(text: str) -> int:

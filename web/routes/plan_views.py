@@ -25,7 +25,7 @@ from planner.model import TaskInput
 from planner.periods import periods_for_year
 from planner.progress import STATUS_LABELS, classify, due_in_force
 from store.db import session_scope
-from store.ics import create_token
+from store.ics import DEFAULT_ALARM_DAYS, create_token
 from store.models import Plan, UserRole
 from store.planner_input import load_reporting
 from store.reports import approve_extension, pending_extensions, reject_extension
@@ -44,7 +44,6 @@ ALARM_CHOICES: dict[int, str] = {
     5: "5 ngày làm việc trước hạn",
     10: "10 ngày làm việc trước hạn",
 }
-DEFAULT_ALARM_DAYS = 3
 
 
 # --- the month calendar ------------------------------------------------------------------------------
