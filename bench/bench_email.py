@@ -108,7 +108,8 @@ def load_average() -> str:
 
 # The reference server (same handler, same process model), plus: SIGUSR1 prints the running count.
 _COUNT_ON_USR1 = "    loop.add_signal_handler(signal.SIGUSR1, lambda: print(Counter.received, flush=True))\n"
-_ANCHOR = "    await stop.wait()\n"
+# before the port is printed: a SIGUSR1 sent as soon as the port is read must find the handler in place
+_ANCHOR = "    print(server.sockets[0].getsockname()[1], flush=True)\n"
 
 
 class CountingServer:
@@ -387,7 +388,8 @@ def prebuilt_messages(messages: list[OutgoingMessage]) -> Iterator[None]:
     wire = {id(mail): email_bytes(mail) for mail in built.values()}
     original_build, original_bytes = notifiers.email.build_email, notifiers.email.email_bytes
     notifiers.email.build_email = lambda message, sender, **_: built[message.key]  # type: ignore[assignment]
-    notifiers.email.email_bytes = lambda mail: wire[id(mail)]  # type: ignore[assignment]
+    # other messages (the notifier's own From line) are still serialised by the real function
+    notifiers.email.email_bytes = lambda mail: wire.get(id(mail)) or original_bytes(mail)  # type: ignore[assignment]
     try:
         yield
     finally:
