@@ -14,14 +14,16 @@ the queue goes as soon as a probe succeeds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -29,7 +31,8 @@ from delivery.retry import Breaker, RetryPolicy
 from notifiers.base import DeliveryError, Notifier, OutgoingMessage, SendResult
 from store import outbox
 from store.db import session_scope
-from store.models import OutboxMessage, OutboxStatus, utcnow
+from store.models import OutboxStatus, utcnow
+from store.outbox import ClaimedMessage
 from store.state import breaker_states, save_breakers
 from vocabulary import DISPATCH_OUTCOMES, label
 
@@ -37,6 +40,7 @@ log = logging.getLogger("nhacviec.dispatch")
 
 WAITING = "waiting"  # an outcome: not tried, the channel is down (its breaker is open)
 MAX_PROBE_SECONDS = 300.0  # an open breaker tries one message at least this often
+RECORD_WINDOW = 0.002  # seconds a group commit may wait for more outcomes (see Recorder)
 
 
 def default_worker_id() -> str:
@@ -77,27 +81,47 @@ class Recorder:
     """Outcomes of sends recorded together: each caller waits until its own is committed, and the
     outcomes that came in meanwhile go in the next transaction (group commit).
 
-    A sender keeps its concurrency slot until its outcome is committed, so what a crash can make us send
-    twice is still at most what was in flight (one per slot); the database sees one transaction per
+    What a crash can make us send twice stays what was in flight: a sender either keeps its concurrency
+    slot until its outcome is committed, or (a notifier that ``waits_for_records``) the notifier does not
+    make the next message on that connection final before it. Either way at most ``max_concurrency``
+    messages per channel are sent and unrecorded at any moment, and the database sees one transaction per
     group instead of one per message.
+
+    ``group`` and ``window``: when only such notifiers' outcomes wait, a flush waits up to ``window``
+    seconds for ``group`` of them (the other connections' outcomes arrive within a round trip or two);
+    any other outcome is flushed at once.
     """
 
-    def __init__(self, engine: Engine, worker: str) -> None:
+    def __init__(self, engine: Engine, worker: str, *, group: int = 1, window: float = 0.0) -> None:
         self.engine = engine
         self.worker = worker
+        self.group = group
+        self.window = window
         self._waiting: list[tuple[int, dict[str, object], asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._hurry: asyncio.Event | None = None  # made in the running loop, with the flusher
 
-    async def record(self, message_id: int, values: dict[str, object]) -> bool:
-        """Record one outcome (``outbox._finish``'s values); True unless the claim had been taken over."""
+    async def record(self, message_id: int, values: dict[str, object], *, hurry: bool = True) -> bool:
+        """Record one outcome (``outbox._finish``'s values); True unless the claim had been taken over.
+
+        ``hurry``: the caller holds a concurrency slot until then, so its group does not wait.
+        """
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((message_id, values, future))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+            self._hurry = asyncio.Event()
+            self._flusher = asyncio.create_task(self._flush(self._hurry))
+        if hurry or len(self._waiting) >= self.group:
+            assert self._hurry is not None
+            self._hurry.set()
         return await future
 
-    async def _flush(self) -> None:
+    async def _flush(self, hurry: asyncio.Event) -> None:
         while self._waiting:
+            if self.window and not hurry.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(hurry.wait(), self.window)
+            hurry.clear()
             group, self._waiting = self._waiting, []
             try:
                 done = await asyncio.to_thread(
@@ -111,6 +135,38 @@ class Recorder:
             for (_, _, future), ok in zip(group, done, strict=True):
                 if not future.done():
                     future.set_result(ok)
+
+
+class _Running:
+    """The deliveries under way, and a wait until only so many are left."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._fewer: asyncio.Event | None = None
+        self._level = 0
+
+    def start(self, delivery: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(delivery)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self._fewer is not None and len(self._tasks) <= self._level:
+            self._fewer.set()
+
+    async def down_to(self, level: int) -> None:
+        if len(self._tasks) > level:
+            self._fewer, self._level = asyncio.Event(), level
+            await self._fewer.wait()
+            self._fewer = None
+
+    async def cancel(self) -> None:
+        """Stop what is left (the run is being stopped): the rows go back after their lease."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Dispatcher:
@@ -136,7 +192,8 @@ class Dispatcher:
             channel: asyncio.Semaphore(n.max_concurrency) for channel, n in self.notifiers.items()
         }
         self.breakers: dict[str, Breaker] = {}
-        self._recorder = Recorder(engine, self.worker)
+        gated = [n.max_concurrency for n in self.notifiers.values() if n.waits_for_records]
+        self._recorder = Recorder(engine, self.worker, group=max(sum(gated), 1), window=RECORD_WINDOW)
 
     def _load_breakers(self) -> None:
         saved = breaker_states(self.engine)
@@ -169,6 +226,7 @@ class Dispatcher:
             )
         await asyncio.to_thread(self._load_breakers)
         probed: set[str] = set()
+        running = _Running()
         try:
             while True:
                 real_now = self.clock()
@@ -177,33 +235,46 @@ class Dispatcher:
                     c for c in self.notifiers if self.breakers[c].probe_due(real_now) and c not in probed
                 ]
                 if not closed and not probes:
-                    return summary
-                batch: list[OutboxMessage] = []
+                    break
+                batch: list[ClaimedMessage] = []
                 for channel in probes:  # an open breaker: one message tells whether the channel is back
                     probed.add(channel)
                     batch += await asyncio.to_thread(self._claim, [channel], 1, due_by)
                 if closed:
                     batch += await asyncio.to_thread(self._claim, closed, self.batch_size, due_by)
                 if not batch:
-                    return summary
-                results = await asyncio.gather(
-                    *(self._deliver(message, now) for message in batch), return_exceptions=True
-                )
-                for message, result in zip(batch, results, strict=True):
-                    if isinstance(result, BaseException):  # e.g. the database went away while recording
-                        log.error(
-                            "could not record the outcome key=%s: %r (the row is sent again after its lease)",
-                            message.key,
-                            result,
-                        )
-                        summary.outcomes["unrecorded"] += 1
-                    else:
-                        summary.outcomes[result] += 1
+                    break
+                for message in batch:
+                    running.start(self._deliver_counted(message, now, summary))
+                # The next batch is claimed while the end of this one is still sending, so the
+                # connections do not idle between batches (at most one and a half batches are claimed at once).
+                # A probe is awaited: its outcome tells whether the channel's queue goes now.
+                await running.down_to(0 if probes else self.batch_size // 2)
                 await asyncio.to_thread(self._save_breakers)
+            return summary
+        except asyncio.CancelledError:
+            await running.cancel()
+            raise
         finally:
+            await running.down_to(0)  # whatever stopped the loop, what is sending records its outcome
             await asyncio.to_thread(self._save_breakers)
 
-    def _claim(self, channels: list[str], limit: int, due_by: datetime) -> list[OutboxMessage]:
+    async def _deliver_counted(
+        self, message: ClaimedMessage, now: datetime | None, summary: DispatchSummary
+    ) -> None:
+        try:
+            outcome = await self._deliver(message, now)
+        except Exception as error:  # e.g. the database went away while recording
+            log.error(
+                "could not record the outcome key=%s: %r (the row is sent again after its lease)",
+                message.key,
+                error,
+            )
+            summary.outcomes["unrecorded"] += 1
+        else:
+            summary.outcomes[outcome] += 1
+
+    def _claim(self, channels: list[str], limit: int, due_by: datetime) -> list[ClaimedMessage]:
         return outbox.claim(
             self.engine,
             worker=self.worker,
@@ -214,8 +285,11 @@ class Dispatcher:
             channels=channels,
         )
 
-    async def _deliver(self, message: OutboxMessage, now: datetime | None) -> str:
+    async def _deliver(self, message: ClaimedMessage, now: datetime | None) -> str:
         notifier = self.notifiers[message.channel]
+        recorded: asyncio.Future[None] | None = None
+        if notifier.waits_for_records:
+            recorded = asyncio.get_running_loop().create_future()
         outgoing = OutgoingMessage(
             key=message.key,
             channel=message.channel,
@@ -226,24 +300,43 @@ class Dispatcher:
             html=message.body_html,
             extra=message.extra or {},
             wire=message.wire,
+            recorded=recorded,
         )
-        # The slot is held until the outcome is recorded: at most ``max_concurrency`` messages per channel are
-        # ever sent-but-not-yet-recorded, which bounds what a crash can make us send twice.
-        async with self._limits[message.channel]:
-            breaker = self.breakers.get(message.channel)
-            if breaker is not None and breaker.blocks(self.clock()):  # it opened while this one waited
-                return await asyncio.to_thread(self._record_wait, message, breaker)
-            try:
-                result = await notifier.send(outgoing)
-            except DeliveryError as error:
-                return await asyncio.to_thread(self._record_failure, message, error, now)
-            except Exception as error:  # a bug or an unexpected library error: retry, never lose the row
-                log.exception("send failed unexpectedly key=%s", message.key)
-                wrapped = DeliveryError(f"Lỗi không mong đợi: {type(error).__name__}")
-                return await asyncio.to_thread(self._record_failure, message, wrapped, now)
-            return await self._record_success(message, result, now)
+        try:
+            async with self._limits[message.channel]:
+                breaker = self.breakers.get(message.channel)
+                if breaker is not None and breaker.blocks(self.clock()):  # it opened while this one waited
+                    return await asyncio.to_thread(self._record_wait, message, breaker)
+                outcome = await self._send(notifier, outgoing)
+                if recorded is None:
+                    # The slot is held until the outcome is recorded: at most ``max_concurrency`` messages
+                    # per channel are ever sent-but-not-yet-recorded, which bounds what a crash can make us
+                    # send twice.
+                    return await self._record(message, outcome, now)
+            # The notifier keeps that bound itself (it does not make the next message on this connection
+            # final before ``recorded``): the slot is free while this outcome waits for its group commit.
+            return await self._record(message, outcome, now)
+        finally:
+            if recorded is not None and not recorded.done():
+                recorded.set_result(None)
 
-    def _record_wait(self, message: OutboxMessage, breaker: Breaker, error: str | None = None) -> str:
+    async def _send(self, notifier: Notifier, outgoing: OutgoingMessage) -> SendResult | DeliveryError:
+        try:
+            return await notifier.send(outgoing)
+        except DeliveryError as error:
+            return error
+        except Exception as error:  # a bug or an unexpected library error: retry, never lose the row
+            log.exception("send failed unexpectedly key=%s", outgoing.key)
+            return DeliveryError(f"Lỗi không mong đợi: {type(error).__name__}")
+
+    async def _record(
+        self, message: ClaimedMessage, outcome: SendResult | DeliveryError, now: datetime | None
+    ) -> str:
+        if isinstance(outcome, DeliveryError):
+            return await asyncio.to_thread(self._record_failure, message, outcome, now)
+        return await self._record_success(message, outcome, now)
+
+    def _record_wait(self, message: ClaimedMessage, breaker: Breaker, error: str | None = None) -> str:
         """Not tried (or tried while the channel is down): wait for the channel, attempts unchanged."""
         reason = error or breaker.last_error or ""
         at = breaker.probe_at or self.clock()
@@ -256,7 +349,7 @@ class Dispatcher:
         )
         return WAITING
 
-    async def _record_success(self, message: OutboxMessage, result: SendResult, now: datetime | None) -> str:
+    async def _record_success(self, message: ClaimedMessage, result: SendResult, now: datetime | None) -> str:
         at = now or self.clock()
         breaker = self.breakers.get(message.channel)
         if breaker is not None:
@@ -266,7 +359,8 @@ class Dispatcher:
         provider_id, new_address = result.provider_id, result.new_address
         status = OutboxStatus.WRITTEN if result.written else OutboxStatus.SENT
         values = outbox.sent_values(message, provider_id=provider_id, at=at, written=result.written)
-        if not await self._recorder.record(message.id or 0, values):
+        gated = self.notifiers[message.channel].waits_for_records
+        if not await self._recorder.record(message.id or 0, values, hurry=not gated):
             log.warning(
                 "sent, but the claim had been taken over key=%s channel=%s", message.key, message.channel
             )
@@ -282,7 +376,7 @@ class Dispatcher:
             await asyncio.to_thread(self._record_alias, message, new_address)
         return status
 
-    def _record_alias(self, message: OutboxMessage, new_address: str) -> None:
+    def _record_alias(self, message: ClaimedMessage, new_address: str) -> None:
         with session_scope(self.engine) as session:
             outbox.record_alias(session, message.channel, message.address or "", new_address)
         log.info(
@@ -293,7 +387,7 @@ class Dispatcher:
             new_address,
         )
 
-    def _record_failure(self, message: OutboxMessage, error: DeliveryError, now: datetime | None) -> str:
+    def _record_failure(self, message: ClaimedMessage, error: DeliveryError, now: datetime | None) -> str:
         at = now or self.clock()
         attempts = message.attempts + 1
         if error.config_problem:

@@ -10,7 +10,7 @@ rest (retry, dead letter, configuration problem).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,9 @@ class OutgoingMessage:
     wire: bytes | None = (
         None  # email: the message built when it was enqueued (notifiers.email.prebuilt_email)
     )
+    # Done once this message's outcome is recorded (given by the dispatcher to a notifier that
+    # ``waits_for_records``): the next message on the same connection is not made final before it.
+    recorded: Awaitable[object] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,11 @@ class Notifier(ABC):
 
     channel: str  # a class's own, or an instance's when one class serves several channels (the file sink)
     max_concurrency: int = 4  # a class's default; an instance may set its own (the email pool's size)
+    # True: before the step that makes a message final (email: the end of its data), the notifier waits
+    # until the outcome of the message sent before it on the same connection is recorded
+    # (``OutgoingMessage.recorded``). Sent but unrecorded messages then stay at most ``max_concurrency``
+    # however outcomes are recorded, so the dispatcher frees a slot as soon as a send returns.
+    waits_for_records: bool = False
 
     async def open(self) -> None:  # noqa: B027  (optional hook)
         """Prepare connections; called once before the first send."""

@@ -22,6 +22,8 @@ import hashlib
 import logging
 import re
 import ssl
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.charset import Charset
 from email.header import Header
@@ -31,6 +33,7 @@ from email.policy import EmailPolicy
 from typing import TYPE_CHECKING, Any, Literal
 
 import aiosmtplib
+from aiosmtplib import SMTPStatus
 from pydantic import SecretStr
 
 from notifiers.base import (
@@ -210,10 +213,51 @@ def email_bytes(mail: EmailMessage) -> bytes:
     return mail.as_bytes(policy=POLICY)
 
 
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+)
+
+
+def envelope_address(address: str) -> str:
+    """The address for RCPT TO (international domains in IDNA form), checked as :func:`make_address` does.
+
+    :raises ValueError: not a usable email address
+    """
+    if _PLAIN_ADDRESS.fullmatch(address):  # the usual case, without the header parser's cost
+        return address
+    return make_address("", address).addr_spec
+
+
+def smtp_payload(data: bytes) -> bytes:
+    """``data`` as it goes after DATA, less the final ".": CRLF line ends, a CRLF at the end, and every line
+    that starts with "." given another one (RFC 5321 4.5.2), as aiosmtplib's ``sendmail`` sends it."""
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") != crlf or data.count(b"\r") != crlf:
+        data = _LINE_ENDS.sub(b"\r\n", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    if data.startswith(b"."):
+        data = b"." + data
+    return data.replace(b"\r\n.", b"\r\n..")
+
+
+@dataclass
+class _Lane:
+    """One of the sends that may run at once, and the outcome its next end of data waits for."""
+
+    previous: Awaitable[object] | None = None
+
+
 class EmailNotifier(Notifier):
-    """Send email through one SMTP server, reusing up to ``pool_size`` connections concurrently."""
+    """Send email through one SMTP server, reusing up to ``pool_size`` connections concurrently.
+
+    It ``waits_for_records`` (see :meth:`_transact`): a crash while sending can make at most
+    ``pool_size`` messages go twice, whatever the dispatcher's way of recording outcomes.
+    """
 
     channel = "email"
+    waits_for_records = True
 
     def __init__(
         self,
@@ -251,9 +295,11 @@ class EmailNotifier(Notifier):
         self.tls_context = tls_context
         self.validate_certs = validate_certs
         self.local_hostname = local_hostname
+        self._envelope_from = self.envelope_from.encode("ascii")
         self._idle: list[aiosmtplib.SMTP] = []
         self._clients: set[aiosmtplib.SMTP] = set()
         self._slots = asyncio.Semaphore(pool_size)
+        self._lanes = [_Lane() for _ in range(pool_size)]  # one per slot: see _transact
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailNotifier:
@@ -275,18 +321,26 @@ class EmailNotifier(Notifier):
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         try:
-            recipient = make_address("", message.address).addr_spec
+            recipient = envelope_address(message.address)
             if message.wire is not None:  # built when it was enqueued
                 data = finish_email(message.wire, self.from_line, message.key, self.domain)
             else:
                 data = email_bytes(build_email(message, self.sender))
         except ValueError as error:
             raise PermanentError(f"Địa chỉ email không hợp lệ: {message.address!r}") from error
+        payload = smtp_payload(data)
         async with self._slots:
+            lane = self._lanes.pop()
+            gate, lane.previous = lane.previous, None
             try:
-                await self._send_pooled(data, recipient)
+                await self._send_pooled(payload, recipient, gate)
             except Exception as error:
                 raise self._scrub(classify(error, message.address)) from error
+            finally:
+                # whatever happened, the next message on this lane ends its data only once this one's
+                # outcome is recorded (a message that failed before its end of data is recorded quickly)
+                lane.previous = message.recorded
+                self._lanes.append(lane)
         return SendResult(provider_id=message_id_for(message.key, self.domain))
 
     async def check(self) -> str:
@@ -314,14 +368,14 @@ class EmailNotifier(Notifier):
                 except (aiosmtplib.SMTPException, OSError, TimeoutError):
                     client.close()
 
-    async def _send_pooled(self, data: bytes, recipient: str) -> None:
+    async def _send_pooled(self, payload: bytes, recipient: str, gate: Awaitable[object] | None) -> None:
         """Send on an idle connection, or a fresh one; a stale pooled connection gets one retry."""
         client = self._take_idle()
         if client is None:
-            await self._send_on(await self._connect(), data, recipient)
+            await self._send_on(await self._connect(), payload, recipient, gate)
             return
         try:
-            await self._send_on(client, data, recipient)
+            await self._send_on(client, payload, recipient, gate)
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPResponseException) as error:
             if not _connection_went_stale(error):
                 raise
@@ -329,13 +383,51 @@ class EmailNotifier(Notifier):
                 "pooled SMTP connection to %s:%s was closed by the server; reconnecting", self.host, self.port
             )
             self._discard(client)
-            await self._send_on(await self._connect(), data, recipient)
+            await self._send_on(await self._connect(), payload, recipient, gate)
 
-    async def _send_on(self, client: aiosmtplib.SMTP, data: bytes, recipient: str) -> None:
+    async def _send_on(
+        self, client: aiosmtplib.SMTP, payload: bytes, recipient: str, gate: Awaitable[object] | None
+    ) -> None:
         try:
-            await client.sendmail(self.envelope_from, [recipient], data)
+            await self._transact(client, payload, recipient, gate)
         finally:
             self._release(client)
+
+    async def _transact(
+        self, client: aiosmtplib.SMTP, payload: bytes, recipient: str, gate: Awaitable[object] | None
+    ) -> None:
+        """One mail transaction, as ``aiosmtplib.SMTP.sendmail`` does it (same commands, same errors,
+        RSET after a refusal), with two differences: the addresses are already checked (no parsing per
+        command), and the end of data waits for ``gate``.
+
+        A server delivers a message only once its end of data (".") has arrived: a crash before it
+        sends nothing. Waiting for the previous message's outcome to be recorded there keeps at most one
+        sent-but-unrecorded message per lane, while the recording overlaps MAIL, RCPT and DATA.
+        """
+        options = [b"SIZE=%d" % len(payload)] if client.supports_extension("size") else []
+        try:
+            response = await client.execute_command(b"MAIL", b"FROM:<%s>" % self._envelope_from, *options)
+            if response.code != SMTPStatus.completed:
+                raise aiosmtplib.SMTPSenderRefused(response.code, response.message, self.envelope_from)
+            response = await client.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode("ascii"))
+            if response.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
+                refused = aiosmtplib.SMTPRecipientRefused(response.code, response.message, recipient)
+                raise aiosmtplib.SMTPRecipientsRefused([refused])
+            response = await client.execute_command(b"DATA")
+            if response.code != SMTPStatus.start_input:
+                raise aiosmtplib.SMTPDataError(response.code, response.message)
+            if client.protocol is None:
+                raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+            client.protocol.write(payload)
+            if gate is not None:
+                await asyncio.shield(gate)
+            response = await client.execute_command(b".")
+            if response.code != SMTPStatus.completed:
+                raise aiosmtplib.SMTPDataError(response.code, response.message)
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+            with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+                await client.rset()
+            raise
 
     def _take_idle(self) -> aiosmtplib.SMTP | None:
         while self._idle:
@@ -372,6 +464,13 @@ class EmailNotifier(Notifier):
         )
         await client.connect()
         self._clients.add(client)
+        if client.is_ehlo_or_helo_needed:  # as sendmail would before its first message (_transact does not)
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                if not client.is_connected:
+                    raise
+                await client.helo()
         log.debug("connected to SMTP %s:%s (tls=%s, user=%s)", self.host, self.port, self.tls, self.user)
         return client
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -254,6 +254,48 @@ def items_of(session: Session, message_ids: Sequence[int]) -> dict[int, list[Out
     return found
 
 
+@dataclass(slots=True)
+class ClaimedMessage:
+    """An outbox row as :func:`claim` hands it out: its columns as plain attributes, no ORM object.
+
+    Built straight from the claim's RETURNING row (an ORM object per row cost more than the claim itself).
+    """
+
+    id: int
+    key: str
+    notification_key: str
+    kind: str
+    rule: str
+    plan: str | None
+    task: str | None
+    period: str | None
+    level: int | None
+    channel: str
+    recipient: str
+    role: str
+    recipient_name: str
+    address: str | None
+    subject: str
+    body_text: str
+    body_html: str | None
+    extra: dict[str, Any] | None
+    wire: bytes | None
+    status: str
+    due_at: datetime
+    next_attempt_at: datetime
+    attempts: int
+    last_error: str | None
+    provider_id: str | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    sent_at: datetime | None
+    created_at: datetime
+    origin: str
+
+
+_CLAIMED_COLUMNS = [_TABLE.c[name] for name in ClaimedMessage.__slots__]
+
+
 def claim(
     engine: Engine,
     *,
@@ -263,11 +305,12 @@ def claim(
     lease: timedelta,
     channels: Sequence[str] | None = None,
     due_by: datetime | None = None,
-) -> list[OutboxMessage]:
+) -> list[ClaimedMessage]:
     """Take up to ``limit`` due rows for this worker (pending and due, or abandoned by a dead worker).
 
     ``now`` is the real moment of the claim (claims and leases are always real time); ``due_by`` is the
-    send-time cutoff, which a simulation (``--at``) may set elsewhere (default: ``now``).
+    send-time cutoff, which a simulation (``--at``) may set elsewhere (default: ``now``). One statement
+    (``UPDATE ... RETURNING``) on SQLite and PostgreSQL alike, read as plain rows.
     """
     table = _TABLE
     due = sa.or_(
@@ -284,48 +327,73 @@ def claim(
         sa.update(table)
         .where(table.c.id.in_(candidates.scalar_subquery()))
         .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
-        .returning(*table.c)
+        .returning(*_CLAIMED_COLUMNS)
     )
     with engine.begin() as connection:
-        rows = connection.execute(statement).mappings().all()
-    claimed = [OutboxMessage.model_validate(dict(row)) for row in rows]
-    claimed.sort(key=lambda m: (m.next_attempt_at, m.id or 0))
+        claimed = [ClaimedMessage(*row) for row in connection.execute(statement)]
+    claimed.sort(key=lambda m: (m.next_attempt_at, m.id))
     return claimed
+
+
+class _Row(Protocol):
+    """What recording an outcome needs of a message: its id and the attempts spent so far."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+
+_FINISH_STATEMENTS: dict[tuple[str, ...], Any] = {}
+
+
+def _finish_statement(columns: tuple[str, ...]) -> Any:
+    """The UPDATE that records an outcome setting ``columns``, built once per set of columns (so every
+    execution hits SQLAlchemy's compiled cache instead of building and hashing a new statement)."""
+    statement = _FINISH_STATEMENTS.get(columns)
+    if statement is None:
+        table = _TABLE
+        statement = (
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam("_id"),
+                table.c.status == OutboxStatus.SENDING,
+                table.c.claimed_by == sa.bindparam("_worker"),
+            )
+            .values(
+                {
+                    **{name: sa.bindparam(f"_v_{name}", type_=table.c[name].type) for name in columns},
+                    "claimed_by": None,
+                    "claimed_at": None,
+                }
+            )
+        )
+        _FINISH_STATEMENTS[columns] = statement
+    return statement
+
+
+def _finish_in(connection: sa.Connection, message_id: int, worker: str, values: Mapping[str, Any]) -> bool:
+    statement = _finish_statement(tuple(sorted(values)))
+    parameters = {f"_v_{name}": value for name, value in values.items()}
+    parameters.update(_id=message_id, _worker=worker)
+    return connection.execute(statement, parameters).rowcount == 1
 
 
 def _finish(engine: Engine, message_id: int, worker: str, values: dict[str, Any]) -> bool:
     """Record an outcome, only if this worker still holds the claim (a reclaimed row is not overwritten)."""
-    table = _TABLE
-    statement = (
-        sa.update(table)
-        .where(table.c.id == message_id, table.c.status == OutboxStatus.SENDING, table.c.claimed_by == worker)
-        .values(**values, claimed_by=None, claimed_at=None)
-    )
     with engine.begin() as connection:
-        return connection.execute(statement).rowcount == 1
+        return _finish_in(connection, message_id, worker, values)
 
 
 def finish_many(engine: Engine, worker: str, outcomes: Sequence[tuple[int, Mapping[str, Any]]]) -> list[bool]:
     """Record several outcomes in one transaction, each only if this worker still holds its claim."""
-    table = _TABLE
-    done = []
     with engine.begin() as connection:
-        for message_id, values in outcomes:
-            statement = (
-                sa.update(table)
-                .where(
-                    table.c.id == message_id,
-                    table.c.status == OutboxStatus.SENDING,
-                    table.c.claimed_by == worker,
-                )
-                .values(**values, claimed_by=None, claimed_at=None)
-            )
-            done.append(connection.execute(statement).rowcount == 1)
-    return done
+        return [_finish_in(connection, message_id, worker, values) for message_id, values in outcomes]
 
 
 def sent_values(
-    message: OutboxMessage, *, provider_id: str | None, at: datetime, written: bool = False
+    message: _Row, *, provider_id: str | None, at: datetime, written: bool = False
 ) -> dict[str, Any]:
     """What :func:`mark_sent` writes."""
     return {
@@ -339,7 +407,7 @@ def sent_values(
 
 def mark_sent(
     engine: Engine,
-    message: OutboxMessage,
+    message: _Row,
     worker: str,
     *,
     provider_id: str | None,
@@ -352,9 +420,7 @@ def mark_sent(
     )
 
 
-def mark_retry(
-    engine: Engine, message: OutboxMessage, worker: str, *, error: str, next_attempt_at: datetime
-) -> bool:
+def mark_retry(engine: Engine, message: _Row, worker: str, *, error: str, next_attempt_at: datetime) -> bool:
     return _finish(
         engine,
         message.id or 0,
@@ -368,9 +434,7 @@ def mark_retry(
     )
 
 
-def mark_wait(
-    engine: Engine, message: OutboxMessage, worker: str, *, error: str, next_attempt_at: datetime
-) -> bool:
+def mark_wait(engine: Engine, message: _Row, worker: str, *, error: str, next_attempt_at: datetime) -> bool:
     """The channel is down (its breaker is open): back to pending without spending an attempt."""
     return _finish(
         engine,
@@ -380,9 +444,7 @@ def mark_wait(
     )
 
 
-def mark_final(
-    engine: Engine, message: OutboxMessage, worker: str, *, status: OutboxStatus, error: str
-) -> bool:
+def mark_final(engine: Engine, message: _Row, worker: str, *, status: OutboxStatus, error: str) -> bool:
     """A permanent failure (``failed``) or the last attempt spent (``dead``)."""
     return _finish(
         engine,

@@ -4,6 +4,7 @@ in groups."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import email
 import email.policy
 from datetime import UTC, datetime, timedelta
@@ -114,3 +115,45 @@ def test_email_rows_are_built_when_enqueued_and_sent_as_built(engine: Engine) ->
     assert sent["k7"].provider_id == received["k7"]["Message-ID"]
     assert sum(groups) == 30 and len(groups) < 30, f"outcomes recorded in groups: {groups}"
     assert max(groups) <= 4, "a group holds at most what was in flight (one per connection)"
+
+
+def test_while_outcomes_go_unrecorded_at_most_one_message_per_connection_is_delivered(engine: Engine) -> None:
+    """The dispatcher frees a slot as soon as a send returns; the notifier holds the next message's end of
+    data until the previous outcome on that connection is recorded. With recording stuck, no more than
+    ``pool_size`` messages may reach the server (what a crash then could send twice), and they all go once
+    recording works again."""
+    rows = [row(f"k{i}", address=f"unit{i}@nhacviec.example", recipient=f"U{i}") for i in range(20)]
+    enqueue(engine, rows, {}, now=AT)
+    pool = 3
+    stuck = threading.Event()
+    finish_many = store.outbox.finish_many
+
+    def slow(engine: Engine, worker: str, outcomes: list[tuple[int, dict[str, object]]]) -> list[bool]:
+        stuck.wait(10)
+        return finish_many(engine, worker, outcomes)
+
+    store.outbox.finish_many = slow  # type: ignore[assignment]
+    try:
+        with running_smtp_server() as server:
+            notifier = EmailNotifier(
+                host=server.host, port=server.port, sender=SENDER, tls="none", pool_size=pool
+            )
+
+            async def send() -> tuple[int, int]:
+                async with notifier:
+                    run = asyncio.create_task(
+                        Dispatcher(engine, {"email": notifier}).run_once(AT + timedelta(minutes=1))
+                    )
+                    await asyncio.sleep(1.0)  # plenty for 20 messages if nothing held them
+                    while_stuck = len(server.messages)
+                    stuck.set()
+                    summary = await run
+                    return while_stuck, summary.sent
+
+            while_stuck, sent = asyncio.run(send())
+            arrived = [m.message["X-Nhacviec-Key"] for m in server.messages]
+    finally:
+        stuck.set()
+        store.outbox.finish_many = finish_many  # type: ignore[assignment]
+    assert 1 <= while_stuck <= pool, f"{while_stuck} delivered while nothing was recorded"
+    assert sent == 20 and sorted(arrived) == sorted(f"k{i}" for i in range(20))
