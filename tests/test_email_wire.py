@@ -4,9 +4,9 @@ in groups."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import email
 import email.policy
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
