@@ -300,6 +300,7 @@ class Dispatcher:
             html=message.body_html,
             extra=message.extra or {},
             wire=message.wire,
+            parts_done=outbox.parts_done(message.provider_id),
             recorded=recorded,
         )
         try:
@@ -336,7 +337,13 @@ class Dispatcher:
             return await asyncio.to_thread(self._record_failure, message, outcome, now)
         return await self._record_success(message, outcome, now)
 
-    def _record_wait(self, message: ClaimedMessage, breaker: Breaker, error: str | None = None) -> str:
+    def _record_wait(
+        self,
+        message: ClaimedMessage,
+        breaker: Breaker,
+        error: str | None = None,
+        parts: tuple[str, ...] = (),
+    ) -> str:
         """Not tried (or tried while the channel is down): wait for the channel, attempts unchanged."""
         reason = error or breaker.last_error or ""
         at = breaker.probe_at or self.clock()
@@ -346,6 +353,7 @@ class Dispatcher:
             self.worker,
             error=outage_reason(message.channel, reason),
             next_attempt_at=at,
+            parts=parts,
         )
         return WAITING
 
@@ -390,6 +398,9 @@ class Dispatcher:
     def _record_failure(self, message: ClaimedMessage, error: DeliveryError, now: datetime | None) -> str:
         at = now or self.clock()
         attempts = message.attempts + 1
+        # What of a message in parts has reached the recipient (this attempt's and the earlier ones'): kept
+        # with the row, so no later attempt sends those parts again.
+        parts = error.parts_done or outbox.parts_done(message.provider_id)
         if error.config_problem:
             with session_scope(self.engine) as session:
                 reason_id = hashlib.sha256(error.reason.encode()).hexdigest()[:16]  # the key column is short
@@ -405,7 +416,7 @@ class Dispatcher:
                 )
         if error.permanent:
             outbox.mark_final(
-                self.engine, message, self.worker, status=OutboxStatus.FAILED, error=error.reason
+                self.engine, message, self.worker, status=OutboxStatus.FAILED, error=error.reason, parts=parts
             )
             log.warning(
                 "failed key=%s channel=%s attempts=%d error=%s",
@@ -430,10 +441,12 @@ class Dispatcher:
                         error.reason,
                         breaker.probe_at.isoformat() if breaker.probe_at else "?",
                     )
-                return self._record_wait(message, breaker, error.reason)
+                return self._record_wait(message, breaker, error.reason, parts)
         next_attempt = self.policy.next_attempt(at, attempts, error.retry_after, due_at=message.due_at)
         if next_attempt is None:
-            outbox.mark_final(self.engine, message, self.worker, status=OutboxStatus.DEAD, error=error.reason)
+            outbox.mark_final(
+                self.engine, message, self.worker, status=OutboxStatus.DEAD, error=error.reason, parts=parts
+            )
             log.error(
                 "dead letter key=%s channel=%s attempts=%d error=%s",
                 message.key,
@@ -442,7 +455,9 @@ class Dispatcher:
                 error.reason,
             )
             return OutboxStatus.DEAD
-        outbox.mark_retry(self.engine, message, self.worker, error=error.reason, next_attempt_at=next_attempt)
+        outbox.mark_retry(
+            self.engine, message, self.worker, error=error.reason, next_attempt_at=next_attempt, parts=parts
+        )
         log.info(
             "retry key=%s channel=%s attempts=%d next=%s error=%s",
             message.key,

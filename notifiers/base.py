@@ -30,6 +30,9 @@ class OutgoingMessage:
     wire: bytes | None = (
         None  # email: the message built when it was enqueued (notifiers.email.prebuilt_email)
     )
+    # A long message goes in parts (Telegram, Zalo): the provider ids of the parts earlier attempts delivered.
+    # The notifier sends only the rest, so a retry never repeats a part the recipient already has.
+    parts_done: tuple[str, ...] = ()
     # Done once this message's outcome is recorded (given by the dispatcher to a notifier that
     # ``waits_for_records``): the next message on the same connection is not made final before it.
     recorded: Awaitable[object] | None = field(default=None, compare=False, repr=False)
@@ -47,9 +50,13 @@ class DeliveryError(Exception):
 
     ``permanent``: trying again cannot help (address rejected, bot blocked,
     template refused); ``retry_after``: seconds the provider asked us to wait;
-    ``config_problem``: an admin must fix something (a message for them).
+    ``config_problem``: an admin must fix something (a message for them);
+    ``parts_done``: for a message sent in parts, the ids of those delivered before it failed (the earlier
+    attempts' included), which the next attempt skips.
     The message never contains a secret.
     """
+
+    parts_done: tuple[str, ...] = ()
 
     def __init__(
         self,

@@ -151,20 +151,24 @@ class TelegramNotifier(Notifier):
         else:
             body = nfc(message.html) if message.html else html.escape(nfc(message.text), quote=False)
             parts = split_html(body)
-        ids: list[str] = []
+        ids = list(message.parts_done)  # parts an earlier attempt delivered are not sent again
         new_address: str | None = None
-        for part in parts:
-            try:
-                ids.append(await self._send_part(chat_id, part))
-            except ChatMigrated as exc:
-                if new_address is not None:
+        try:
+            for part in parts[len(ids) :]:
+                try:
+                    ids.append(await self._send_part(chat_id, part))
+                except ChatMigrated as exc:
+                    if new_address is not None:
+                        raise _translate(exc, chat_id) from None
+                    new_address = str(exc.new_chat_id)
+                    log.info("Telegram chat %s became %s: resending there", chat_id, new_address)
+                    chat_id = new_address
+                    ids.append(await self._send_part_translated(chat_id, part))
+                except TelegramError as exc:
                     raise _translate(exc, chat_id) from None
-                new_address = str(exc.new_chat_id)
-                log.info("Telegram chat %s became %s: resending there", chat_id, new_address)
-                chat_id = new_address
-                ids.append(await self._send_part_translated(chat_id, part))
-            except TelegramError as exc:
-                raise _translate(exc, chat_id) from None
+        except DeliveryError as error:
+            error.parts_done = tuple(ids)
+            raise
         return SendResult(provider_id=",".join(ids), new_address=new_address)
 
     async def _send_part_translated(self, chat_id: str, text: str) -> str:

@@ -94,6 +94,8 @@ OA_OUT_OF_QUOTA = -211  # the OA's consultation quota is spent: admin alert, hel
 OA_USER_QUOTA = -218  # this user has received as many as Zalo allows for now
 OA_TIER = -224  # the OA's tier does not allow consultation messages: admin alert
 OA_FALLBACK = OA_UNREACHABLE | OA_WINDOW_CLOSED | {OA_OUT_OF_QUOTA, OA_USER_QUOTA, OA_TIER}
+# A message delivered in parts remembers which way each part went (parts_done), so a retry goes on the same way.
+OA_PART, ZNS_PART = "oa:", "zns:"
 OA_NIGHT = -234  # spec §4: broadcasts at night (not /cs); deferred to the morning should it ever come
 BILLING = frozenset({-320, -321})  # spec §4: billing; admin alert, held
 # ZNS: zalo.cloud, "Cách xử lý mã lỗi" (https://zalo.cloud/zns/guidelines/handle-error-code).
@@ -468,6 +470,10 @@ class ZaloNotifier(Notifier):
                     config_problem=True,
                 )
             return await self._send_zns(message)
+        if message.parts_done:  # an earlier attempt delivered some parts: the rest go the same way
+            if message.parts_done[0].startswith(ZNS_PART):
+                return await self._send_zns(message)
+            return await self._send_oa(message)
         if zns and await self.window_of(message.address) == "closed":
             logger.info("Zalo OA window closed for %s: sending %s by ZNS", message.address, message.key)
             return await self._send_zns(message, after="Người nhận không tương tác với OA gần đây;")
@@ -495,26 +501,35 @@ class ZaloNotifier(Notifier):
         parts = [fit_text(part) for part in message.extra.get("zalo_parts") or [message.text]]
         if not any(parts):
             raise PermanentError("Tin nhắn Zalo rỗng: kiểm tra mẫu tin", config_problem=True)
-        ids: list[str] = []
-        for text in (part for part in parts if part):
-            body = {"recipient": {"user_id": message.address}, "message": {"text": text}}
-            reply = await self._authorised_post("oa", f"{self.api_url}/v3.0/oa/message/cs", body)
-            if reply["error"] != 0:
-                error = await self._refusal("oa", reply)
-                if reply["error"] in OA_FALLBACK and not ids:  # nothing went by OA yet: ZNS may carry it
-                    raise _Fallback(reply["error"], error)
-                raise error
-            ids.append(_provider_id(reply, "message_id") or "")
+        texts = [part for part in parts if part]
+        ids = _ids_of(message.parts_done, OA_PART)  # delivered by an earlier attempt: not sent again
+        try:
+            for text in texts[len(ids) :]:
+                body = {"recipient": {"user_id": message.address}, "message": {"text": text}}
+                reply = await self._authorised_post("oa", f"{self.api_url}/v3.0/oa/message/cs", body)
+                if reply["error"] != 0:
+                    error = await self._refusal("oa", reply)
+                    if reply["error"] in OA_FALLBACK and not ids:  # nothing went by OA yet: ZNS may carry it
+                        raise _Fallback(reply["error"], error)
+                    raise error
+                ids.append(_provider_id(reply, "message_id") or "")
+        except DeliveryError as error:
+            error.parts_done = tuple(OA_PART + i for i in ids)
+            raise
         return SendResult(provider_id=",".join(ids) if len(ids) > 1 else ids[0] or None)
 
     async def _send_zns(self, message: OutgoingMessage, after: str = "") -> SendResult:
         """The message by ZNS: one approved template, or one per item of a bundle (``extra["zns"]`` a list),
-        in order. A refusal after some went fails the message; a retry sends the earlier ones again."""
+        in order. A refusal after some went fails the message; a retry sends only the rest."""
         payloads = _zns_payloads(message)
-        ids: list[str] = []
-        for index, zns in enumerate(payloads):
+        ids = _ids_of(message.parts_done, ZNS_PART)
+        for index, zns in list(enumerate(payloads))[len(ids) :]:
             key = message.key if len(payloads) == 1 else f"{message.key}#{index + 1}"
-            ids.append(await self._send_one_zns(message, zns, key, after) or "")
+            try:
+                ids.append(await self._send_one_zns(message, zns, key, after) or "")
+            except DeliveryError as error:
+                error.parts_done = tuple(ZNS_PART + i for i in ids)
+                raise
         return SendResult(provider_id=",".join(ids) if len(ids) > 1 else ids[0] or None)
 
     async def _send_one_zns(
@@ -857,6 +872,11 @@ def _unexpected_reply(status: int) -> DeliveryError:
         f"Zalo trả lời HTTP {status} không đúng định dạng: kiểm tra địa chỉ API Zalo trong cấu hình",
         config_problem=True,
     )
+
+
+def _ids_of(parts_done: tuple[str, ...], route: str) -> list[str]:
+    """The provider ids of the parts an earlier attempt delivered by ``route`` (OA_PART or ZNS_PART)."""
+    return [part.removeprefix(route) for part in parts_done if part.startswith(route)]
 
 
 def _provider_id(reply: Mapping[str, Any], name: str) -> str | None:

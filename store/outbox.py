@@ -420,7 +420,40 @@ def mark_sent(
     )
 
 
-def mark_retry(engine: Engine, message: _Row, worker: str, *, error: str, next_attempt_at: datetime) -> bool:
+PARTS_COLUMN_CHARS = 255  # outbox.provider_id
+
+
+def parts_done(provider_id: str | None) -> tuple[str, ...]:
+    """The parts of a long message that earlier attempts delivered, as a row not yet sent keeps them.
+
+    A row that is not sent keeps in ``provider_id`` the provider ids of the parts that went (a Telegram or
+    Zalo message in parts), so the next attempt sends only the rest; "#N" when the N ids did not fit.
+    """
+    if not provider_id:
+        return ()
+    if provider_id.startswith("#") and provider_id[1:].isdigit():
+        return ("",) * int(provider_id[1:])
+    return tuple(provider_id.split(","))
+
+
+def _parts_value(parts: tuple[str, ...]) -> dict[str, Any]:
+    """The column that keeps ``parts`` (nothing to write when there are none)."""
+    if not parts:
+        return {}
+    joined = ",".join(parts)
+    return {"provider_id": joined if len(joined) <= PARTS_COLUMN_CHARS else f"#{len(parts)}"}
+
+
+def mark_retry(
+    engine: Engine,
+    message: _Row,
+    worker: str,
+    *,
+    error: str,
+    next_attempt_at: datetime,
+    parts: tuple[str, ...] = (),
+) -> bool:
+    """Tried and failed, to be tried again at ``next_attempt_at``; ``parts``: those of it already delivered."""
     return _finish(
         engine,
         message.id or 0,
@@ -430,27 +463,46 @@ def mark_retry(engine: Engine, message: _Row, worker: str, *, error: str, next_a
             "attempts": message.attempts + 1,
             "last_error": error,
             "next_attempt_at": next_attempt_at,
-        },
+        }
+        | _parts_value(parts),
     )
 
 
-def mark_wait(engine: Engine, message: _Row, worker: str, *, error: str, next_attempt_at: datetime) -> bool:
+def mark_wait(
+    engine: Engine,
+    message: _Row,
+    worker: str,
+    *,
+    error: str,
+    next_attempt_at: datetime,
+    parts: tuple[str, ...] = (),
+) -> bool:
     """The channel is down (its breaker is open): back to pending without spending an attempt."""
     return _finish(
         engine,
         message.id or 0,
         worker,
-        {"status": OutboxStatus.PENDING, "last_error": error, "next_attempt_at": next_attempt_at},
+        {"status": OutboxStatus.PENDING, "last_error": error, "next_attempt_at": next_attempt_at}
+        | _parts_value(parts),
     )
 
 
-def mark_final(engine: Engine, message: _Row, worker: str, *, status: OutboxStatus, error: str) -> bool:
-    """A permanent failure (``failed``) or the last attempt spent (``dead``)."""
+def mark_final(
+    engine: Engine,
+    message: _Row,
+    worker: str,
+    *,
+    status: OutboxStatus,
+    error: str,
+    parts: tuple[str, ...] = (),
+) -> bool:
+    """A permanent failure (``failed``) or the last attempt spent (``dead``); a retry asked by hand sends only
+    the parts not yet delivered."""
     return _finish(
         engine,
         message.id or 0,
         worker,
-        {"status": status, "attempts": message.attempts + 1, "last_error": error},
+        {"status": status, "attempts": message.attempts + 1, "last_error": error} | _parts_value(parts),
     )
 
 
@@ -524,6 +576,10 @@ def requeue(
             OutboxStatus.SKIPPED,
         ):  # a skipped row has nothing to send
             continue
+        if message.status in (OutboxStatus.SENT, OutboxStatus.WRITTEN):
+            message.provider_id = (
+                None  # sent again whole; a failed one keeps the parts that went (parts_done)
+            )
         message.status = OutboxStatus.PENDING
         message.last_error = None
         message.attempts = 0

@@ -41,7 +41,7 @@ from store.zalo_followers import DatabaseFollowers, record_event
 from store.zalo_tokens import DatabaseTokenStore, InMemoryTokenStore, TokenPair
 from templates.context import sample_context
 from templates.render import Renderer, load_zns
-from tests.support.fake_zalo import FakeZalo, Reply, error_reply, html_reply, running_fake
+from tests.support.fake_zalo import PASS, FakeZalo, Reply, error_reply, html_reply, running_fake
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 LONG_KEY = "reminder-3-days/KH-CCHC-2020:II.4.b/2020-06-30/d3|PHONG-TAI-CHINH-KE-HOACH|zalo"
@@ -1354,3 +1354,40 @@ def test_a_bundle_goes_by_zns_as_one_template_message_per_item_in_order(fake: Fa
     assert [m["template_data"]["task_code"] for m in fake.zns_messages] == ["II.4.b", "IV.4"]
     assert len({m["tracking_id"] for m in fake.zns_messages}) == 2  # each item tracked on its own
     assert result.provider_id == ",".join(m["msg_id"] for m in fake.zns_messages)
+
+
+# -- a message in parts: a retry sends only the parts that did not go -----------------------------------
+
+
+def test_a_failed_oa_part_is_retried_alone_and_the_parts_before_it_are_not_sent_again(fake: FakeZalo) -> None:
+    fake.interact("user-7")
+    parts = ["Phần 1: nhắc việc", "Phần 2: nhắc việc", "Phần 3: nhắc việc"]
+    long = message("user-7", key="bundle/x|TCCB|zalo", text="\n\n".join(parts), zalo_parts=parts)
+    fake.script_oa("user-7", PASS, html_reply(502))
+
+    first = send_one(notifier(fake, seeded_store(fake)), long)
+
+    assert isinstance(first, DeliveryError) and not first.permanent
+    assert [m["text"] for m in fake.oa_messages] == ["Phần 1: nhắc việc"]
+    assert first.parts_done == (f"oa:{fake.oa_messages[0]['message_id']}",)
+
+    again = replace(long, parts_done=first.parts_done)
+    second = send_one(notifier(fake, seeded_store(fake)), again)
+
+    assert [m["text"] for m in fake.oa_messages] == parts  # each part once, in order
+    assert second.provider_id == ",".join(m["message_id"] for m in fake.oa_messages)
+
+
+def test_a_failed_zns_item_of_a_bundle_is_retried_alone(fake: FakeZalo) -> None:
+    second_item = {**ZNS, "template_data": {**ZNS["template_data"], "task_code": "IV.4"}}
+    bundle = message(None, key="bundle/y|TCCB|zalo", phone="0912345678", zns=[ZNS, second_item])
+    fake.script_zns("84912345678", PASS, html_reply(503))
+
+    first = send_one(notifier(fake, seeded_store(fake)), bundle)
+
+    assert isinstance(first, DeliveryError) and not first.permanent
+    assert [m["template_data"]["task_code"] for m in fake.zns_messages] == ["II.4.b"]
+    second = send_one(notifier(fake, seeded_store(fake)), replace(bundle, parts_done=first.parts_done))
+
+    assert [m["template_data"]["task_code"] for m in fake.zns_messages] == ["II.4.b", "IV.4"]
+    assert second.provider_id == ",".join(m["msg_id"] for m in fake.zns_messages)

@@ -165,6 +165,7 @@ class ScriptedError:
     description: str
     parameters: dict[str, Any] | None = None
     times: int | None = 1
+    after: int = 0  # let this many more messages to the chat through first (a failure in a message's parts)
 
 
 @dataclass
@@ -308,6 +309,9 @@ class FakeTelegram:
         if not queue:
             return None
         error = queue[0]
+        if error.after > 0:
+            error.after -= 1
+            return None
         if error.times is not None:
             error.times -= 1
             if error.times <= 0:

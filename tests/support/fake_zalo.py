@@ -60,6 +60,9 @@ class Reply:
     raw: str | None = None
 
 
+PASS = Reply(status=0)  # in a script: answer this request as the fake normally would
+
+
 def error_reply(code: int, message: str = "Zalo error", status: int = 200) -> Reply:
     return Reply(status, {"error": code, "message": message})
 
@@ -254,9 +257,8 @@ class FakeZalo:
         script = self._scripts.get((kind, key))
         if script is None or not script.replies:
             return None
-        if len(script.replies) == 1 and script.forever:
-            return script.replies[0]
-        return script.replies.pop(0)
+        reply = script.replies[0] if len(script.replies) == 1 and script.forever else script.replies.pop(0)
+        return None if reply is PASS else reply
 
     def _token_ok(self, token: str) -> bool:
         expiry = self._access.get(token)
