@@ -14,7 +14,6 @@ the queue goes as soon as a probe succeeds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import os
@@ -119,8 +118,9 @@ class Recorder:
     async def _flush(self, hurry: asyncio.Event) -> None:
         while self._waiting:
             if self.window and not hurry.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(hurry.wait(), self.window)
+                timer = asyncio.get_running_loop().call_later(self.window, hurry.set)
+                await hurry.wait()
+                timer.cancel()
             hurry.clear()
             group, self._waiting = self._waiting, []
             try:

@@ -9,8 +9,9 @@ rest (retry, dead letter, configuration problem).
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ class OutgoingMessage:
     parts_done: tuple[str, ...] = ()
     # Done once this message's outcome is recorded (given by the dispatcher to a notifier that
     # ``waits_for_records``): the next message on the same connection is not made final before it.
-    recorded: Awaitable[object] | None = field(default=None, compare=False, repr=False)
+    recorded: asyncio.Future[Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

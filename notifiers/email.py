@@ -22,7 +22,6 @@ import hashlib
 import logging
 import re
 import ssl
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.charset import Charset
@@ -246,7 +245,7 @@ def smtp_payload(data: bytes) -> bytes:
 class _Lane:
     """One of the sends that may run at once, and the outcome its next end of data waits for."""
 
-    previous: Awaitable[object] | None = None
+    previous: asyncio.Future[Any] | None = None
 
 
 class EmailNotifier(Notifier):
@@ -368,7 +367,7 @@ class EmailNotifier(Notifier):
                 except (aiosmtplib.SMTPException, OSError, TimeoutError):
                     client.close()
 
-    async def _send_pooled(self, payload: bytes, recipient: str, gate: Awaitable[object] | None) -> None:
+    async def _send_pooled(self, payload: bytes, recipient: str, gate: asyncio.Future[Any] | None) -> None:
         """Send on an idle connection, or a fresh one; a stale pooled connection gets one retry."""
         client = self._take_idle()
         if client is None:
@@ -386,7 +385,7 @@ class EmailNotifier(Notifier):
             await self._send_on(await self._connect(), payload, recipient, gate)
 
     async def _send_on(
-        self, client: aiosmtplib.SMTP, payload: bytes, recipient: str, gate: Awaitable[object] | None
+        self, client: aiosmtplib.SMTP, payload: bytes, recipient: str, gate: asyncio.Future[Any] | None
     ) -> None:
         try:
             await self._transact(client, payload, recipient, gate)
@@ -394,7 +393,7 @@ class EmailNotifier(Notifier):
             self._release(client)
 
     async def _transact(
-        self, client: aiosmtplib.SMTP, payload: bytes, recipient: str, gate: Awaitable[object] | None
+        self, client: aiosmtplib.SMTP, payload: bytes, recipient: str, gate: asyncio.Future[Any] | None
     ) -> None:
         """One mail transaction, as ``aiosmtplib.SMTP.sendmail`` does it (same commands, same errors,
         RSET after a refusal), with two differences: the addresses are already checked (no parsing per
@@ -416,12 +415,16 @@ class EmailNotifier(Notifier):
             response = await client.execute_command(b"DATA")
             if response.code != SMTPStatus.start_input:
                 raise aiosmtplib.SMTPDataError(response.code, response.message)
-            if client.protocol is None:
+            protocol = client.protocol
+            if protocol is None:
                 raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-            client.protocol.write(payload)
-            if gate is not None:
+            if gate is not None and not gate.done():
+                protocol.write(payload)
                 await asyncio.shield(gate)
-            response = await client.execute_command(b".")
+                response = await client.execute_command(b".")
+            else:  # nothing to wait for: the data and its end in one write, as sendmail does
+                protocol.write(payload + b".\r\n")
+                response = await _read_response(client, protocol)
             if response.code != SMTPStatus.completed:
                 raise aiosmtplib.SMTPDataError(response.code, response.message)
         except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
@@ -481,6 +484,18 @@ class EmailNotifier(Notifier):
             error.reason = error.reason.replace(secret, "***")
             error.args = (error.reason,)
         return error
+
+
+async def _read_response(client: aiosmtplib.SMTP, protocol: Any) -> aiosmtplib.SMTPResponse:
+    """The reply to what was just written on ``protocol``, handled as ``SMTP.execute_command`` does."""
+    try:
+        response: aiosmtplib.SMTPResponse = await protocol.read_response(timeout=client.timeout)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()  # a lost or late reply leaves the connection out of step
+        raise
+    if response.code == SMTPStatus.domain_unavailable:
+        client.close()
+    return response
 
 
 def _connection_went_stale(error: Exception) -> bool:

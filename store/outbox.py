@@ -373,11 +373,15 @@ def _finish_statement(columns: tuple[str, ...]) -> Any:
     return statement
 
 
-def _finish_in(connection: sa.Connection, message_id: int, worker: str, values: Mapping[str, Any]) -> bool:
-    statement = _finish_statement(tuple(sorted(values)))
+def _parameters(message_id: int, worker: str, values: Mapping[str, Any]) -> dict[str, Any]:
     parameters = {f"_v_{name}": value for name, value in values.items()}
     parameters.update(_id=message_id, _worker=worker)
-    return connection.execute(statement, parameters).rowcount == 1
+    return parameters
+
+
+def _finish_in(connection: sa.Connection, message_id: int, worker: str, values: Mapping[str, Any]) -> bool:
+    statement = _finish_statement(tuple(sorted(values)))
+    return connection.execute(statement, _parameters(message_id, worker, values)).rowcount == 1
 
 
 def _finish(engine: Engine, message_id: int, worker: str, values: dict[str, Any]) -> bool:
@@ -388,8 +392,32 @@ def _finish(engine: Engine, message_id: int, worker: str, values: dict[str, Any]
 
 def finish_many(engine: Engine, worker: str, outcomes: Sequence[tuple[int, Mapping[str, Any]]]) -> list[bool]:
     """Record several outcomes in one transaction, each only if this worker still holds its claim."""
+    try:
+        return _finish_grouped(engine, worker, outcomes)
+    except _RowByRow:  # rare: the whole group again, one row at a time, to learn which rows were ours
+        with engine.begin() as connection:
+            return [_finish_in(connection, i, worker, values) for i, values in outcomes]
+
+
+class _RowByRow(Exception):
+    """A group that must be recorded row by row (some claim was taken over): its transaction is rolled back."""
+
+
+def _finish_grouped(
+    engine: Engine, worker: str, outcomes: Sequence[tuple[int, Mapping[str, Any]]]
+) -> list[bool]:
+    """All outcomes that set the same columns in one executemany; :class:`_RowByRow` unless every row
+    was still claimed by this worker."""
+    kinds: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for message_id, values in outcomes:
+        kinds.setdefault(tuple(sorted(values)), []).append(_parameters(message_id, worker, values))
     with engine.begin() as connection:
-        return [_finish_in(connection, message_id, worker, values) for message_id, values in outcomes]
+        if len(kinds) < len(outcomes) and not connection.dialect.supports_sane_multi_rowcount:
+            raise _RowByRow  # cannot tell from an executemany: row by row
+        for columns, parameters in kinds.items():
+            if connection.execute(_finish_statement(columns), parameters).rowcount != len(parameters):
+                raise _RowByRow
+    return [True] * len(outcomes)
 
 
 def sent_values(

@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -63,6 +64,27 @@ def test_a_claim_abandoned_by_a_dead_worker_is_taken_again_after_its_lease(engin
     # the dead worker's late answer is not recorded over the new claim
     assert not outbox.mark_sent(engine, claimed, "dead", provider_id="x", at=T0)
     assert outbox.mark_sent(engine, again, "new", provider_id="y", at=T0)
+
+
+def test_outcomes_recorded_in_one_group_skip_only_the_claims_taken_over(engine: Engine) -> None:
+    add(engine, *[row(f"k{i}") for i in range(4)])
+    mine = outbox.claim(engine, worker="old", now=T0, limit=4, lease=timedelta(minutes=5))
+    [taken] = [m for m in mine if m.key == "k2"]
+    with engine.begin() as connection:  # another worker took k2 over after the lease
+        connection.execute(
+            sa.update(OutboxMessage.__table__)
+            .where(OutboxMessage.__table__.c.id == taken.id)
+            .values(claimed_by="new")  # type: ignore[attr-defined]
+        )
+    sent = outbox.sent_values(mine[0], provider_id="<id>", at=T0)
+    retry = {"status": OutboxStatus.PENDING, "attempts": 1, "last_error": "4xx", "next_attempt_at": T0}
+    outcomes = [(m.id, retry if m.key == "k3" else sent) for m in mine]
+    done = outbox.finish_many(engine, "old", outcomes)
+    assert done == [m.key != "k2" for m in mine]
+    states = status_of(engine)
+    assert states["k2"] == (OutboxStatus.SENDING, 0), "a claim taken over is not overwritten"
+    assert states["k0"][0] == states["k1"][0] == OutboxStatus.SENT and states["k3"][0] == OutboxStatus.PENDING
+    assert outbox.finish_many(engine, "old", [(m.id, sent) for m in mine if m.key != "k2"]) == [False] * 3
 
 
 def test_dispatch_sends_everything_due_once(engine: Engine) -> None:
