@@ -130,7 +130,7 @@ def alias(
 
 @app.command(
     "set",
-    help="Sửa thông tin đơn vị: name, kind, supervisor, bundle (true/false: gộp tin), email, telegram_chat_id, zalo_user_id, phone, head.*.",
+    help="Sửa thông tin đơn vị: name, kind, supervisor, bundle (true/false: gộp tin), email, telegram_chat_id, zalo_user_id, phone, head.*; với mã lãnh đạo (GD, PGD1...): name, title, bundle và các địa chỉ.",
 )
 def set_(
     code: CodeArg,
@@ -138,6 +138,7 @@ def set_(
 ) -> None:
     from store.db import session_scope
     from store.directory import load_directory, set_fields
+    from store.models import Unit
 
     changes: dict[str, str] = {}
     for assignment in assignments:
@@ -148,7 +149,8 @@ def set_(
     with session_scope(open_store()) as session:
         load_directory(session, settings().units_file)
         row = set_fields(session, code, changes)
-    console.print(f"Đã cập nhật đơn vị {row.code}: {', '.join(changes)}.", highlight=False)
+        who = "đơn vị" if isinstance(row, Unit) else "lãnh đạo"
+    console.print(f"Đã cập nhật {who} {row.code}: {', '.join(changes)}.", highlight=False)
 
 
 # --- invites -----------------------------------------------------------------------------------------

@@ -271,8 +271,45 @@ def _flag(key: str, value: str | None) -> bool:
     )
 
 
-def set_fields(session: Session, code: str, changes: Mapping[str, str]) -> Unit:
-    """Change a unit's name, kind, supervisor, bundling, contacts or head ("email", "head.name"...); "" clears."""
+LEADER_KEYS = ("name", "title", "bundle", *CHANNELS)
+
+
+def leader_of(session: Session, code: str) -> Leader | None:
+    """The Director or Deputy Director of ``code`` (as typed: "gd" is "GD"); None for a unit's code."""
+    return session.get(Leader, code.strip()) or session.get(Leader, code.strip().upper())
+
+
+def set_leader_fields(session: Session, code: str, changes: Mapping[str, str]) -> Leader:
+    """Change a leader's name, title, bundling or contacts ("email", "telegram_chat_id"...); "" clears a contact."""
+    row = leader_of(session, code)
+    if row is None:
+        raise UserError(f"Không có lãnh đạo mã '{code}' trong danh bạ.")
+    contacts = dict(row.contacts or {})
+    for key, raw in changes.items():
+        value = clean(raw) or None
+        if key not in LEADER_KEYS:
+            raise UserError(f"Không có trường '{key}' của lãnh đạo; dùng: {', '.join(LEADER_KEYS)}.")
+        if key in ("name", "title"):
+            if value is None:
+                what = "Họ tên" if key == "name" else "Chức vụ"
+                raise UserError(f"{what} của lãnh đạo {row.code} không được để trống.")
+            setattr(row, key, value)
+        elif key == "bundle":
+            row.bundle = _flag(key, value)
+        else:
+            contacts[key] = value
+    row.contacts = contacts
+    session.add(row)
+    validate_directory(session)
+    return row
+
+
+def set_fields(session: Session, code: str, changes: Mapping[str, str]) -> Unit | Leader:
+    """Change a unit's name, kind, supervisor, bundling, contacts or head ("email", "head.name"...); "" clears.
+
+    The code of a leader (GD, PGD1...) changes that leader instead (:func:`set_leader_fields`)."""
+    if leader_of(session, code) is not None and session.get(Unit, code.strip().upper()) is None:
+        return set_leader_fields(session, code, changes)
     row = _unit(session, code)
     contacts = dict(row.contacts or {})
     head = dict(row.head or {}) if row.head else None

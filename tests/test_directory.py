@@ -213,3 +213,91 @@ def test_tasks_keep_their_unlisted_units_in_the_database(run_cli, tmp_path: Path
     engine.dispose()
     assert stored["I.1"] == [{"role": "lead", "name": "Phòng Khảo thí"}]
     assert stored["I.3"] == [{"role": "lead", "name": "Phòng Khảo thí"}]
+
+
+# --- the leadership: shown and edited on the web and with `units set GD ...` ------------------------------
+
+
+def _admin_and_viewer(engine: Engine):  # type: ignore[no-untyped-def]
+    from store.users import add_user
+    from tests.support.web_pages import FAST, PASSWORD, client_for
+
+    with session_scope(engine) as db:
+        load_directory(db, UNITS_FILE)
+        add_user(db, "quan.tri", PASSWORD, "admin", hasher=FAST)
+        add_user(db, "xem", PASSWORD, "viewer", hasher=FAST)
+    return client_for(engine, "quan.tri"), client_for(engine, "xem")
+
+
+def test_the_leaders_are_listed_and_an_admin_edits_one_on_the_web(engine: Engine) -> None:
+    from tests.support.web_pages import csrf_of, text_of
+
+    admin, viewer = _admin_and_viewer(engine)
+    listed = viewer.get("/units").text
+    assert re.search(r'<tr data-leader="GD">.*?Giám đốc Sở', listed, re.DOTALL)
+    assert re.search(r'<tr data-leader="PGD1">.*?một tin mỗi sáng', listed, re.DOTALL)
+    page = admin.get("/leaders/pgd1")
+    assert page.status_code == 200 and "Phó Giám đốc Sở" in text_of(page.text)
+
+    saved = admin.post(
+        "/leaders/PGD1",
+        data={
+            "csrf": csrf_of(admin, "/leaders/PGD1"),
+            "name": "Trần Thị Bình",
+            "title": "Phó Giám đốc Sở",
+            "email": "binh.tt@so.gov.vn",
+            "telegram_chat_id": "",
+            "bundle": "0",
+        },
+        follow_redirects=True,
+    )
+    assert saved.status_code == 200 and "Đã lưu thông tin lãnh đạo." in text_of(saved.text)
+    with session_scope(engine) as db:
+        deputy = {p.code: p for p in load_directory(db, UNITS_FILE).leaders()}["PGD1"]
+    assert deputy.name == "Trần Thị Bình" and deputy.contacts.email == "binh.tt@so.gov.vn"
+    assert deputy.contacts.telegram_chat_id is None and deputy.bundle is False
+
+    emptied = admin.post(
+        "/leaders/PGD1",
+        data={"csrf": csrf_of(admin, "/leaders/PGD1"), "name": " ", "title": "Phó Giám đốc Sở"},
+    )
+    assert emptied.status_code == 400 and "Họ tên của lãnh đạo PGD1 không được để trống." in text_of(
+        emptied.text
+    )
+    assert (
+        viewer.post("/leaders/PGD1", data={"csrf": csrf_of(viewer, "/leaders/PGD1"), "name": "X"}).status_code
+        == 403
+    )
+    assert viewer.get("/leaders/XYZ").status_code == 404
+
+
+def test_a_units_and_its_heads_way_of_receiving_is_set_on_the_web(engine: Engine) -> None:
+    from tests.support.web_pages import csrf_of
+
+    admin, _ = _admin_and_viewer(engine)
+    with session_scope(engine) as db:
+        assert set_fields(db, "TCCB", {"head.name": "Nguyễn Văn X", "head.title": "Trưởng phòng"})
+    form = {"csrf": csrf_of(admin, "/units/TCCB"), "name": "Phòng Tổ chức cán bộ", "kind": "department"}
+    assert admin.post("/units/TCCB", data=form | {"bundle": "0", "head.bundle": "0"}).status_code == 303
+    with session_scope(engine) as db:
+        unit = load_directory(db, UNITS_FILE).unit("TCCB")
+    assert unit.bundle is False and unit.head is not None and unit.head.bundle is False
+
+
+def test_units_set_with_a_leaders_code_changes_that_leader(run_cli) -> None:  # type: ignore[no-untyped-def]
+    run_cli("init", "--no-sample")
+    done = run_cli("units", "set", "gd", "email=giamdoc@so.gov.vn", "bundle=false")
+    assert done.exit_code == 0, done.stderr
+    assert "Đã cập nhật lãnh đạo GD: email, bundle." in done.stdout
+    bad = run_cli("units", "set", "GD", "kind=office")
+    assert bad.exit_code == 1 and "Không có trường 'kind' của lãnh đạo" in bad.stderr
+    from config.settings import Settings
+    from store.db import make_engine
+
+    engine = make_engine(Settings().effective_database_url)
+    with session_scope(engine) as db:
+        director = db.get(Leader, "GD")
+        assert (
+            director is not None and director.contacts["email"] == "giamdoc@so.gov.vn" and not director.bundle
+        )
+    engine.dispose()

@@ -18,7 +18,7 @@ from plan.errors import UserError
 from plan.units import CHANNELS, KINDS, Contacts, Directory, Person
 from store import outbox
 from store.db import session_scope
-from store.directory import add_unit, load_directory, set_alias, set_fields, target_code
+from store.directory import add_unit, load_directory, set_alias, set_fields, set_leader_fields, target_code
 from store.invites import create_invite, invites_for_unit, revoke_invite, unbind
 from store.invites import state as invite_state
 from store.models import AddressAlias, UserRole
@@ -81,12 +81,18 @@ def _page(
         directory = ctx.directory()
     except UserError as broken:  # a broken directory: say what is wrong, still show the problems
         return render(
-            request, "units.html", status_code, rows=[], error=error_text(broken), office=None, **values
-        )
+            request, "units.html", status_code, rows=[], leaders=[], error=error_text(broken), office=None,
+            **values,
+        )  # fmt: skip
     rows = unit_rows(directory, aliases)
+    leaders = [
+        {"person": person, "contacts": _contacts(person.contacts), "director": person is directory.director}
+        for person in directory.leaders()
+    ]
     return render(
-        request, "units.html", status_code, rows=rows, error=error, office=directory.office, **values
-    )
+        request, "units.html", status_code, rows=rows, leaders=leaders, error=error, office=directory.office,
+        **values,
+    )  # fmt: skip
 
 
 @router.get("/units")
@@ -96,6 +102,7 @@ def units_page(request: Request, user: SignedIn, ok: str = "") -> Response:
 
 
 _FLASH = {
+    "leader": "Đã lưu thông tin lãnh đạo.",
     "added": "Đã thêm đơn vị.",
     "saved": "Đã lưu thông tin đơn vị.",
     "alias": "Đã cập nhật tên gọi.",
@@ -160,6 +167,53 @@ def edit_page(request: Request, user: SignedIn, code: str, ok: str = "") -> Resp
     return _edit_page(request, user, code, flash=_FLASH.get(ok))
 
 
+# --- the leadership: the Director and the Deputy Directors, whom escalations and digests reach ---------
+
+
+def _leader_or_404(request: Request, code: str) -> Person:
+    for person in context(request).directory().leaders():
+        if person.code is not None and person.code.upper() == code.strip().upper():
+            return person
+    raise PageNotFound(f"Không có lãnh đạo mã '{code}' trong danh bạ.")
+
+
+def _leader_page(request: Request, user: Any, code: str, error: str | None = None, status_code: int = 200,
+                 flash: str | None = None) -> Response:  # fmt: skip
+    person = _leader_or_404(request, code)
+    directory = context(request).directory()
+    director = person is directory.director  # a unit that names no supervisor is the Director's
+    supervised = [
+        unit
+        for unit in directory.units
+        if unit.supervisor == person.code or (director and not unit.supervisor)
+    ]
+    return render(
+        request, "leader_edit.html", status_code, leader=person, supervised=supervised, director=director, error=error,
+        flash=flash, channels=CHANNELS, can_edit=user.role == UserRole.ADMIN,
+    )  # fmt: skip
+
+
+@router.get("/leaders/{code}")
+def leader_page(request: Request, user: SignedIn, code: str, ok: str = "") -> Response:
+    require(user, Action.VIEW_UNITS)
+    return _leader_page(request, user, code, flash=_FLASH.get(ok))
+
+
+@router.post("/leaders/{code}", dependencies=[Depends(csrf_protect)])
+async def save_leader(request: Request, user: SignedIn, code: str) -> Response:
+    require(user, Action.EDIT_UNITS)
+    form = await request.form()
+    changes = {key: str(form.get(key, "")) for key in ("name", "title", *CHANNELS) if key in form}
+    changes["bundle"] = "false" if form.get("bundle") == "0" else "true"
+    try:
+        with session_scope(context(request).engine) as db:
+            load_directory(db, context(request).settings.units_file)
+            row = set_leader_fields(db, code, changes)
+    except UserError as error:
+        return _leader_page(request, user, code, error_text(error), 400)
+    return RedirectResponse(f"/leaders/{row.code}?ok=leader", status_code=303)
+
+
 _FIELDS = ("name", "kind", "supervisor", *CHANNELS, *(f"head.{key}" for key in ("name", "title", *CHANNELS)))
 
 
@@ -168,6 +222,9 @@ async def save(request: Request, user: SignedIn, code: str) -> Response:
     require(user, Action.EDIT_UNITS)
     form = await request.form()
     changes = {key: str(form.get(key, "")) for key in _FIELDS if key in form}
+    for key in ("bundle", "head.bundle"):  # a select: "1" gathers into the morning's message, "0" one by one
+        if form.get(key) in ("0", "1"):
+            changes[key] = "true" if form.get(key) == "1" else "false"
     try:
         with session_scope(context(request).engine) as db:
             load_directory(db, context(request).settings.units_file)
