@@ -246,10 +246,11 @@ class Dispatcher:
                     break
                 for message in batch:
                     running.start(self._deliver_counted(message, now, summary))
-                # The next batch is claimed while the end of this one is still sending, so the
-                # connections do not idle between batches (at most one and a half batches are claimed at once).
-                # A probe is awaited: its outcome tells whether the channel's queue goes now.
-                await running.down_to(0 if probes else self.batch_size // 2)
+                # The batch ends before the next is claimed (a probe's outcome also tells whether its
+                # channel's queue goes now). Claiming the next one while this one still sent was tried:
+                # on SQLite the claim's write then held up the group commits the connections wait for
+                # (tens of ms in busy_timeout's sleeps), which cost more than the idle end of a batch.
+                await running.down_to(0)
                 await asyncio.to_thread(self._save_breakers)
             return summary
         except asyncio.CancelledError:

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import re
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.charset import Charset
@@ -195,16 +196,37 @@ def sender_line(sender: str) -> bytes:
 
 
 def finish_email(
-    prebuilt: bytes, from_line: bytes, key: str, domain: str, at: datetime | None = None
+    prebuilt: bytes,
+    from_line: bytes,
+    key: str,
+    domain: str,
+    at: datetime | None = None,
+    *,
+    message_id: str | None = None,
 ) -> bytes:
-    """A prebuilt message (:func:`prebuilt_email`) with its From, Date and Message-ID lines: what is sent."""
-    date = email.utils.format_datetime(at or datetime.now(UTC).astimezone())
+    """A prebuilt message (:func:`prebuilt_email`) with its From, Date and Message-ID lines: what is sent.
+
+    ``message_id``: :func:`message_id_for` ``(key, domain)`` when the caller already has it.
+    """
+    date = email.utils.format_datetime(at) if at is not None else _date_now()
     head = b"%sDate: %s\r\nMessage-ID: %s\r\n" % (
         from_line,
         date.encode("ascii"),
-        message_id_for(key, domain).encode("ascii"),
+        (message_id or message_id_for(key, domain)).encode("ascii"),
     )
     return head + prebuilt
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _date_now() -> str:
+    """The Date header's value for now, formatted once a second (every message sent in it shares it)."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache = (second, email.utils.format_datetime(datetime.now(UTC).astimezone()))
+    return _date_cache[1]
 
 
 def email_bytes(mail: EmailMessage) -> bytes:
@@ -321,8 +343,11 @@ class EmailNotifier(Notifier):
     async def send(self, message: OutgoingMessage) -> SendResult:
         try:
             recipient = envelope_address(message.address)
+            message_id = message_id_for(message.key, self.domain)
             if message.wire is not None:  # built when it was enqueued
-                data = finish_email(message.wire, self.from_line, message.key, self.domain)
+                data = finish_email(
+                    message.wire, self.from_line, message.key, self.domain, message_id=message_id
+                )
             else:
                 data = email_bytes(build_email(message, self.sender))
         except ValueError as error:
@@ -340,7 +365,7 @@ class EmailNotifier(Notifier):
                 # outcome is recorded (a message that failed before its end of data is recorded quickly)
                 lane.previous = message.recorded
                 self._lanes.append(lane)
-        return SendResult(provider_id=message_id_for(message.key, self.domain))
+        return SendResult(provider_id=message_id)
 
     async def check(self) -> str:
         """Connect, say EHLO, STARTTLS or TLS as set, log in when a user is set, then QUIT: what answered.
