@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from config.settings import Settings
 from delivery.pipeline import Enqueued, MessageRenderer, PassWindow, catch_up, dispatch, scheduled
 from plan.units import Directory
+from scheduler.memory import map_big_blocks, release_freed_memory
 from store.outbox import skipped_since
 from store.state import last_pass, set_last_pass
 
@@ -135,6 +136,7 @@ async def _catch_up(
     log.warning(
         "catching up %d days from %s: planning and sending day by day", days, window.after.isoformat()
     )
+    map_big_blocks()  # each day's bundles are megabyte strings: freed, they go back to the system
     total = Enqueued()
     sent: Counter[str] = Counter()
     steps = catch_up(engine, settings, directory, renderer, start=first_day, end=now.date(), window=window)
@@ -151,6 +153,8 @@ async def _catch_up(
             else None
         )
         outcomes = sent_now.outcomes if sent_now is not None else {}
+        if enqueued.new_messages:
+            await asyncio.to_thread(release_freed_memory)
         sent.update(outcomes)
         day_end = min(now, datetime.combine(day, time.max, now.tzinfo))
         await asyncio.to_thread(
