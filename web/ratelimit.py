@@ -4,6 +4,9 @@ Four counters, each over the same sliding window: a pair (5 by default: one pers
 address (20: a password guessed from many machines), an address with any names (30: one machine spraying names)
 and everyone together (500: a spray from many machines). A block ends when the failures that caused it leave
 the window; a correct password during a block is refused too (otherwise guessing would simply go on).
+The overall block holds back only the addresses that have themselves failed within the window: a spray from
+many machines then gets one try per machine per window, while the Office's people, signing in from addresses
+that made no mistake, still get in (a spray must not lock out every user).
 
 The store is bounded (``MAX_KEYS`` per counter) and a flood cannot flush it: when a counter is full, the keys
 forgotten first are those that are not blocked, so 10,000 failures under other names do not clear a block
@@ -70,6 +73,10 @@ class _Counter:
         if len(self._failures) > self.max_keys:
             self._failures.pop(keep, None)
 
+    def count(self, key: object, now: datetime) -> int:
+        """The key's failures within the window."""
+        return len(self._recent(key, now))
+
     def clear(self, key: object) -> None:
         self._failures.pop(key, None)
 
@@ -115,8 +122,9 @@ class LoginLimiter:
                 self._pairs.retry_after(key, now),
                 self._names.retry_after(name, now),
                 self._addresses.retry_after(address, now),
-                self._overall.retry_after("*", now),
             ]
+            if self._addresses.count(address, now):  # the overall block: only addresses that failed too
+                waits.append(self._overall.retry_after("*", now))
         blocked = [wait for wait in waits if wait is not None]
         return max(blocked) if blocked else None
 
