@@ -14,6 +14,7 @@ the queue goes as soon as a probe succeeds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -99,6 +100,7 @@ class Recorder:
         self._waiting: list[tuple[int, dict[str, object], asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._hurry: asyncio.Event | None = None  # made in the running loop, with the flusher
+        self.writes: asyncio.Lock | None = None  # the dispatcher's database writes, one at a time
 
     async def record(self, message_id: int, values: dict[str, object], *, hurry: bool = True) -> bool:
         """Record one outcome (``outbox._finish``'s values); True unless the claim had been taken over.
@@ -124,9 +126,10 @@ class Recorder:
             hurry.clear()
             group, self._waiting = self._waiting, []
             try:
-                done = await asyncio.to_thread(
-                    outbox.finish_many, self.engine, self.worker, [(i, v) for i, v, _ in group]
-                )
+                async with self.writes or contextlib.nullcontext():
+                    done = await asyncio.to_thread(
+                        outbox.finish_many, self.engine, self.worker, [(i, v) for i, v, _ in group]
+                    )
             except Exception as error:  # every outcome of the group is unrecorded: each caller hears it
                 for _, _, future in group:
                     if not future.done():
@@ -227,6 +230,9 @@ class Dispatcher:
         await asyncio.to_thread(self._load_breakers)
         probed: set[str] = set()
         running = _Running()
+        # Claims and group commits take turns: on SQLite a claim writing while a commit waits would
+        # make the commit sleep in busy_timeout's steps, and the connections wait for that commit.
+        writes = self._recorder.writes = asyncio.Lock()
         try:
             while True:
                 real_now = self.clock()
@@ -239,18 +245,19 @@ class Dispatcher:
                 batch: list[ClaimedMessage] = []
                 for channel in probes:  # an open breaker: one message tells whether the channel is back
                     probed.add(channel)
-                    batch += await asyncio.to_thread(self._claim, [channel], 1, due_by)
+                    async with writes:
+                        batch += await asyncio.to_thread(self._claim, [channel], 1, due_by)
                 if closed:
-                    batch += await asyncio.to_thread(self._claim, closed, self.batch_size, due_by)
+                    async with writes:
+                        batch += await asyncio.to_thread(self._claim, closed, self.batch_size, due_by)
                 if not batch:
                     break
                 for message in batch:
                     running.start(self._deliver_counted(message, now, summary))
-                # The batch ends before the next is claimed (a probe's outcome also tells whether its
-                # channel's queue goes now). Claiming the next one while this one still sent was tried:
-                # on SQLite the claim's write then held up the group commits the connections wait for
-                # (tens of ms in busy_timeout's sleeps), which cost more than the idle end of a batch.
-                await running.down_to(0)
+                # The next batch is claimed while the end of this one is still sending, so the
+                # connections do not idle between batches (at most one and a half batches are claimed
+                # at once). A probe is awaited: its outcome tells whether the channel's queue goes now.
+                await running.down_to(0 if probes else self.batch_size // 2)
                 await asyncio.to_thread(self._save_breakers)
             return summary
         except asyncio.CancelledError:
