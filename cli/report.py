@@ -15,6 +15,7 @@ from rich.table import Table
 
 from cli.common import console, open_store, parse_date, settings, today
 from plan.errors import UserError
+from plan.limits import check_output_file, writing
 
 app = typer.Typer(
     help="Báo cáo kết quả thực hiện kế hoạch (quý I, 6 tháng, 9 tháng, năm, đột xuất) dưới dạng .docx/.xlsx.",
@@ -63,6 +64,8 @@ def build_command(
         )
     if out is not None and not dry_run and out.suffix.lower() not in FORMATS:
         raise UserError(f"Tệp báo cáo phải có đuôi .docx hoặc .xlsx (nhận được «{out.name}»).")
+    if out is not None and not dry_run:
+        check_output_file(out, "tệp báo cáo")
     day = parse_date(at, "ngày lập báo cáo --at") if at else today()
     report, letterhead = compute(period, year, plan, day)
     if as_json:
@@ -73,8 +76,7 @@ def build_command(
         return
     from report.text import title_lines
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with writing(out, "tệp báo cáo"):
         if out.suffix.lower() == ".docx":
             from report.docx_writer import write_docx
 
@@ -83,8 +85,6 @@ def build_command(
             from report.xlsx_writer import write_xlsx
 
             write_xlsx(report, letterhead, out)
-    except OSError as error:
-        raise UserError(f"Không ghi được tệp {out}: {error.strerror or error}.") from None
     message = f"Đã ghi {' '.join(title_lines(report))} vào {out}."
     if as_json:
         typer.echo(message, err=True)

@@ -49,17 +49,19 @@ def show(rule_id: str) -> None:
 
 @app.command("export", help="Xuất toàn bộ quy tắc ra tệp YAML (hoặc màn hình nếu không nêu tệp).")
 def export(file: Annotated[Path | None, typer.Argument(help="Tệp cần ghi.")] = None) -> None:
+    from plan.limits import check_output_file, writing
     from store.db import session_scope
     from store.rules import load_rules, rules_to_yaml
 
+    if file is not None:
+        check_output_file(file, "tệp quy tắc")
     with session_scope(open_store()) as session:
         text = rules_to_yaml(load_rules(session))
     if file is None:
         print(text, end="")
     else:
-        from plan.limits import check_output_file
-
-        check_output_file(file, "tệp quy tắc").write_text(text, encoding="utf-8")
+        with writing(file, "tệp quy tắc"):
+            file.write_text(text, encoding="utf-8")
         console.print(f"Đã xuất quy tắc ra {file}.")
 
 

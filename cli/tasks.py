@@ -248,6 +248,7 @@ def export(
     at: AtOpt = None,
 ) -> None:
     from plan.errors import UserError
+    from plan.limits import check_output_file, writing
     from store.db import session_scope
     from store.export import export_plan
     from store.tasks import get_plan
@@ -255,13 +256,12 @@ def export(
 
     if file.suffix.lower() != ".xlsx":
         raise UserError(f"Tệp {file} phải có đuôi .xlsx (ví dụ ke-hoach.xlsx).")
+    check_output_file(file, "tệp nhiệm vụ")
     day = _at(at)
     with session_scope(open_store()) as session:
         chosen = get_plan(session, plan)
-        try:
+        with writing(file, "tệp nhiệm vụ"):
             _, count = export_plan(session, chosen, day, unit_names(session), target=file)
-        except OSError as error:
-            raise UserError(f"Không ghi được tệp {file}: {error.strerror or error}.") from None
     console.print(f"Đã xuất {count} nhiệm vụ của kế hoạch {chosen.code} ra {file}.", highlight=False)
 
 

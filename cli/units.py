@@ -373,12 +373,17 @@ def _print_diff(changes: list[Any], unchanged: int) -> None:
 )
 def export(file: Annotated[Path, typer.Argument(help="Tệp sẽ ghi, ví dụ danh-ba.xlsx.")]) -> None:
     from plan.contacts import write_contacts_file
+    from plan.limits import check_output_file, writing
     from store.contacts import export_rows
     from store.db import session_scope
     from store.directory import load_directory
 
+    if file.suffix.lower() not in (".xlsx", ".csv"):
+        raise UserError(f"Tệp danh bạ xuất ra phải có đuôi .xlsx hoặc .csv (nhận được «{file.name}»).")
+    check_output_file(file, "tệp danh bạ")
     with session_scope(open_store()) as session:
         load_directory(session, settings().units_file)
         rows = export_rows(session)
-    write_contacts_file(file, rows)
+    with writing(file, "tệp danh bạ"):
+        write_contacts_file(file, rows)
     console.print(f"Đã xuất {len(rows)} dòng danh bạ ra {file}.", highlight=False)
