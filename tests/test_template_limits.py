@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from templates.limits import MAX_ITERATIONS, MAX_OUTPUT, MAX_RANGE, MAX_STRING, TemplateLimitError
+from templates.limits import (
+    MAX_ITERATIONS,
+    MAX_OUTPUT,
+    MAX_RANGE,
+    MAX_STRING,
+    MAX_WEIGHT,
+    MAX_WRAP,
+    TemplateLimitError,
+)
 from templates.render import make_environment, validate
 
 
@@ -105,3 +113,74 @@ def test_cli_templates_validate_refuses_it_in_one_sentence(tmp_path: Path) -> No
     assert time.monotonic() - started < 10
     assert result.exit_code == 1
     assert "quá giới hạn" in result.output and "Traceback" not in result.output
+
+
+# The QA probe that got past the first sandbox: each construct refused in Vietnamese, fast, in validation too.
+_BIG = "{% set s = 'a' * 999999 %}"
+PROBES = [
+    pytest.param("{{ '%.*d' % (1000000000, 1) }}", f"{MAX_STRING:,}", id="percent-star-precision"),
+    pytest.param("{{ '%*d' % (1000000000, 1) }}", f"{MAX_STRING:,}", id="percent-star-width"),
+    pytest.param("{{ ('a' * 1000).translate({97: 'b' * 999999}) }}", f"{MAX_STRING:,}", id="translate"),
+    pytest.param(
+        "{{ '{x:{w}}'.format_map({'x': 1, 'w': 1000000000}) }}", f"{MAX_STRING:,}", id="format_map-width"
+    ),
+    pytest.param(_BIG + "{{ '{0}{0}{0}{0}{0}{0}{0}{0}'.format(s) }}", f"{MAX_STRING:,}", id="format-repeat"),
+    pytest.param("{{ ['a' * 999999] * 999999 }}", f"{MAX_WEIGHT:,}", id="list-of-big-strings"),
+    pytest.param(_BIG + "{{ ([s] * 2000)|map('upper')|list|length }}", f"{MAX_WEIGHT:,}", id="map-over-big"),
+    pytest.param(
+        _BIG + "{{ [" + ",".join(["s"] * 20) + "]|map('upper')|list|length }}",
+        f"{MAX_WEIGHT:,}",
+        id="map-over-literal-list",
+    ),
+    pytest.param(_BIG + "{{ [s, s, s, s] }}", f"{MAX_OUTPUT:,}", id="print-big-list"),
+    pytest.param(_BIG + "{{ [s, s, s, s]|string|length }}", f"{MAX_OUTPUT:,}", id="string-filter"),
+    pytest.param(_BIG + "{{ [s, s, s, s]|tojson|length }}", f"{MAX_OUTPUT:,}", id="tojson"),
+    pytest.param(_BIG + "{{ [s, s, s, s]|pprint|length }}", f"{MAX_OUTPUT:,}", id="pprint"),
+    pytest.param(_BIG + "{{ [" + ",".join(["s"] * 11) + "]|join|length }}", f"{MAX_WEIGHT:,}", id="join"),
+    pytest.param("{{ [1]|batch(100000000, 'x')|list|length }}", f"{MAX_STRING:,}", id="batch-fill"),
+    pytest.param("{{ ([[1] * 1000] * 4000)|sum(start=[])|length }}", f"{MAX_STRING:,}", id="sum-lists"),
+    pytest.param("{{ ('a' * 999999)|wordwrap(1)|length }}", f"{MAX_WRAP:,}", id="wordwrap"),
+    pytest.param(
+        "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}",
+        "gọi macro lồng nhau quá sâu",
+        id="recursion",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "bound"), PROBES)
+def test_the_probe_is_refused_fast_in_vietnamese(source: str, bound: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(TemplateLimitError) as error:
+        _render(source)
+    assert time.monotonic() - started < 2
+    message = str(error.value)
+    assert bound in message and message.startswith("Mẫu") and "Error" not in message
+
+
+@pytest.mark.parametrize(("source", "bound"), PROBES)
+def test_validation_reports_the_probe_as_one_sentence(tmp_path: Path, source: str, bound: str) -> None:
+    _override(tmp_path, "email/reminder.txt.j2", "Kính gửi\n" + source + "\n")
+    started = time.monotonic()
+    problems = validate(tmp_path)
+    assert time.monotonic() - started < 3
+    assert [p.path.name for p in problems] == ["reminder.txt.j2"]
+    assert bound in problems[0].message and "RecursionError" not in problems[0].message
+
+
+def test_sum_over_lists_is_linear_and_still_works() -> None:
+    started = time.monotonic()
+    assert _render("{{ ([[1] * 250] * 4000)|sum(start=[])|length }}") == "1000000"
+    assert time.monotonic() - started < 3
+    assert _render(
+        "{{ [[1], [2, 3]]|sum(start=[]) }} {{ [1, 2, 3]|sum }} {{ [(1,), (2,)]|sum(start=()) }}"
+    ) == ("[1, 2, 3] 6 (1, 2)")
+
+
+def test_ordinary_uses_of_the_bounded_filters_and_methods_are_unchanged() -> None:
+    source = (
+        "{{ [1, 2]|map('string')|join(',') }}|{{ range(5)|batch(2, 0)|list }}|{{ 'ab'|wordwrap(1) }}|"
+        "{{ '%5.2f' % 3.14159 }}|{{ '%-*d' % (4, 7) }}|{{ '{x:{w}}'.format_map({'x': 1, 'w': 3}) }}|"
+        "{{ 'abc'.translate({97: 'xy'}) }}|{{ {'a': 1} }}|{{ ['a', 'b']|tojson }}|{{ [3, 1]|sort|first }}"
+    )
+    assert _render(source) == '1,2|[[0, 1], [2, 3], [4, 0]]|a\nb| 3.14|7   |  1|xybc|{\'a\': 1}|["a", "b"]|1'
