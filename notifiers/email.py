@@ -21,6 +21,7 @@ import email.utils
 import hashlib
 import logging
 import re
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -337,6 +338,11 @@ class EmailNotifier(Notifier):
             pool_size=settings.smtp_pool_size,
         )
 
+    @property
+    def server(self) -> str:
+        """The server as "host:port", as error reasons name the server (no user, no password)."""
+        return f"{self.host}:{self.port}"
+
     def __repr__(self) -> str:
         return f"EmailNotifier(host={self.host!r}, port={self.port}, tls={self.tls!r}, user={self.user!r})"
 
@@ -359,7 +365,7 @@ class EmailNotifier(Notifier):
             try:
                 await self._send_pooled(payload, recipient, gate)
             except Exception as error:
-                raise self._scrub(classify(error, message.address)) from error
+                raise self._scrub(classify(error, message.address, self.server)) from error
             finally:
                 # whatever happened, the next message on this lane ends its data only once this one's
                 # outcome is recorded (a message that failed before its end of data is recorded quickly)
@@ -375,7 +381,7 @@ class EmailNotifier(Notifier):
         try:
             client = await self._connect()
         except Exception as error:
-            raise self._scrub(classify(error, self.envelope_from)) from error
+            raise self._scrub(classify(error, self.envelope_from, self.server)) from error
         self._discard(client)
         with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
             await client.quit(timeout=min(self.timeout, 5.0))
@@ -529,8 +535,13 @@ def _connection_went_stale(error: Exception) -> bool:
     return isinstance(error, aiosmtplib.SMTPResponseException) and error.code == RETRY_ON_FRESH_CONNECTION
 
 
-def classify(error: BaseException, address: str) -> DeliveryError:
-    """Map an aiosmtplib (or network) failure to a transient, permanent or configuration error."""
+def classify(error: BaseException, address: str, server: str = "") -> DeliveryError:
+    """Map an aiosmtplib (or network) failure to a transient, permanent or configuration error.
+
+    Every reason is one Vietnamese sentence: network and TLS trouble name ``server`` ("host:port") and the setting
+    to check, never aiosmtplib's or the system's English (a server's own reply to a command is kept, with its code).
+    """
+    where = f" {server}" if server else ""
     if isinstance(error, aiosmtplib.SMTPAuthenticationError):
         if _is_temporary(error.code):
             return TransientError(f"Máy chủ SMTP tạm thời không đăng nhập được ({error.code})")
@@ -556,31 +567,76 @@ def classify(error: BaseException, address: str) -> DeliveryError:
         if _is_temporary(error.code):
             return TransientError(f"Máy chủ thư tạm thời từ chối thư ({error.code} {error.message})")
         return PermanentError(f"Máy chủ thư từ chối thư gửi {address} ({error.code} {error.message})")
-    cause = error.__cause__
-    if isinstance(error, ssl.SSLCertVerificationError) or isinstance(cause, ssl.SSLCertVerificationError):
+    causes = _causes(error)
+    if any(isinstance(one, ssl.SSLCertVerificationError) for one in causes):
         return PermanentError(
-            "Chứng chỉ TLS của máy chủ SMTP không hợp lệ (kiểm tra NHACVIEC_SMTP_HOST và NHACVIEC_SMTP_TLS)",
+            f"Chứng chỉ TLS của máy chủ thư{where} không hợp lệ: kiểm tra NHACVIEC_SMTP_HOST và NHACVIEC_SMTP_TLS",
             config_problem=True,
         )
-    if isinstance(error, ssl.SSLError) or isinstance(cause, ssl.SSLError):
+    if any(isinstance(one, ssl.SSLError) for one in causes):
         return TransientError(
-            f"Lỗi TLS với máy chủ thư (kiểm tra NHACVIEC_SMTP_TLS / NHACVIEC_SMTP_PORT): {error}"
+            f"Không bắt tay TLS được với máy chủ thư{where}: kiểm tra NHACVIEC_SMTP_TLS (tls, starttls hoặc none) "
+            "và NHACVIEC_SMTP_PORT"
         )
-    if isinstance(error, aiosmtplib.SMTPTimeoutError | TimeoutError):
-        return TransientError("Hết thời gian chờ máy chủ thư")
-    if isinstance(error, aiosmtplib.SMTPServerDisconnected | aiosmtplib.SMTPConnectError | OSError):
-        return TransientError(f"Không kết nối được máy chủ thư: {error}")
+    if any(isinstance(one, socket.gaierror) for one in causes):
+        return TransientError(
+            f"Không tìm thấy máy chủ thư{where} (tên máy không phân giải được): kiểm tra NHACVIEC_SMTP_HOST và DNS"
+        )
+    if any(isinstance(one, ConnectionRefusedError) for one in causes):
+        return TransientError(
+            f"Máy chủ thư{where} từ chối kết nối (cổng đóng hoặc dịch vụ thư chưa chạy): "
+            "kiểm tra NHACVIEC_SMTP_HOST và NHACVIEC_SMTP_PORT"
+        )
+    if isinstance(error, aiosmtplib.SMTPTimeoutError | TimeoutError) or any(
+        isinstance(one, TimeoutError) for one in causes
+    ):
+        return TransientError(
+            f"Hết thời gian chờ máy chủ thư{where}: kiểm tra mạng, tường lửa và NHACVIEC_SMTP_PORT"
+        )
+    if isinstance(error, aiosmtplib.SMTPServerDisconnected) or any(
+        isinstance(one, aiosmtplib.SMTPServerDisconnected | ConnectionResetError | BrokenPipeError)
+        for one in causes
+    ):
+        return TransientError(f"Máy chủ thư{where} ngắt kết nối giữa chừng: sẽ thử lại sau")
+    if isinstance(error, aiosmtplib.SMTPConnectError | OSError):
+        number = next((one.errno for one in causes if isinstance(one, OSError) and one.errno), None)
+        code = f" (lỗi mạng số {number})" if number else ""
+        return TransientError(
+            f"Không kết nối được máy chủ thư{where}{code}: kiểm tra mạng, NHACVIEC_SMTP_HOST và NHACVIEC_SMTP_PORT"
+        )
     if isinstance(error, aiosmtplib.SMTPNotSupported):
-        return PermanentError(f"Máy chủ thư không hỗ trợ địa chỉ {address!r}: {error}")
+        text = str(error).upper()
+        if "STARTTLS" in text:
+            return PermanentError(
+                f"Máy chủ thư{where} không hỗ trợ STARTTLS: đặt NHACVIEC_SMTP_TLS=tls hoặc none cho đúng máy chủ",
+                config_problem=True,
+            )
+        if "AUTH" in text:
+            return PermanentError(
+                f"Máy chủ thư{where} không nhận đăng nhập (AUTH): bỏ NHACVIEC_SMTP_USER hoặc bật mã hóa "
+                "(NHACVIEC_SMTP_TLS)",
+                config_problem=True,
+            )
+        return PermanentError(f"Máy chủ thư{where} không hỗ trợ gửi tới địa chỉ {address!r}")
     if isinstance(error, aiosmtplib.SMTPException):
         # What is left happens while setting up the session: STARTTLS or AUTH not offered.
         return PermanentError(
-            f"Máy chủ thư không hỗ trợ cấu hình hiện tại (NHACVIEC_SMTP_TLS / NHACVIEC_SMTP_USER): {error}",
+            f"Máy chủ thư{where} không hỗ trợ cấu hình hiện tại: kiểm tra NHACVIEC_SMTP_TLS và NHACVIEC_SMTP_USER",
             config_problem=True,
         )
     if isinstance(error, ValueError):
         return PermanentError(f"Địa chỉ email không hợp lệ: {address!r}")
     return DeliveryError(f"Lỗi không mong đợi khi gửi thư: {type(error).__name__}")
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and what caused it (aiosmtplib wraps the socket's error), at most a few links deep."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < 5 and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def _is_temporary(code: int) -> bool:

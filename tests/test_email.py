@@ -7,6 +7,7 @@ import email
 import email.policy
 import logging
 import socket
+import ssl
 import traceback
 from collections.abc import Coroutine
 from dataclasses import replace
@@ -284,6 +285,73 @@ def test_nothing_listening_is_a_transient_error() -> None:
     assert not failure.value.permanent and not failure.value.config_problem
 
 
+NETWORK_ENGLISH = (
+    "Error",
+    "Errno",
+    "error",
+    "Connect call failed",
+    "Timed out",
+    "on port",
+    "refused",
+    "Name or service",
+    "SSL",
+    "certificate verify",
+    "not supported",
+)
+
+
+def _vietnamese_with_server(reason: str, server: str) -> None:
+    assert server in reason, reason
+    assert not [word for word in NETWORK_ENGLISH if word in reason], reason
+    assert "NHACVIEC_SMTP_" in reason, reason  # says what to check
+
+
+def test_a_closed_port_is_one_vietnamese_sentence_naming_host_and_port() -> None:
+    port = free_port()
+    notifier = EmailNotifier(host="127.0.0.1", port=port, sender=SENDER, tls="none", timeout=2.0)
+    with pytest.raises(TransientError) as failure:
+        run(send_one(notifier, outgoing()))
+    assert "từ chối kết nối" in failure.value.reason
+    _vietnamese_with_server(failure.value.reason, f"127.0.0.1:{port}")
+
+
+def test_a_server_that_never_greets_is_a_vietnamese_timeout() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = int(silent.getsockname()[1])
+        notifier = EmailNotifier(host="127.0.0.1", port=port, sender=SENDER, tls="none", timeout=0.5)
+        with pytest.raises(TransientError) as failure:
+            run(send_one(notifier, outgoing()))
+    assert "Hết thời gian chờ" in failure.value.reason
+    _vietnamese_with_server(failure.value.reason, f"127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize(
+    ("cause", "words", "config_problem"),
+    [
+        (socket.gaierror(-2, "Name or service not known"), "Không tìm thấy máy chủ thư", False),
+        (ConnectionRefusedError(111, "Connect call failed ('10.0.0.1', 25)"), "từ chối kết nối", False),
+        (TimeoutError(), "Hết thời gian chờ", False),
+        (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), "TLS", False),
+        (ssl.SSLCertVerificationError(1, "certificate verify failed"), "Chứng chỉ TLS", True),
+        (OSError(113, "No route to host"), "Không kết nối được máy chủ thư", False),
+    ],
+)
+def test_network_failures_are_each_one_vietnamese_sentence(
+    cause: OSError, words: str, config_problem: bool
+) -> None:
+    import aiosmtplib
+
+    from notifiers.email import classify
+
+    wrapped = aiosmtplib.SMTPConnectError(f"Error connecting to smtp.so.vn on port 25: {cause}")
+    wrapped.__cause__ = cause
+    error = classify(wrapped, "tccb@so.gov.vn", "smtp.so.vn:25")
+    assert words in error.reason and error.config_problem == config_problem
+    _vietnamese_with_server(error.reason, "smtp.so.vn:25")
+
+
 def test_wrong_password_is_a_configuration_problem_that_never_reveals_the_password(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -390,3 +458,24 @@ def test_settings_build_the_notifier_with_the_default_port_of_the_tls_mode(tls: 
 def test_explicit_port_in_settings_wins() -> None:
     notifier = EmailNotifier.from_settings(Settings(smtp_host="mail", smtp_port=2525, smtp_tls="tls"))
     assert notifier.port == 2525
+
+
+def test_test_send_to_a_closed_port_says_it_in_vietnamese_on_screen_and_in_the_outbox(
+    run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    assert run_cli("init").exit_code == 0
+    port = free_port()
+    monkeypatch.setenv("NHACVIEC_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("NHACVIEC_SMTP_PORT", str(port))
+    monkeypatch.setenv("NHACVIEC_SMTP_TLS", "none")
+
+    result = run_cli("test-send", "--to", "TCCB", "--channel", "email")
+
+    assert result.exit_code == 1
+    _vietnamese_with_server(result.stdout + result.stderr, f"127.0.0.1:{port}")
+    [row] = [
+        m for m in json.loads(run_cli("outbox", "list", "--json").stdout) if m["key"].startswith("test/")
+    ]
+    _vietnamese_with_server(row["last_error"], f"127.0.0.1:{port}")
