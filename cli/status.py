@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import console, open_store, settings, tz
-from vocabulary import CHANNEL_STATE, OUTBOX_STATUS, label
+from vocabulary import CHANNEL_STATE, OUTBOX_STATUS, SCHEDULER_JOBS, label
 
 if TYPE_CHECKING:
     from rules.channels import ChannelSpec
@@ -156,6 +156,16 @@ def _moment(at: datetime, seconds: bool = False) -> str:
     return f"{at.astimezone(tz()):%H:%M:%S %d/%m/%Y}" if seconds else f"{at.astimezone(tz()):%H:%M %d/%m/%Y}"
 
 
+def _pass_moment(at: str | None) -> str:
+    """When the last pass ran, as the office reads it: "30/11/2026 07:30" in the settings' time zone."""
+    if not at:
+        return "chưa rõ"
+    moment = datetime.fromisoformat(at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(tz()):%d/%m/%Y %H:%M}"
+
+
 def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
     data = collect()
     if as_json:
@@ -163,7 +173,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         return
     last = data["last_pass"]
     scheduler = data["scheduler"]
-    console.print(f"Lượt gần nhất: {last['at'] if last else 'chưa chạy lượt nào'}")
+    console.print(
+        f"Lượt gần nhất: {_pass_moment(last.get('at')) if last else 'chưa chạy lượt nào'}", highlight=False
+    )
     if scheduler:
         shown = _STATES.get(scheduler["state"], scheduler["state"])
         since = _moment(datetime.fromisoformat(scheduler["since"]))
@@ -179,7 +191,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         elif scheduler["state"] == "active":
             for job, at in scheduler.get("next_runs", {}).items():
                 console.print(
-                    f"  lần chạy tới của '{job}': {_moment(datetime.fromisoformat(at))}", highlight=False
+                    f"  lần chạy tới của việc {label(SCHEDULER_JOBS, job)}: {_moment(datetime.fromisoformat(at))}",
+                    highlight=False,
                 )
     else:
         console.print("Bộ lập lịch: chưa chạy ('nhacviec run').")

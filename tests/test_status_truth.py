@@ -52,3 +52,27 @@ def test_status_names_a_dead_leader_as_not_answering(run_cli) -> None:  # type: 
     retry = datetime.fromisoformat(_state(1)["next_runs"]["retry"]).astimezone(tz())
     assert f"{retry:%d/%m/%Y}" in live.stdout and "+00:00" not in live.stdout
     engine.dispose()
+
+
+def test_status_names_jobs_in_vietnamese_and_the_last_pass_in_vietnam_time(run_cli) -> None:  # type: ignore[no-untyped-def]
+    from config.settings import Settings
+    from store.db import make_engine
+    from store.state import SCHEDULER, set_last_pass, set_state
+    from vocabulary import SCHEDULER_JOBS
+
+    assert run_cli("init").exit_code == 0
+    engine = make_engine(Settings().effective_database_url)
+    state = _state(1)
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    state["next_runs"] = {"pass": soon, "retry": soon, "leadership": soon}
+    set_state(engine, SCHEDULER, state)
+    set_last_pass(engine, datetime(2026, 11, 30, 0, 30, 15, 123456, tzinfo=UTC), {})
+    shown = run_cli("status")
+    engine.dispose()
+
+    assert shown.exit_code == 0, shown.stderr
+    assert "Lượt gần nhất: 30/11/2026 07:30\n" in shown.stdout  # Vietnam time, no seconds or microseconds
+    assert "2026-11-30" not in shown.stdout and ".123456" not in shown.stdout
+    for job in ("pass", "retry", "leadership"):
+        assert SCHEDULER_JOBS[job] in shown.stdout
+        assert f"'{job}'" not in shown.stdout and f" {job}:" not in shown.stdout

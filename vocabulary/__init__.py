@@ -229,6 +229,14 @@ OUTBOX_STATUS: Mapping[str, str] = {
     "skipped": "thiếu địa chỉ",
     "written": "ghi ra tệp (chưa cấu hình kênh)",
 }
+# The scheduler's jobs (scheduler.service: APScheduler job ids), as 'nhacviec status' names their next runs.
+SCHEDULER_JOBS: Mapping[str, str] = {
+    "pass": "lượt nhắc việc hằng ngày",
+    "retry": "gửi lại tin chờ",
+    "leadership": "kiểm tra tiến trình dẫn đầu",
+    "zalo-keepalive": "giữ token Zalo",
+    "heartbeat": "báo hiệu còn chạy",
+}
 # What became of the messages one send tried (delivery.dispatcher.DispatchSummary).
 DISPATCH_OUTCOMES: Mapping[str, str] = {
     "sent": "đã gửi",
