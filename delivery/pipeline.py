@@ -47,10 +47,15 @@ from store.models import OutboxMessage, OutboxStatus
 from store.outbox import NewItem, NewMessage
 from store.planner_input import load_planner_input
 from store.rules import load_rules
+from templates.limits import render_limits
 from templates.render import BUNDLE, Rendered, TemplateError
 from vocabulary import CHANNEL_LABELS, TASK_KINDS
 
 log = logging.getLogger("nhacviec.pipeline")
+# The time one outbox message may take to render. The sandbox's 5 s per render is for validation and previews
+# (a runaway template is stopped there); a template that passed gets this long for the hundreds of items of a
+# catch-up day on a busy machine, so a slow morning never fails the pass.
+SEND_RENDER_SECONDS = 120.0
 
 ENQUEUE_ATTEMPTS = 3  # a concurrent enqueue took an item: build the messages again, at most this often
 
@@ -520,7 +525,8 @@ def render(
             messages.append(new)
             continue
         kind, context = contexts.of(message)
-        rendered = renderer.render(kind, message.channel, context)
+        with render_limits(SEND_RENDER_SECONDS):  # a validated template meets a big day on a busy machine
+            rendered = renderer.render(kind, message.channel, context)
         new.subject = rendered.subject or ""
         new.body_text = rendered.text or ""
         new.body_html = rendered.html

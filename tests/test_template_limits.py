@@ -184,3 +184,34 @@ def test_ordinary_uses_of_the_bounded_filters_and_methods_are_unchanged() -> Non
         "{{ 'abc'.translate({97: 'xy'}) }}|{{ {'a': 1} }}|{{ ['a', 'b']|tojson }}|{{ [3, 1]|sort|first }}"
     )
     assert _render(source) == '1,2|[[0, 1], [2, 3], [4, 0]]|a\nb| 3.14|7   |  1|xybc|{\'a\': 1}|["a", "b"]|1'
+
+
+def test_a_message_being_sent_gets_the_send_budget_not_the_previews(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 5 s of a render is for validation and previews; rendering an outbox message (a catch-up day's big bundle
+    on a busy machine) gets delivery.pipeline.SEND_RENDER_SECONDS, so a slow morning does not fail the pass."""
+    import templates.limits as limits
+    from delivery import pipeline
+
+    monkeypatch.setattr(limits, "RENDER_SECONDS", 0.01)  # as if the machine were slow (the loops take ~0.1 s)
+    slow = make_environment().from_string(
+        "{% for i in range(3000) %}{% for j in range(300) %}{% endfor %}{% endfor %}ok"
+    )
+    with pytest.raises(TemplateLimitError):
+        slow.render()  # a preview: the sandbox's own bound stops it
+    assert pipeline.SEND_RENDER_SECONDS >= 60
+    monkeypatch.setattr(pipeline, "SEND_RENDER_SECONDS", 60.0)
+    with limits.render_limits(pipeline.SEND_RENDER_SECONDS):  # as pipeline.render wraps each message
+        assert slow.render() == "ok"
+
+
+def test_a_pass_renders_its_messages_within_the_send_budget(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import templates.limits as limits
+
+    assert run_cli("init").exit_code == 0
+    monkeypatch.setattr(limits, "RENDER_SECONDS", 1e-9)  # any render outside a send budget would be stopped
+    result = run_cli("run", "--once", "--at", "2020-12-01 07:30")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(run_cli("outbox", "list", "--json").stdout)
+    assert rows and all(row["status"] in ("written", "sent", "skipped") for row in rows)
