@@ -1,10 +1,11 @@
 """The dispatcher: claim due outbox rows, send each through its channel, record the outcome.
 
 One clear loop, in the manner of a ``sendalerts`` command: claim a batch, send
-it with a bound on concurrency per channel, record every outcome as soon as it
-is known (so a crash loses at most what is in flight), repeat until nothing is
-due. Database calls run in a worker thread, so slow I/O never stalls the sends
-of other channels.
+it with a bound on concurrency per channel, record the outcomes as they come
+(in small groups, see :class:`Recorder`), repeat until nothing is due. A crash
+can make us send twice only what was in flight: at most ``max_concurrency``
+messages per channel are ever sent and unrecorded. Database calls run in a
+worker thread, so slow I/O never stalls the sends of other channels.
 
 Each channel has a circuit breaker (delivery/retry.py): when the channel is down for everyone, its
 messages are not tried and wait without spending attempts; one message probes it now and then, and
