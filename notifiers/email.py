@@ -449,13 +449,20 @@ class EmailNotifier(Notifier):
             protocol = client.protocol
             if protocol is None:
                 raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-            if gate is not None and not gate.done():
-                protocol.write(payload)
-                await asyncio.shield(gate)
-                response = await client.execute_command(b".")
-            else:  # nothing to wait for: the data and its end in one write, as sendmail does
-                protocol.write(payload + b".\r\n")
-                response = await _read_response(client, protocol)
+            try:
+                if gate is not None and not gate.done():
+                    protocol.write(payload)
+                    await asyncio.shield(gate)
+                    response = await client.execute_command(b".")
+                else:  # nothing to wait for: the data and its end in one write, as sendmail does
+                    protocol.write(payload + b".\r\n")
+                    response = await _read_response(client, protocol)
+            except BaseException:
+                # stopped inside the data (cancelled while waiting, or no reply): the server may still be
+                # reading this message, so the connection is never used again (what follows would be
+                # taken as its data); closed before its end, it delivers nothing
+                client.close()
+                raise
             if response.code != SMTPStatus.completed:
                 raise aiosmtplib.SMTPDataError(response.code, response.message)
         except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):

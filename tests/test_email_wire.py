@@ -4,9 +4,12 @@ in groups."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import threading
+import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -157,3 +160,39 @@ def test_while_outcomes_go_unrecorded_at_most_one_message_per_connection_is_deli
         store.outbox.finish_many = finish_many  # type: ignore[assignment]
     assert 1 <= while_stuck <= pool, f"{while_stuck} delivered while nothing was recorded"
     assert sent == 20 and sorted(arrived) == sorted(f"k{i}" for i in range(20))
+
+
+def test_a_send_stopped_while_holding_its_end_of_data_delivers_nothing_and_spoils_no_other() -> None:
+    first, second, third = (
+        OutgoingMessage(
+            key=f"m{i}",
+            channel="email",
+            address=f"unit{i}@nhacviec.example",
+            recipient_name="",
+            subject=f"Thư {i}",
+            text=f"Nội dung {i}\n",
+            recorded=None,
+        )
+        for i in range(3)
+    )
+    with running_smtp_server() as server:
+        notifier = EmailNotifier(host=server.host, port=server.port, sender=SENDER, tls="none", pool_size=1)
+
+        async def send() -> None:
+            async with notifier:
+                unrecorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                await notifier.send(replace(first, recorded=unrecorded))
+                held = asyncio.create_task(notifier.send(second))  # waits for the first one's record
+                await asyncio.sleep(0.3)
+                assert not held.done()
+                held.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await held
+                unrecorded.set_result(None)
+                await notifier.send(third)
+
+        asyncio.run(send())
+        time.sleep(0.2)
+        arrived = {m.message["X-Nhacviec-Key"]: m.message for m in server.messages}
+    assert sorted(arrived) == ["m0", "m2"], "the held message was never delivered"
+    assert arrived["m2"].get_content().strip() == "Nội dung 2", "the next message arrived whole"
