@@ -24,20 +24,19 @@ def deadline(
     as_json: Annotated[bool, typer.Option("--json", help="In mỗi kết quả thành một dòng JSON.")] = False,
 ) -> None:
     from plan.deadline import DeadlineError, parse_deadline
+    from plan.limits import check_year, read_text_file
 
+    if year is not None:
+        check_year(year, "năm --year")  # the working calendar's years, as every other command
     texts = list(phrases or [])
     if file is not None:
-        from plan.limits import read_text_file
-
-        texts += [line for line in read_text_file(file, "tệp thời hạn").splitlines() if line.strip()]
+        from_file = [line for line in read_text_file(file, "tệp thời hạn").splitlines() if line.strip()]
+        if not from_file and not texts:
+            raise UserError(f"Tệp {file} không có cụm từ thời hạn nào: hãy ghi mỗi dòng một cụm từ.")
+        texts += from_file
     if not texts:
         raise UserError("Hãy cho ít nhất một cụm từ thời hạn, hoặc --file TỆP.")
     plan_year = year or today().year
-    if year is not None:
-        from plan.deadline import MAX_YEAR, MIN_YEAR
-
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise UserError(f"Năm --year {year} không hợp lệ: hãy dùng một năm từ {MIN_YEAR} đến {MAX_YEAR}.")
 
     failed = 0
     table = Table("Cụm từ", "Loại", "Bắt đầu", "Hạn", "Số lần", "Ghi chú", title=f"Năm kế hoạch {plan_year}")

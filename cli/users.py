@@ -30,6 +30,11 @@ def _password(from_stdin: bool) -> str:
         if not password:
             raise UserError("Không đọc được mật khẩu từ đầu vào chuẩn (dòng đầu trống).")
         return password
+    if not sys.stdin.isatty():  # getpass would read it echoed and warn in English
+        raise UserError(
+            "Không có bàn phím để gõ mật khẩu (đầu vào không phải terminal): "
+            "hãy dùng --password-stdin và đưa mật khẩu ở dòng đầu của đầu vào chuẩn."
+        )
     password = typer.prompt("Mật khẩu", hide_input=True)
     again = typer.prompt("Nhập lại mật khẩu", hide_input=True)
     if password != again:

@@ -29,7 +29,9 @@ Conventions:
 
 * Dates: d/m/y, d-m-y, d.m.y, "ngày 31 tháng 12 năm 2020", two- or four-digit
   year (20 = 2020). A missing year is the plan year. An impossible date
-  (31/02/2020), month 13, quarter 5 or a year outside 1900-2199 is an error.
+  (31/02/2020), month 13, quarter 5 or a year outside 1900-2199 is an error; so is
+  a result (start, due or an occurrence) outside the working calendar's years
+  (plan.limits.calendar_years, 1901-2100), which could not be moved off a holiday.
 * Periods are windows: a month ("Tháng 6/2020", "T6/2020", "06/2020"); a quarter
   (Roman or Arabic, "Quý", "Qúy", "Quí", "Q3"); "N tháng đầu/cuối năm" (also
   "Sáu tháng ...", "nửa đầu/cuối năm"); a year ("Năm 2020", "Trong năm", "Cả
@@ -116,6 +118,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -254,7 +257,23 @@ def parse_deadline(text: str, year: int) -> Deadline:
         raise DeadlineError(cleaned, f"Thời hạn “{_short(cleaned)}” {exc.detail}.") from None
     except _NotUnderstood as exc:
         raise DeadlineError(cleaned, exc.sentence(_short(cleaned))) from None
+    _check_calendar_years(cleaned, (start, due, *occurrences))
     return Deadline(cleaned, kind, start, due, occurrences, offset)
+
+
+def _check_calendar_years(text: str, days: Iterable[date | None]) -> None:
+    """Refuse a deadline whose dates fall outside the years the working calendar knows (holidays, working days):
+    "Trước 31/12/2150" cannot be moved off a holiday, so it is not given as a due date."""
+    from plan.limits import calendar_years
+
+    first, last = calendar_years()
+    outside = sorted({day.year for day in days if day is not None and not first <= day.year <= last})
+    if outside:
+        raise DeadlineError(
+            text,
+            f"Thời hạn “{_short(text)}” rơi vào năm {outside[0]}, ngoài lịch làm việc ({first}–{last}): "
+            "hãy kiểm tra lại năm.",
+        )
 
 
 class _NotUnderstood(Exception):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -144,6 +145,7 @@ def load_yaml(path: Path | str, what: str = "tệp") -> object:
         ) from None
 
 
+@cache
 def calendar_years() -> tuple[int, int]:
     """The first and last year the working calendar knows: the holidays package's (as planner.calendar)."""
     import holidays

@@ -106,7 +106,12 @@ def test_a_date_outside_the_calendar_is_refused(ready, command: str, day: str) -
 
 
 @pytest.mark.parametrize(
-    "command", ["calendar show --year {}", "report-request --period Q1 --year {} --dry-run"]
+    "command",
+    [
+        "calendar show --year {}",
+        "report-request --period Q1 --year {} --dry-run",
+        "deadline Trước_31/12 --year {}",
+    ],
 )
 def test_a_year_outside_the_calendar_is_refused(ready, command: str) -> None:  # type: ignore[no-untyped-def]
     _refused(ready(*command.format(1800).split()), "nằm ngoài lịch làm việc")
@@ -127,3 +132,50 @@ def test_run_once_accepts_iso_8601_with_its_offset(ready) -> None:  # type: igno
     utc = ready("run", "--once", "--at", "2020-01-23T00:30:00Z")
     assert utc.exit_code == 0, utc.stdout + utc.stderr
     assert "23/01/2020 07:30" in utc.stdout  # the same moment in Vietnam time
+
+
+def test_deadline_takes_the_calendar_years_as_every_other_command(run_cli) -> None:  # type: ignore[no-untyped-def]
+    from plan.limits import calendar_years
+
+    first, last = calendar_years()
+    for year in (first - 1, last + 1):
+        _refused(run_cli("deadline", "Trước 31/12", "--year", str(year)), f"từ {first} đến {last}")
+    accepted = run_cli("deadline", "Trước 31/12", "--year", str(last), "--json")
+    assert accepted.exit_code == 0, accepted.stderr
+
+
+def test_a_deadline_beyond_the_working_calendar_is_refused_in_vietnamese(run_cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from plan.limits import calendar_years
+
+    _, last = calendar_years()
+    result = run_cli("deadline", f"Trước 31/12/{last + 50}", "--year", "2020", "--json")
+    assert result.exit_code == 1
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["due"] is None and "ngoài lịch làm việc" in row["error"] and str(last + 50) in row["error"]
+    assert not ENGLISH.search(row["error"])
+
+
+def test_deadline_from_an_empty_file_says_the_file_has_no_phrase(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "trong.txt"
+    empty.write_text("\n   \n", encoding="utf-8")
+    output = _refused(
+        run_cli("deadline", "--file", str(empty), "--year", "2020"), "không có cụm từ thời hạn nào"
+    )
+    assert str(empty) in output and "hoặc --file" not in output
+
+
+def test_a_password_without_a_terminal_asks_for_password_stdin_in_vietnamese(  # type: ignore[no-untyped-def]
+    run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    output = _refused(run_cli("users", "add", "nguyen.a", "--role", "admin"), "--password-stdin")
+    assert "Warning" not in output and "echoed" not in output
+    monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-du-dai-123\n"))
+    assert run_cli("users", "add", "nguyen.a", "--role", "admin", "--password-stdin").exit_code == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    _refused(run_cli("users", "passwd", "nguyen.a"), "--password-stdin")
