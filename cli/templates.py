@@ -171,7 +171,7 @@ def validate(
     ] = None,
 ) -> None:
     from templates.render import BUILTIN_DIR
-    from templates.render import validate as check
+    from web.isolation import check_templates
 
     config = settings()
     folder = directory or config.templates_dir
@@ -185,7 +185,8 @@ def validate(
         raise UserError(
             f"Thư mục mẫu {folder} {what}: hãy chỉ ra một thư mục (cùng cấu trúc với templates/)."
         )
-    problems = check(folder, config.zns_templates_file)
+    # in a child process with a time and memory limit: what the sandbox misses is "too heavy", not a hang
+    problems = check_templates(Path(folder), (), config.zns_templates_file).problems
     if problems:
         err_console.print(f"[bold red]{len(problems)} lỗi trong mẫu thông báo:[/]")
         for problem in problems:

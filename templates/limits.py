@@ -54,6 +54,7 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup
 
 MAX_STRING = 1_000_000  # characters of one string, or items of one list, built by a template
 MAX_OUTPUT = 2_000_000  # characters a render (or a macro, a block) produces
@@ -139,6 +140,7 @@ def _too_heavy(weight: int, limit: int = MAX_WEIGHT) -> None:
 
 
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_EAGER = frozenset({str, Markup, int, float, bool, list, tuple, dict, type(None)})
 
 
 def _weigh(value: Any, limit: int, memo: dict[int, int], depth: int) -> int:
@@ -320,12 +322,12 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
 
     def bounded(*args: Any, **kwargs: Any) -> Any:
         _current().check_time()
-        if checked and len(args) > first and isinstance(args[first], Iterator):
+        if checked and len(args) > first and _lazy(args[first]):
             # a lazy input (map, select...) is listed once: the check may walk it and the filter still gets it
             args = (*args[:first], list(args[first]), *args[first + 1 :])
         check(args[1:] if passes_first else args, kwargs)
         result = function(*args, **kwargs)
-        if isinstance(result, Iterator):
+        if _lazy(result):
             return _metered(result)
         _too_long(_size(result))
         return result
@@ -335,6 +337,12 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
     if hasattr(function, "jinja_pass_arg"):
         bounded.jinja_pass_arg = function.jinja_pass_arg  # type: ignore[attr-defined]
     return bounded
+
+
+def _lazy(value: Any) -> bool:
+    """Whether a filter's input or result is a lazy iterator (a generator, map, reversed...); a cheap test: it runs
+    at every filter call of every message."""
+    return type(value) not in _EAGER and hasattr(value, "__next__")
 
 
 def _metered(items: Iterator[Any]) -> Iterator[Any]:

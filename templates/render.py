@@ -836,6 +836,33 @@ def validate(directory: Path, zns_file: Path | None = None) -> list[TemplateProb
     return validator.problems
 
 
+@dataclass(frozen=True)
+class CheckedRenders:
+    """What :func:`check_and_render` found: the folder's problems, else the renders asked for (or the sentence
+    of a bound that real data crossed)."""
+
+    problems: list[TemplateProblem]
+    rendered: list[Rendered] = field(default_factory=list)
+    refused: str | None = None
+
+
+def check_and_render(
+    directory: Path, renders: Sequence[tuple[str, str, Mapping[str, Any]]] = (), zns_file: Path | None = None
+) -> CheckedRenders:
+    """Validate an override folder, then render ``(kind, channel, context)`` with it: what a preview shows.
+    Picklable both ways, for web.isolation's limited child."""
+    problems = validate(directory, zns_file)
+    if problems or not renders:
+        return CheckedRenders(problems)
+    renderer = Renderer(directory)
+    try:
+        return CheckedRenders(
+            [], [renderer.render(kind, channel, context) for kind, channel, context in renders]
+        )
+    except TemplateLimitError as error:  # a bound: real data larger than the samples
+        return CheckedRenders([], refused=str(error))
+
+
 # -- the renderer -----------------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from plan.errors import UserError
 from templates.limits import (
     MAX_ITERATIONS,
     MAX_OUTPUT,
@@ -215,3 +216,56 @@ def test_a_pass_renders_its_messages_within_the_send_budget(run_cli, monkeypatch
     assert result.exit_code == 0, result.stderr
     rows = json.loads(run_cli("outbox", "list", "--json").stdout)
     assert rows and all(row["status"] in ("written", "sent", "skipped") for row in rows)
+
+
+# What the sandbox misses cannot stall the web or the CLI: checks and previews run in a limited child.
+_SLOW = "{% for i in range(10000) %}{% set x = ('a' * 500000).upper() %}{% endfor %}x\n"
+_BIG_LIVE = (
+    "{% set a = 'x' * 999990 %}"
+    + "".join(f"{{% set v{i} = a ~ '{i}' %}}" for i in range(40))
+    + "{{ v1|length }}\n"
+)
+
+
+def test_a_check_past_its_time_is_killed_and_called_too_heavy(tmp_path: Path) -> None:
+    from web.isolation import check_templates
+
+    _override(tmp_path, "email/reminder.txt.j2", _SLOW)
+    started = time.monotonic()
+    with pytest.raises(UserError, match=r"^Mẫu quá nặng: kiểm tra và dựng thử mất hơn 1 giây"):
+        check_templates(tmp_path, seconds=1.0)
+    assert time.monotonic() - started < 4
+
+
+def test_a_check_past_its_memory_is_called_too_heavy_and_passes_within_it(tmp_path: Path) -> None:
+    from web.isolation import check_templates
+
+    _override(tmp_path, "email/reminder.txt.j2", _BIG_LIVE)
+    with pytest.raises(UserError, match=r"^Mẫu quá nặng: kiểm tra và dựng thử cần hơn 40 MB bộ nhớ"):
+        check_templates(tmp_path, memory_mb=40)
+    assert check_templates(tmp_path).problems == []
+
+
+def test_the_child_renders_what_a_preview_shows(tmp_path: Path) -> None:
+    from templates.context import sample_context
+    from templates.render import Renderer
+    from web.isolation import check_templates
+
+    _override(tmp_path, "email/reminder.subject.j2", "Nhắc việc {{ task.code }}\n")
+    context = sample_context("reminder", "email")
+    checked = check_templates(tmp_path, [("reminder", "email", context)])
+    assert checked.problems == [] and checked.refused is None
+    assert checked.rendered == [Renderer(tmp_path).render("reminder", "email", context)]
+    assert checked.rendered[0].subject.startswith("Nhắc việc ")
+
+
+@pytest.mark.parametrize(("source", "bound"), PROBES)
+def test_the_cli_refuses_the_probe_in_one_sentence(tmp_path: Path, source: str, bound: str) -> None:
+    from cli.templates import app
+
+    _override(tmp_path, "zalo/reminder.txt.j2", source + "\n")
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["validate", str(tmp_path)])
+    assert time.monotonic() - started < 4
+    assert result.exit_code == 1
+    assert bound in " ".join(result.output.split()) and "Traceback" not in result.output

@@ -38,6 +38,9 @@ class WebSettings(BaseSettings):
     trusted_proxies: str = ""
     work_seconds: float = 120.0  # reading an uploaded plan, in a child process (web.isolation)
     work_memory_mb: int = 1536  # that child's address space
+    # checking an admin's templates and rendering a preview, in a child process (web.isolation.check_templates)
+    template_seconds: float = 30.0
+    template_memory_mb: int = 1024
 
 
 def trusted_networks(

@@ -7,6 +7,11 @@ each job runs in a fresh child (a forkserver's fork, the readers preloaded), who
 memory goes back to the system. The web awaits the result off its event loop.
 
 A user's error in the child (a bad file, a bound of plan.limits) comes back as its Vietnamese sentence.
+
+Templates use it too (:func:`check_templates`): checking an admin's templates and rendering a preview run in such
+a child (``TEMPLATE_SECONDS``, ``TEMPLATE_MEMORY_MB``; on the web NHACVIEC_WEB_TEMPLATE_SECONDS/_MEMORY_MB), so
+that whatever templates.limits misses cannot stall or bloat the web process or the CLI: a child killed for time
+or memory is one Vietnamese sentence saying the template is too heavy.
 """
 
 from __future__ import annotations
@@ -15,14 +20,26 @@ import asyncio
 import multiprocessing
 import resource
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from plan.errors import UserError, say
+from templates.render import CheckedRenders, check_and_render
 
 T = TypeVar("T")
 
-PRELOAD = ["plan.importers", "plan.check", "plan.importers.docx_plan", "plan.importers.xlsx_plan"]
+PRELOAD = [
+    "plan.importers",
+    "plan.check",
+    "plan.importers.docx_plan",
+    "plan.importers.xlsx_plan",
+    "templates.render",
+]
+TEMPLATE_SECONDS = (
+    30.0  # a check of a template folder and its preview (templates.render.VALIDATE_SECONDS inside)
+)
+TEMPLATE_MEMORY_MB = 1024  # that child's address space
 _context_lock = threading.Lock()
 _context: Any = None
 
@@ -64,8 +81,16 @@ def _child(connection: Any, memory_bytes: int, function: Callable[..., Any], arg
         connection.close()
 
 
-def run_limited(function: Callable[..., T], *args: Any, seconds: float, memory_mb: int) -> T:
-    """``function(*args)`` in a child process within ``seconds`` and ``memory_mb``; a UserError otherwise."""
+def run_limited(
+    function: Callable[..., T],
+    *args: Any,
+    seconds: float,
+    memory_mb: int,
+    too_slow: str | None = None,
+    too_big: str | None = None,
+) -> T:
+    """``function(*args)`` in a child process within ``seconds`` and ``memory_mb``; a UserError otherwise
+    (``too_slow`` / ``too_big`` its sentence, by default one about reading a file)."""
     context = _mp_context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
@@ -74,14 +99,16 @@ def run_limited(function: Callable[..., T], *args: Any, seconds: float, memory_m
     process.start()
     sender.close()
     memory_error = WorkLimitError(
-        f"Đọc tệp cần hơn {memory_mb:,} MB bộ nhớ, quá giới hạn: hãy tách tệp thành các tệp nhỏ hơn "
+        too_big
+        or f"Đọc tệp cần hơn {memory_mb:,} MB bộ nhớ, quá giới hạn: hãy tách tệp thành các tệp nhỏ hơn "
         "(hoặc tăng NHACVIEC_WEB_WORK_MEMORY_MB)."
     )
     try:
         if not receiver.poll(seconds):
             process.kill()
             raise WorkLimitError(
-                f"Đọc tệp mất hơn {seconds:g} giây, quá giới hạn: hãy tách tệp thành các tệp nhỏ hơn "
+                too_slow
+                or f"Đọc tệp mất hơn {seconds:g} giây, quá giới hạn: hãy tách tệp thành các tệp nhỏ hơn "
                 "(hoặc tăng NHACVIEC_WEB_WORK_SECONDS)."
             )
         try:
@@ -104,3 +131,26 @@ def run_limited(function: Callable[..., T], *args: Any, seconds: float, memory_m
 async def run_limited_async(function: Callable[..., T], *args: Any, seconds: float, memory_mb: int) -> T:
     """:func:`run_limited` awaited from the event loop (the waiting happens on a thread)."""
     return await asyncio.to_thread(run_limited, function, *args, seconds=seconds, memory_mb=memory_mb)
+
+
+def check_templates(
+    directory: Path,
+    renders: Sequence[tuple[str, str, Mapping[str, Any]]] = (),
+    zns_file: Path | None = None,
+    *,
+    seconds: float = TEMPLATE_SECONDS,
+    memory_mb: int = TEMPLATE_MEMORY_MB,
+) -> CheckedRenders:
+    """:func:`templates.render.check_and_render` in a limited child: the folder's problems, or its renders."""
+    return run_limited(
+        check_and_render,
+        directory,
+        list(renders),
+        zns_file,
+        seconds=seconds,
+        memory_mb=memory_mb,
+        too_slow=f"Mẫu quá nặng: kiểm tra và dựng thử mất hơn {seconds:g} giây, hãy bỏ vòng lặp lớn, "
+        "phép nhân chuỗi hay danh sách lớn trong mẫu.",
+        too_big=f"Mẫu quá nặng: kiểm tra và dựng thử cần hơn {memory_mb:,} MB bộ nhớ, hãy bỏ phép nhân chuỗi "
+        "hay danh sách lớn trong mẫu.",
+    )

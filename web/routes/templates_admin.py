@@ -20,14 +20,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 import vocabulary
+from plan.errors import UserError
 from planner.model import Notification, Recipient
 from rules.channels import CHANNELS
 from templates.context import message_context, sample_context
-from templates.limits import TemplateLimitError
-from templates.render import BUILTIN_DIR, Renderer, TemplateError, TemplateProblem, validate
+from templates.render import BUILTIN_DIR, CheckedRenders, Rendered, Renderer, TemplateError, TemplateProblem
 from vocabulary import CHANNEL_LABELS, TASK_KINDS
 from vocabulary import TEMPLATE_SOURCES as SOURCE_LABELS
 from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, error_text, render
+from web.isolation import check_templates
 from web.permissions import Action, require
 from web.routes.upcoming import plan_window
 
@@ -75,6 +76,13 @@ def _candidate_folder(ctx: WebContext, channel: str, name: str, text: str) -> It
         (folder / channel).mkdir(parents=True, exist_ok=True)
         (folder / channel / name).write_text(text, encoding="utf-8")
         yield folder
+
+
+def _check(ctx: WebContext, folder: Path, renders: list[tuple[str, str, dict[str, Any]]]) -> CheckedRenders:
+    """The folder validated and ``renders`` rendered in a child process within the web's template limits."""
+    return check_templates(
+        folder, renders, seconds=ctx.web.template_seconds, memory_mb=ctx.web.template_memory_mb
+    )
 
 
 def _shown(problems: Sequence[TemplateProblem | str], folder: Path) -> list[dict[str, Any]]:
@@ -227,34 +235,35 @@ def preview_form(
     target = preview_channel if preview_channel in PREVIEW_CHANNELS else channel
     values = {"task": code, "preview_channel": target}
     is_override = _source(ctx, channel, name)[1]
+    errors: dict[str, str] = {}
+    shown: list[dict[str, Any]] = []
+    results: list[Rendered] = []
     with _candidate_folder(ctx, channel, name, text) as folder:
-        problems = validate(folder)
-        if problems:
-            shown = _shown(problems, folder)
-            return _editor(
-                request,
-                channel,
-                name,
-                text=text,
-                is_override=is_override,
-                values=values,
-                status_code=400,
-                problems=shown,
-            )
         try:
-            rendered = Renderer(folder).render(kind, target, _context(ctx, kind, target, code))
-        except (LookupError, TemplateLimitError) as error:  # a limit: real data larger than the samples
-            errors = {"task": error_text(error)}
-            return _editor(
-                request,
-                channel,
-                name,
-                text=text,
-                is_override=is_override,
-                values=values,
-                status_code=400,
-                errors=errors,
-            )
+            renders = [(kind, target, _context(ctx, kind, target, code))]
+        except LookupError as error:
+            renders, errors = [], {"task": error_text(error)}
+        try:  # checked and rendered in a child with a time and memory limit (web.isolation)
+            checked = _check(ctx, folder, renders)
+        except UserError as error:  # the child ran out of time or memory
+            shown = _shown([str(error)], folder)
+        else:
+            shown, results = _shown(checked.problems, folder), checked.rendered
+            if checked.refused is not None:  # a limit: real data larger than the samples
+                errors = {"task": checked.refused}
+    if shown or errors or not results:
+        return _editor(
+            request,
+            channel,
+            name,
+            text=text,
+            is_override=is_override,
+            values=values,
+            status_code=400,
+            problems=shown or None,
+            errors=None if shown else errors,
+        )
+    rendered = results[0]
     preview = {"channel": target, "subject": rendered.subject, "text": rendered.text, "html": rendered.html}
     return _editor(request, channel, name, text=text, is_override=is_override, values=values, preview=preview)
 
@@ -282,7 +291,10 @@ def save_form(request: Request, user: SignedIn, channel: str, name: str, text: T
             errors=errors,
         )
     with _candidate_folder(ctx, channel, name, text) as candidate:
-        problems = _shown(validate(candidate), candidate)
+        try:
+            problems = _shown(_check(ctx, candidate, []).problems, candidate)
+        except UserError as error:  # the child ran out of time or memory
+            problems = _shown([str(error)], candidate)
     if problems:
         return _editor(
             request,

@@ -18,14 +18,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from plan.errors import UserError
 from planner.model import Notification, Recipient
 from rules.channels import CHANNELS
 from templates.context import message_context, sample_context
-from templates.limits import TemplateLimitError
-from templates.render import Renderer, validate
 from templates.wording import DEFAULTS, KINDS, PLACEHOLDERS, Wording, check, files, read
 from vocabulary import CHANNEL_LABELS, KIND_TITLES
 from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, render
+from web.isolation import check_templates
 from web.permissions import Action, require
 from web.routes.upcoming import plan_window
 
@@ -74,10 +74,13 @@ def _example(ctx: WebContext, kind: str) -> Notification | None:
     return next((n for n in plan_window(ctx, start, date(start.year + 1, 12, 31)) if n.kind == kind), None)
 
 
-def _previews(ctx: WebContext, kind: str, folder: Path) -> tuple[list[dict[str, Any]], str]:
-    renderer = Renderer(folder)
+def _previews(
+    ctx: WebContext, kind: str, folder: Path
+) -> tuple[list[str], list[dict[str, Any]], str | None, str]:
+    """The folder checked and the message of ``kind`` rendered for every channel, in a child process within the
+    web's template limits: (problems, previews, a bound real data crossed, where the data came from)."""
     example = _example(ctx, kind)
-    previews = []
+    renders = []
     for channel in CHANNELS:
         if example is not None:
             chosen = next((r for r in example.recipients if r.channel == channel), example.recipients[0])
@@ -87,21 +90,28 @@ def _previews(ctx: WebContext, kind: str, folder: Path) -> tuple[list[dict[str, 
             values["channel"] = channel
         else:
             values = sample_context(kind, channel)
-        rendered = renderer.render(kind, channel, values)
-        previews.append(
-            {
-                "channel": channel,
-                "label": CHANNEL_LABELS.get(channel, channel),
-                "subject": rendered.subject,
-                "text": rendered.text,
-            }
+        renders.append((kind, channel, values))
+    try:
+        checked = check_templates(
+            folder, renders, seconds=ctx.web.template_seconds, memory_mb=ctx.web.template_memory_mb
         )
+    except UserError as error:  # the child ran out of time or memory
+        return [str(error)], [], None, ""
+    previews = [
+        {
+            "channel": channel,
+            "label": CHANNEL_LABELS.get(channel, channel),
+            "subject": rendered.subject,
+            "text": rendered.text,
+        }
+        for channel, rendered in zip(CHANNELS, checked.rendered, strict=False)
+    ]
     source = (
         f"nhiệm vụ {example.task} — tin sắp gửi của kế hoạch đang dùng"
         if example is not None
         else "dữ liệu minh hoạ (kế hoạch đang dùng không còn tin loại này sắp gửi)"
     )
-    return previews, source
+    return [p.message for p in checked.problems], previews, checked.refused, source
 
 
 def _page(
@@ -170,13 +180,10 @@ def wording_preview(
     if errors:
         return _page(request, kind, wording, status_code=400, errors=errors)
     with _candidate(ctx, kind, wording) as folder:
-        problems = validate(folder)
-        if problems:
-            return _page(request, kind, wording, status_code=400, errors={"opening": problems[0].message})
-        try:
-            previews, source = _previews(ctx, kind, folder)
-        except TemplateLimitError as error:
-            return _page(request, kind, wording, status_code=400, errors={"opening": str(error)})
+        problems, previews, refused, source = _previews(ctx, kind, folder)
+    if problems or refused is not None:
+        message = problems[0] if problems else str(refused)
+        return _page(request, kind, wording, status_code=400, errors={"opening": message})
     return _page(request, kind, wording, previews=previews, source=source)
 
 
@@ -196,9 +203,17 @@ def wording_save(
         }
     if not errors:
         with _candidate(ctx, kind, wording) as candidate:
-            problems = validate(candidate)
+            try:  # in a child process within the web's template limits
+                problems = [
+                    p.message
+                    for p in check_templates(
+                        candidate, seconds=ctx.web.template_seconds, memory_mb=ctx.web.template_memory_mb
+                    ).problems
+                ]
+            except UserError as error:
+                problems = [str(error)]
         if problems:
-            errors = {"opening": problems[0].message}
+            errors = {"opening": problems[0]}
     if errors or folder is None:
         return _page(request, kind, wording, status_code=400, errors=errors)
     for name, text in files(kind, wording).items():
