@@ -14,11 +14,10 @@ from templates.limits import (
     MAX_OUTPUT,
     MAX_RANGE,
     MAX_STRING,
-    MAX_WEIGHT,
-    MAX_WRAP,
     TemplateLimitError,
 )
 from templates.render import make_environment, validate
+from tests.support.template_probes import BIG_LIVE, PROBES, SLOW
 
 
 def _render(source: str) -> str:
@@ -116,39 +115,6 @@ def test_cli_templates_validate_refuses_it_in_one_sentence(tmp_path: Path) -> No
     assert "quá giới hạn" in result.output and "Traceback" not in result.output
 
 
-# The QA probe that got past the first sandbox: each construct refused in Vietnamese, fast, in validation too.
-_BIG = "{% set s = 'a' * 999999 %}"
-PROBES = [
-    pytest.param("{{ '%.*d' % (1000000000, 1) }}", f"{MAX_STRING:,}", id="percent-star-precision"),
-    pytest.param("{{ '%*d' % (1000000000, 1) }}", f"{MAX_STRING:,}", id="percent-star-width"),
-    pytest.param("{{ ('a' * 1000).translate({97: 'b' * 999999}) }}", f"{MAX_STRING:,}", id="translate"),
-    pytest.param(
-        "{{ '{x:{w}}'.format_map({'x': 1, 'w': 1000000000}) }}", f"{MAX_STRING:,}", id="format_map-width"
-    ),
-    pytest.param(_BIG + "{{ '{0}{0}{0}{0}{0}{0}{0}{0}'.format(s) }}", f"{MAX_STRING:,}", id="format-repeat"),
-    pytest.param("{{ ['a' * 999999] * 999999 }}", f"{MAX_WEIGHT:,}", id="list-of-big-strings"),
-    pytest.param(_BIG + "{{ ([s] * 2000)|map('upper')|list|length }}", f"{MAX_WEIGHT:,}", id="map-over-big"),
-    pytest.param(
-        _BIG + "{{ [" + ",".join(["s"] * 20) + "]|map('upper')|list|length }}",
-        f"{MAX_WEIGHT:,}",
-        id="map-over-literal-list",
-    ),
-    pytest.param(_BIG + "{{ [s, s, s, s] }}", f"{MAX_OUTPUT:,}", id="print-big-list"),
-    pytest.param(_BIG + "{{ [s, s, s, s]|string|length }}", f"{MAX_OUTPUT:,}", id="string-filter"),
-    pytest.param(_BIG + "{{ [s, s, s, s]|tojson|length }}", f"{MAX_OUTPUT:,}", id="tojson"),
-    pytest.param(_BIG + "{{ [s, s, s, s]|pprint|length }}", f"{MAX_OUTPUT:,}", id="pprint"),
-    pytest.param(_BIG + "{{ [" + ",".join(["s"] * 11) + "]|join|length }}", f"{MAX_WEIGHT:,}", id="join"),
-    pytest.param("{{ [1]|batch(100000000, 'x')|list|length }}", f"{MAX_STRING:,}", id="batch-fill"),
-    pytest.param("{{ ([[1] * 1000] * 4000)|sum(start=[])|length }}", f"{MAX_STRING:,}", id="sum-lists"),
-    pytest.param("{{ ('a' * 999999)|wordwrap(1)|length }}", f"{MAX_WRAP:,}", id="wordwrap"),
-    pytest.param(
-        "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}",
-        "gọi macro lồng nhau quá sâu",
-        id="recursion",
-    ),
-]
-
-
 @pytest.mark.parametrize(("source", "bound"), PROBES)
 def test_the_probe_is_refused_fast_in_vietnamese(source: str, bound: str) -> None:
     started = time.monotonic()
@@ -219,18 +185,10 @@ def test_a_pass_renders_its_messages_within_the_send_budget(run_cli, monkeypatch
 
 
 # What the sandbox misses cannot stall the web or the CLI: checks and previews run in a limited child.
-_SLOW = "{% for i in range(10000) %}{% set x = ('a' * 500000).upper() %}{% endfor %}x\n"
-_BIG_LIVE = (
-    "{% set a = 'x' * 999990 %}"
-    + "".join(f"{{% set v{i} = a ~ '{i}' %}}" for i in range(40))
-    + "{{ v1|length }}\n"
-)
-
-
 def test_a_check_past_its_time_is_killed_and_called_too_heavy(tmp_path: Path) -> None:
     from web.isolation import check_templates
 
-    _override(tmp_path, "email/reminder.txt.j2", _SLOW)
+    _override(tmp_path, "email/reminder.txt.j2", SLOW)
     started = time.monotonic()
     with pytest.raises(UserError, match=r"^Mẫu quá nặng: kiểm tra và dựng thử mất hơn 1 giây"):
         check_templates(tmp_path, seconds=1.0)
@@ -240,7 +198,7 @@ def test_a_check_past_its_time_is_killed_and_called_too_heavy(tmp_path: Path) ->
 def test_a_check_past_its_memory_is_called_too_heavy_and_passes_within_it(tmp_path: Path) -> None:
     from web.isolation import check_templates
 
-    _override(tmp_path, "email/reminder.txt.j2", _BIG_LIVE)
+    _override(tmp_path, "email/reminder.txt.j2", BIG_LIVE)
     with pytest.raises(UserError, match=r"^Mẫu quá nặng: kiểm tra và dựng thử cần hơn 40 MB bộ nhớ"):
         check_templates(tmp_path, memory_mb=40)
     assert check_templates(tmp_path).problems == []

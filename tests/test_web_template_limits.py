@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
+from tests.support.template_probes import PROBES, SLOW
 from tests.support.web_rules import FAST, NOW, PASSWORD, csrf_of, text_of
-from tests.test_template_limits import _SLOW, PROBES
 from web.app import create_app
 from web.config import WebSettings
 
@@ -73,7 +73,7 @@ def test_a_normal_preview_still_renders_in_the_child(engine: Engine, parent_neve
 def test_a_preview_past_the_time_limit_is_killed_and_called_too_heavy(engine: Engine) -> None:
     client = _client(engine, template_seconds=1.0)
     started = time.monotonic()
-    page = _preview(client, _SLOW)
+    page = _preview(client, SLOW)
     assert time.monotonic() - started < 5
     assert page.status_code == 400
     assert "Mẫu quá nặng: kiểm tra và dựng thử mất hơn 1 giây" in text_of(page.text)
@@ -81,7 +81,7 @@ def test_a_preview_past_the_time_limit_is_killed_and_called_too_heavy(engine: En
 
 def test_saving_a_heavy_template_is_refused_and_nothing_is_written(engine: Engine, tmp_path: Path) -> None:
     client = _client(engine, templates_dir=tmp_path, template_seconds=1.0)
-    page = _preview(client, _SLOW, action="save")
+    page = _preview(client, SLOW, action="save")
     assert page.status_code == 400 and "Mẫu quá nặng" in text_of(page.text)
     page = _preview(client, PROBES[0].values[0] + "\n", action="save")
     assert page.status_code == 400 and "quá giới hạn" in text_of(page.text)
