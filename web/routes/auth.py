@@ -86,19 +86,25 @@ def login(
             return _blocked(request, ctx, target, name, wait)
         return render(request, "login.html", 401, next=target, name=name, error=WRONG)
     ctx.limiter.succeed(key)
+    begin_session(request, user_id, stamp)
+    log.info("signed in user=%s", _loggable(key[0]))
+    return RedirectResponse(target, status_code=303)
+
+
+def begin_session(request: Request, user_id: int, password_stamp: float) -> None:
+    """A new server-side session for ``user_id``, and this browser signed in with it (sign-in, new password)."""
+    ctx = context(request)
     with session_scope(ctx.engine) as db:
         token = open_session(
             db,
             user_id,
             hours=ctx.web.session_hours,
-            now=now,
-            address=key[1],
+            now=ctx.now(),
+            address=client_address(request),
             agent=request.headers.get("user-agent"),
         )
     session: Session = request.state.session
-    session.sign_in(user_id, stamp, token)
-    log.info("signed in user=%s", _loggable(key[0]))
-    return RedirectResponse(target, status_code=303)
+    session.sign_in(user_id, password_stamp, token)
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])

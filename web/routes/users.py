@@ -26,10 +26,10 @@ from store.users import (
     set_role,
     verify_password,
 )
-from store.web_sessions import live_sessions, open_session
+from store.web_sessions import live_sessions
 from web.deps import SignedIn, Text, client_address, context, csrf_protect, error_text, render
 from web.permissions import Action, Principal, require
-from web.sessions import Session
+from web.routes.auth import begin_session
 
 router = APIRouter()
 
@@ -207,15 +207,6 @@ def change_own_password(
         account = get_user(db, user.name)
         assert account is not None and account.id is not None
         user_id, stamp = account.id, account.password_changed_at.timestamp()
-        token = open_session(
-            db,
-            user_id,
-            hours=ctx.web.session_hours,
-            now=now,
-            address=key[1],
-            agent=request.headers.get("user-agent"),
-        )
     ctx.limiter.succeed(key)
-    browser: Session = request.state.session
-    browser.sign_in(user_id, stamp, token)  # this browser goes on with a fresh session
+    begin_session(request, user_id, stamp)  # this browser goes on with a fresh session
     return RedirectResponse("/account?done=1", status_code=303)
