@@ -20,6 +20,10 @@ PasswordStdin = Annotated[
 ]
 
 
+def _has_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _password(from_stdin: bool) -> str:
     """The new password: one line of stdin, or typed twice without echo."""
     from plan.errors import UserError
@@ -30,7 +34,7 @@ def _password(from_stdin: bool) -> str:
         if not password:
             raise UserError("Không đọc được mật khẩu từ đầu vào chuẩn (dòng đầu trống).")
         return password
-    if not sys.stdin.isatty():  # getpass would read it echoed and warn in English
+    if not _has_terminal():  # getpass would read it echoed and warn in English
         raise UserError(
             "Không có bàn phím để gõ mật khẩu (đầu vào không phải terminal): "
             "hãy dùng --password-stdin và đưa mật khẩu ở dòng đầu của đầu vào chuẩn."

@@ -395,7 +395,12 @@ def test_users_add_stores_an_argon2_hash_and_never_the_password(engine: Engine) 
     assert "Bí-mật-2020".encode() not in database
 
 
-def test_users_add_asks_the_password_twice_without_echo(engine: Engine) -> None:
+def test_users_add_asks_the_password_twice_without_echo(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cli.users
+
+    monkeypatch.setattr(cli.users, "_has_terminal", lambda: True)  # typed at a terminal (the runner feeds it)
     result = users_cli("add", "thu.ky", "--role", "viewer", input="mat-khau-1\nmat-khau-1\n")
     assert result.exit_code == 0, result.output
     assert "mat-khau-1" not in result.output
