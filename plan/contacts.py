@@ -390,11 +390,13 @@ def _xlsx_tables(data: bytes, file: str) -> list[list[tuple[int, tuple[str, ...]
     from openpyxl import load_workbook
 
     from plan.importers.xlsx_plan import cell_text
-    from plan.limits import check_row
+    from plan.limits import check_row, out_of_memory
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl, zipfile and lxml raise many kinds for a damaged file
+        if out_of_memory(error):  # not the file's fault: the memory limit
+            raise MemoryError from error
         raise PlanFileError(
             file, "Không đọc được tệp Excel: tệp bị hỏng, có mật khẩu hoặc không phải định dạng .xlsx."
         ) from error

@@ -1,7 +1,7 @@
 """Every file a user gives is checked and bounded before it is parsed.
 
 A .docx/.xlsx (a zip) is judged from its directory before anything is decompressed: the number of members, each
-member's uncompressed size and compression ratio, and their total (a 1 MB "zip bomb" that expands to 500 MB is
+member's uncompressed size and compression ratio, their total and the whole archive's ratio (a 1 MB "zip bomb" that expands to 500 MB is
 refused in milliseconds). Tables are bounded in rows and characters per cell while they are read; text files in
 bytes. A path is refused in one Vietnamese sentence when it is missing, a folder, too big, or
 (for text) not UTF-8; a YAML syntax error is said in Vietnamese with its line and column
@@ -167,10 +167,19 @@ def check_year(year: int, what: str = "năm") -> int:
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a plan file as saved (a 200,000-row CSV is about 40 MB)
 MAX_MEMBERS = 5_000  # files inside a .docx/.xlsx
-MAX_MEMBER_BYTES = 256 * 1024 * 1024  # one member, uncompressed (the sheet of a 200,000-row workbook)
-MAX_ARCHIVE_BYTES = 512 * 1024 * 1024  # every member together, uncompressed
-MAX_RATIO = 100  # uncompressed / compressed for a member over 1 MB (Office XML is 5-20; a zip bomb 1000+)
-_RATIO_FROM = 1024 * 1024
+# Every member together, uncompressed (and so any one member). The XML of a 20,000-row .docx plan is 14.6 MB and
+# reading + checking it peaks at 271 MB RSS; 40,000 rows: 28.4 MB, 478 MB (bench/bench_archive_limits.py): about
+# 15 bytes of memory per byte of XML over a 50 MB base. 40 MB keeps `plan check` and the web's child near 0.7 GB at
+# most, and a 20,000-row plan has a margin of 2.7x (a real plan has hundreds of rows).
+MAX_ARCHIVE_BYTES = 40 * 1024 * 1024
+MAX_MEMBER_BYTES = (
+    MAX_ARCHIVE_BYTES  # one member, uncompressed (kept as a name: a test or caller may lower it)
+)
+MAX_RATIO = (
+    100  # uncompressed / compressed, per member over 1 MB and for the whole archive (Office XML is 5-20)
+)
+_RATIO_FROM = 1024 * 1024  # a member this small is judged only with the others (the whole archive's ratio)
+_ARCHIVE_RATIO_FROM = 4 * 1024 * 1024  # the whole archive's ratio counts once it expands past this
 MAX_ROWS = 250_000  # rows of a table or sheet
 MAX_CELLS = 100  # columns read per row (a plan has about ten)
 MAX_CELL_CHARS = 32_767  # characters of one cell (Excel's own limit)
@@ -195,18 +204,52 @@ def check_archive(path: Path, what: str = "tệp") -> None:
     for member in members:
         size = member.file_size
         total += size
-        if size > MAX_MEMBER_BYTES or total > MAX_ARCHIVE_BYTES:
-            limit = MAX_MEMBER_BYTES if size > MAX_MEMBER_BYTES else MAX_ARCHIVE_BYTES
-            raise FileLimitError(
-                f"{what.capitalize()} {path.name} khi giải nén lớn hơn {limit // 1_048_576} MB "
-                f"({member.filename}: {size / 1_048_576:,.0f} MB): hãy tách kế hoạch thành tệp nhỏ hơn."
-            )
         if size > _RATIO_FROM and size > MAX_RATIO * max(member.compress_size, 1):
             raise FileLimitError(
                 f"{what.capitalize()} {path.name} có phần {member.filename} nén với tỉ lệ "
                 f"{size // max(member.compress_size, 1):,}:1, quá giới hạn {MAX_RATIO}:1 (dấu hiệu 'bom nén'): "
                 "hãy mở tệp trong Word/Excel và lưu lại."
             )
+        if size > MAX_MEMBER_BYTES or total > MAX_ARCHIVE_BYTES:
+            limit = MAX_MEMBER_BYTES if size > MAX_MEMBER_BYTES else MAX_ARCHIVE_BYTES
+            raise FileLimitError(
+                f"{what.capitalize()} {path.name} khi giải nén lớn hơn {limit // 1_048_576} MB "
+                f"({member.filename}: {size / 1_048_576:,.0f} MB): hãy tách kế hoạch thành tệp nhỏ hơn."
+            )
+    compressed = max(sum(member.compress_size for member in members), 1)
+    if total > _ARCHIVE_RATIO_FROM and total > MAX_RATIO * compressed:
+        raise FileLimitError(
+            f"{what.capitalize()} {path.name} giải nén từ {compressed / 1_048_576:,.1f} MB ra "
+            f"{total / 1_048_576:,.0f} MB, tỉ lệ {total // compressed:,}:1 cả tệp, quá giới hạn {MAX_RATIO}:1 "
+            "(dấu hiệu 'bom nén'): hãy mở tệp trong Word/Excel và lưu lại."
+        )
+
+
+_XML_ERR_NO_MEMORY = 2  # libxml2's xmlParserErrors
+_NO_MEMORY = ("memory allocation failed", "out of memory", "cannot allocate memory", "no memory")
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is the process running out of memory, however the library said it:
+    a MemoryError, lxml's XML_ERR_NO_MEMORY ("unknown error"), an OSError ENOMEM. A reader that turns every failure into
+    "the file is damaged" asks this first and raises MemoryError instead (the web's child then names its limit)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MemoryError):
+            return True
+        if isinstance(current, OSError) and current.errno == 12:  # ENOMEM
+            return True
+        if any(words in str(current).lower() for words in _NO_MEMORY):
+            return True
+        if (
+            type(current).__name__ == "XMLSyntaxError"
+            and getattr(current, "code", None) == _XML_ERR_NO_MEMORY
+        ):
+            return True  # libxml2 out of memory says only "unknown error"; its code is XML_ERR_NO_MEMORY
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def check_row(number: int, cells: Sequence[str], file: str) -> None:

@@ -113,3 +113,36 @@ def test_work_past_its_memory_limit_is_refused_with_a_sentence() -> None:
     with pytest.raises(WorkLimitError, match="512 MB bộ nhớ"):
         run_limited(bytearray, 2 * 1024**3, seconds=30, memory_mb=512)
     assert run_limited(len, "abc", seconds=30, memory_mb=512) == 3  # the next job runs in a fresh child
+
+
+def test_many_small_parts_at_a_bomb_ratio_are_refused_for_the_whole_archive(tmp_path: Path) -> None:
+    """Parts of 1 MB or less are never judged alone: the whole archive's ratio catches hundreds of them."""
+    path = tmp_path / "nhieu-phan.docx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for number in range(8):
+            archive.writestr(f"word/media/phan{number}.xml", b" " * (1024 * 1024))  # 1 MB at ~1000:1
+    with zipfile.ZipFile(path) as archive:
+        assert all(member.file_size <= 1024 * 1024 for member in archive.infolist())
+    with pytest.raises(FileLimitError, match=f"cả tệp, quá giới hạn {MAX_RATIO}:1") as refused:
+        check_archive(path, "tệp kế hoạch")
+    assert "nhieu-phan.docx" in str(refused.value) and "bom nén" in str(refused.value)
+
+
+def test_one_part_over_the_total_bound_is_refused_even_when_it_compresses_plausibly(tmp_path: Path) -> None:
+    from plan.limits import MAX_ARCHIVE_BYTES
+
+    path = tmp_path / "lon.docx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:  # 1:1, no ratio rule applies
+        archive.writestr("word/document.xml", b"x" * (MAX_ARCHIVE_BYTES + 1))
+    with pytest.raises(FileLimitError, match=f"khi giải nén lớn hơn {MAX_ARCHIVE_BYTES // 1_048_576} MB"):
+        check_archive(path)
+    assert MAX_ARCHIVE_BYTES <= 64 * 1024 * 1024  # reading 64 MB of XML already takes about 1 GB
+
+
+def test_an_ordinary_office_file_passes_the_archive_bounds(tmp_path: Path) -> None:
+    from tests.support.plan_files import write_docx_table
+
+    rows = [["TT", "Nội dung nhiệm vụ", "Phòng chủ trì"]] + [
+        [str(i), f"Việc {i}", "Văn phòng Sở"] for i in range(50)
+    ]
+    check_archive(write_docx_table(tmp_path / "ke-hoach.docx", rows))  # no error

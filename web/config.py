@@ -41,6 +41,9 @@ class WebSettings(BaseSettings):
     # checking an admin's templates and rendering a preview, in a child process (web.isolation.check_templates)
     template_seconds: float = 30.0
     template_memory_mb: int = 1024
+    # plan uploads/confirmations at once in one web process (each may take a child as above)
+    import_jobs: int = 1
+    import_wait_seconds: float = 20.0  # how long another waits for its turn before being told to try again
 
 
 def trusted_networks(

@@ -6,7 +6,9 @@ each job runs in a fresh child (a forkserver's fork, the readers preloaded), who
 ``resource.setrlimit(RLIMIT_AS)``; past the time limit the child is killed. The child exits after the job, so its
 memory goes back to the system. The web awaits the result off its event loop.
 
-A user's error in the child (a bad file, a bound of plan.limits) comes back as its Vietnamese sentence.
+A user's error in the child (a bad file, a bound of plan.limits) comes back as its Vietnamese sentence; running out
+of memory (a MemoryError, or the readers' own words for it, see ``plan.limits.out_of_memory``) or a child that died
+comes back as the memory limit's sentence, naming NHACVIEC_WEB_WORK_MEMORY_MB.
 
 Templates use it too (:func:`check_templates`): checking an admin's templates and rendering a preview run in such
 a child (``TEMPLATE_SECONDS``, ``TEMPLATE_MEMORY_MB``; on the web NHACVIEC_WEB_TEMPLATE_SECONDS/_MEMORY_MB), so
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from plan.errors import UserError, say
+from plan.limits import out_of_memory
 from templates.render import CheckedRenders, check_and_render
 
 T = TypeVar("T")
@@ -73,6 +76,10 @@ def _child(connection: Any, memory_bytes: int, function: Callable[..., Any], arg
         outcome = ("error", getattr(error, "message", None) or say(error, {}))
     except MemoryError:
         outcome = ("memory", None)
+    except Exception as error:  # a library's own words for running out of memory
+        if not out_of_memory(error):
+            raise
+        outcome = ("memory", None)
     try:
         connection.send(outcome)
     except MemoryError:
@@ -100,8 +107,8 @@ def run_limited(
     sender.close()
     memory_error = WorkLimitError(
         too_big
-        or f"Đọc tệp cần hơn {memory_mb:,} MB bộ nhớ, quá giới hạn: hãy tách tệp thành các tệp nhỏ hơn "
-        "(hoặc tăng NHACVIEC_WEB_WORK_MEMORY_MB)."
+        or f"Đọc tệp cần hơn {memory_mb:,} MB bộ nhớ, quá giới hạn cho phép (NHACVIEC_WEB_WORK_MEMORY_MB): hãy "
+        "tách tệp thành các tệp nhỏ hơn, hoặc nhờ quản trị viên tăng NHACVIEC_WEB_WORK_MEMORY_MB."
     )
     try:
         if not receiver.poll(seconds):

@@ -14,7 +14,7 @@ from typing import Any
 
 from plan.importers.header import document_header
 from plan.importers.table import Row, find_title, no_plan_table, plan_tables, read_tables
-from plan.limits import check_archive, check_row
+from plan.limits import check_archive, check_row, out_of_memory
 from plan.model import PlanFileError, RawPlan
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -89,6 +89,8 @@ def read_docx_plan(path: Path, name: str | None = None) -> RawPlan:
     try:
         document = Document(str(path))
     except Exception as error:  # python-docx, zipfile and lxml raise many kinds for a damaged file
+        if out_of_memory(error):  # not the file's fault: the memory limit (the web's child names it)
+            raise MemoryError from error
         raise PlanFileError(
             file,
             "Không đọc được tệp Word: tệp bị hỏng, có mật khẩu hoặc không phải định dạng .docx.",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from plan.importers.header import document_header
 from plan.importers.table import Row, find_title, no_plan_table, plan_tables, read_tables
+from plan.limits import out_of_memory
 from plan.model import PlanFileError, RawPlan
 
 PageProgress = Callable[[int, int], None]  # (pages read, pages in the file)
@@ -69,6 +70,8 @@ def read_pdf_plan(path: Path, progress: PageProgress | None = None) -> RawPlan:
     except PlanFileError:
         raise
     except Exception as error:  # pdfminer raises many kinds for a damaged or encrypted file
+        if out_of_memory(error):  # not the file's fault: the memory limit (the web's child names it)
+            raise MemoryError from error
         raise PlanFileError(
             file, "Không đọc được tệp PDF: tệp bị hỏng, có mật khẩu hoặc không phải định dạng PDF."
         ) from error

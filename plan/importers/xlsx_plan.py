@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from plan.importers.header import document_header
 from plan.importers.table import Row, no_plan_table, plan_tables, read_tables
-from plan.limits import MAX_CELLS, MAX_ROWS, check_archive, check_row
+from plan.limits import MAX_CELLS, MAX_ROWS, check_archive, check_row, out_of_memory
 from plan.model import PlanFileError, RawPlan
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ def read_xlsx_plan(path: Path, name: str | None = None) -> RawPlan:
     try:
         workbook = load_workbook(path, read_only=False, data_only=True)
     except Exception as error:  # openpyxl, zipfile and lxml raise many kinds for a damaged file
+        if out_of_memory(error):  # not the file's fault: the memory limit (the web's child names it)
+            raise MemoryError from error
         raise PlanFileError(
             file,
             "Không đọc được tệp Excel: tệp bị hỏng, có mật khẩu hoặc không phải định dạng .xlsx.",

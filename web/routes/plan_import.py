@@ -5,6 +5,13 @@ preview shows the parsed tasks and every problem. The confirming POST carries
 only the token (never the file again): the file is read and checked once more,
 and imported all-or-nothing (``store.plan_import.import_plan``, actor = the user,
 ``via="web"``) only when it has no problem. The temporary file is removed after.
+
+Nothing of that runs on the event loop: reading and checking the file runs in a limited child process
+(``web.isolation``), the trial import of the preview, the import itself and the rendering of a preview of
+thousands of rows in a worker thread (``asyncio.to_thread``), so every other request is answered meanwhile. At most
+``NHACVIEC_WEB_IMPORT_JOBS`` uploads or confirmations run at once in a web process (each can take a child of up to
+``NHACVIEC_WEB_WORK_MEMORY_MB``); another waits up to ``NHACVIEC_WEB_IMPORT_WAIT_SECONDS`` for its turn, then is told
+in Vietnamese to try again shortly.
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -42,6 +51,75 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_AGE_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _SAFE_NAME = re.compile(r"[^\w.\- ]+")
+BUSY = (
+    "Đang có tệp kế hoạch khác được xử lý trên máy chủ: vui lòng đợi một lát rồi tải lên (hoặc xác nhận) lại."
+)
+T = TypeVar("T")
+_slots_lock = threading.Lock()
+
+
+class _Job:
+    """One import job's hold on a slot: released once, by the worker thread when it ends, or by the event loop
+    when the request was cancelled before the thread started (the thread then does nothing)."""
+
+    def __init__(self, slots: threading.BoundedSemaphore) -> None:
+        self.slots = slots
+        self.lock = threading.Lock()
+        self.started = False
+        self.released = False
+
+    def start(self) -> bool:
+        with self.lock:
+            self.started = not self.released
+            return self.started
+
+    def release(self, only_if_not_started: bool = False) -> None:
+        with self.lock:
+            if self.released or (only_if_not_started and self.started):
+                return
+            self.released = True
+            self.slots.release()
+
+
+def _slots(request: Request) -> threading.BoundedSemaphore:
+    """This web process's import slots (``NHACVIEC_WEB_IMPORT_JOBS``), made on first use."""
+    state = request.app.state
+    with _slots_lock:
+        slots = getattr(state, "import_slots", None)
+        if slots is None:
+            slots = threading.BoundedSemaphore(max(1, context(request).web.import_jobs))
+            state.import_slots = slots
+        return slots
+
+
+async def _take_slot(request: Request) -> _Job | None:
+    """A slot for one import job, waiting up to ``NHACVIEC_WEB_IMPORT_WAIT_SECONDS`` (polling: a waiting request
+    holds no thread); None when none came free."""
+    slots = _slots(request)
+    deadline = time.monotonic() + max(0.0, context(request).web.import_wait_seconds)
+    while not slots.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(0.05)
+    return _Job(slots)
+
+
+async def _off_loop(job: _Job, function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a worker thread, holding ``job``'s slot until it ends."""
+
+    def work() -> T:
+        if not job.start():
+            raise RuntimeError("import job cancelled before it started")  # its request is gone
+        try:
+            return function(*args)
+        finally:
+            job.release()
+
+    try:
+        return await asyncio.to_thread(work)
+    except asyncio.CancelledError:
+        job.release(only_if_not_started=True)
+        raise
 
 
 def upload_root() -> Path:
@@ -105,7 +183,7 @@ def check_file(path: str, year_text: str, directory: Directory) -> CheckedPlan:
 def read_and_check(
     request: Request, path: Path, year_text: str, directory: Directory | None = None
 ) -> CheckedPlan:
-    """:func:`check_file` in a child process, off the event loop's thread (the web answers meanwhile)."""
+    """:func:`check_file` in a child process; called from a worker thread, never on the event loop."""
     ctx = context(request)
     return run_limited(
         check_file,
@@ -150,24 +228,31 @@ async def upload(
         return _form(request, "Tệp quá lớn (tối đa 10 MB).", 400)
     if not content:
         return _form(request, f"Tệp {file.filename} rỗng.", 400)
+    job = await _take_slot(request)
+    if job is None:
+        return _form(request, BUSY, 503)
     token = save_upload(file.filename, content)
+    return await _off_loop(job, _preview, request, user.name, token, file.filename, year, plan)
+
+
+def _preview(request: Request, actor: str, token: str, name: str, year: str, plan: str) -> Response:
+    """The upload's work, in a worker thread: read and check (in the child), the trial import, the page."""
     try:
-        checked = await asyncio.to_thread(read_and_check, request, uploaded_file(token), year)
+        checked = read_and_check(request, uploaded_file(token), year)
     except UserError as error:
         discard(token)
         message = getattr(error, "message", None) or error_text(error)  # no temporary path in the message
-        return _form(request, f"Không đọc được tệp {file.filename}: {message}", 400)
+        return _form(request, f"Không đọc được tệp {name}: {message}", 400)
     code = clean(plan) or checked.code or f"KH-{checked.year}"
-    return await asyncio.to_thread(  # a preview of thousands of rows: rendered off the event loop too
-        render,
+    return render(  # a preview of thousands of rows
         request,
         "import_preview.html",
         checked=checked,
-        name=file.filename,
+        name=name,
         token=token if checked.ok else "",
         plan_code=code,
         year=str(checked.year),
-        diff=preview_diff(request, checked, code, user.name) if checked.ok else None,
+        diff=preview_diff(request, checked, code, actor) if checked.ok else None,
     )
 
 
@@ -211,6 +296,17 @@ async def confirm(
     require(user, Action.IMPORT_PLAN)
     form = {name: str(value) for name, value in (await request.form()).items()}
     path = uploaded_file(token)
+    job = await _take_slot(request)
+    if job is None:
+        return _form(request, BUSY, 503)
+    return await _off_loop(job, _confirm, request, user.name, path, token, year, plan, add_units, form)
+
+
+def _confirm(
+    request: Request, actor: str, path: Path, token: str, year: str, plan: str, add_units: str,
+    form: dict[str, str],
+) -> Response:  # fmt: skip
+    """The confirmation's work, in a worker thread: read and check again (in the child), import, the page."""
     try:
         checked = read_and_check(request, path, year)
     except UserError as error:
@@ -231,14 +327,14 @@ async def confirm(
                 added = add_unlisted_units(db, [unit.name for unit in checked.unknown_units], code)
                 directory = load_directory(db, ctx.settings.units_file)
                 checked = read_and_check(request, path, str(checked.year), directory)
-            summary = import_plan(db, checked, code, actor=user.name, via=VIA, choices=choices)
+            summary = import_plan(db, checked, code, actor=actor, via=VIA, choices=choices)
     except (
         UncertainMatchError,
         MatchError,
     ) as error:  # a match left unanswered: the preview again, nothing written
         return render(
             request, "import_preview.html", 400, checked=checked, name=path.name, token=token,
-            plan_code=code, year=year, diff=preview_diff(request, checked, code, user.name), error=error_text(error),
+            plan_code=code, year=year, diff=preview_diff(request, checked, code, actor), error=error_text(error),
         )  # fmt: skip
     discard(token)
     return render(
