@@ -14,6 +14,7 @@ the crash can be sent twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -430,7 +431,10 @@ def _finish_grouped(
 def sent_values(
     message: _Row, *, provider_id: str | None, at: datetime, written: bool = False
 ) -> dict[str, Any]:
-    """What :func:`mark_sent` writes."""
+    """What :func:`mark_sent` writes (provider ids beyond the column's width shortened: a record, never an error)."""
+    if provider_id is not None and len(provider_id) > PARTS_COLUMN_CHARS:
+        kept = provider_id[: PARTS_COLUMN_CHARS - 12].rsplit(",", 1)[0]
+        provider_id = f"{kept},…({provider_id.count(',') + 1})"
     return {
         "status": OutboxStatus.WRITTEN if written else OutboxStatus.SENT,
         "provider_id": provider_id,
@@ -456,18 +460,21 @@ def mark_sent(
 
 
 PARTS_COLUMN_CHARS = 255  # outbox.provider_id
+_COUNTED_PARTS = re.compile(r"([a-z]*:)?#(\d+)")  # parts_done beyond the column: "#8", "zns:#8"
 
 
 def parts_done(provider_id: str | None) -> tuple[str, ...]:
     """The parts of a long message that earlier attempts delivered, as a row not yet sent keeps them.
 
     A row that is not sent keeps in ``provider_id`` the provider ids of the parts that went (a Telegram or
-    Zalo message in parts), so the next attempt sends only the rest; "#N" when the N ids did not fit.
+    Zalo message in parts), so the next attempt sends only the rest; "#N" (or "route:#N", the route a Zalo part
+    went by) when the N ids did not fit: N parts of no known id, by that route.
     """
     if not provider_id:
         return ()
-    if provider_id.startswith("#") and provider_id[1:].isdigit():
-        return ("",) * int(provider_id[1:])
+    counted = _COUNTED_PARTS.fullmatch(provider_id)
+    if counted:
+        return (counted.group(1) or "",) * int(counted.group(2))
     return tuple(provider_id.split(","))
 
 
@@ -476,7 +483,10 @@ def _parts_value(parts: tuple[str, ...]) -> dict[str, Any]:
     if not parts:
         return {}
     joined = ",".join(parts)
-    return {"provider_id": joined if len(joined) <= PARTS_COLUMN_CHARS else f"#{len(parts)}"}
+    if len(joined) <= PARTS_COLUMN_CHARS:
+        return {"provider_id": joined}
+    route = parts[0][: parts[0].index(":") + 1] if ":" in parts[0] else ""
+    return {"provider_id": f"{route}#{len(parts)}"}
 
 
 def mark_retry(

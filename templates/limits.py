@@ -210,11 +210,12 @@ def _check_format(template: str, args: Iterable[Any]) -> None:
         if len(number) > 7 or int(number) > MAX_STRING:
             _too_long(int(number) if len(number) < 30 else 10**30)
     values = _format_args(args)
-    if _INDIRECT_WIDTH.search(template):
+    fields_only = template.replace("{{", "").replace("}}", "").replace("%%", "")  # escapes are no fields
+    if _INDIRECT_WIDTH.search(fields_only):
         for arg in values:
             if isinstance(arg, int) and abs(arg) > MAX_STRING:
                 _too_long(abs(arg))
-    fields = template.count("{") + template.count("%")
+    fields = fields_only.count("{") + fields_only.count("%")
     if fields and values:
         largest = max(weight(arg, MAX_STRING) for arg in values)
         _too_long(len(template) + fields * largest)
@@ -453,7 +454,7 @@ _PRINTERS = frozenset({"string", "tojson", "pprint", "urlencode", "xmlattr", "e"
 # filters that copy or walk a whole value: their input may weigh at most MAX_WEIGHT
 _WALKERS = frozenset(
     {"map", "list", "sort", "unique", "dictsort", "groupby", "reverse", "select", "reject", "selectattr"}
-    | {"rejectattr", "items", "min", "max", "first", "last", "random", "length", "count", "wordcount"}
+    | {"rejectattr", "items", "min", "max", "wordcount"}
 )
 _CHECKED = frozenset(_AMPLIFIERS) | _PRINTERS | _WALKERS
 

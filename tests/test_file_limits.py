@@ -146,3 +146,15 @@ def test_an_ordinary_office_file_passes_the_archive_bounds(tmp_path: Path) -> No
         [str(i), f"Việc {i}", "Văn phòng Sở"] for i in range(50)
     ]
     check_archive(write_docx_table(tmp_path / "ke-hoach.docx", rows))  # no error
+
+
+def test_a_child_that_fails_for_another_reason_is_not_said_to_be_out_of_memory() -> None:
+    """A template or a reader raising on real data (here 1/0) is one plain sentence, not "cần hơn N MB bộ nhớ"."""
+    import operator
+
+    from plan.errors import UserError
+
+    with pytest.raises(UserError) as caught:
+        run_limited(operator.truediv, 1, 0, seconds=20, memory_mb=512)
+    assert not isinstance(caught.value, WorkLimitError)
+    assert "lỗi không mong đợi" in str(caught.value) and "MB" not in str(caught.value)

@@ -5,6 +5,7 @@ turn, then is told in Vietnamese to try again), and a child that runs out of mem
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import threading
 import time
@@ -221,3 +222,32 @@ def test_libxml2_out_of_memory_is_not_called_a_damaged_file(
         monkeypatch.setattr(docx, "Document", failing)
         with pytest.raises(expected):
             read_docx_plan(path)
+
+
+def test_a_failed_save_gives_the_import_slot_back(
+    web_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while the upload is saved: that upload fails, the next one still gets the (only) slot."""
+    real_save = plan_import.save_upload
+    calls = []
+
+    def full_disk_once(name: str, content: bytes) -> str:
+        calls.append(name)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return real_save(name, content)
+
+    monkeypatch.setattr(plan_import, "save_upload", full_disk_once)
+
+    async def scenario() -> None:
+        app = _app(web_engine, import_jobs=1, import_wait_seconds=0.3)
+        async with _signed_in(app) as client:
+            with contextlib.suppress(
+                OSError
+            ):  # the app's error page, or the error itself through the transport
+                failed = await _upload(client)
+                assert failed.status_code >= 500
+            later = await _upload(client, "ke-hoach-2021-b.csv")
+            assert later.status_code == 200, text_of(later.text)
+
+    asyncio.run(scenario())

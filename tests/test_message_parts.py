@@ -140,3 +140,23 @@ def test_parts_that_do_not_fit_the_column_are_kept_as_a_count() -> None:
     assert kept == "#30" and outbox.parts_done(kept) == ("",) * 30
     assert outbox.parts_done(",".join(many[:3])) == many[:3]
     assert outbox.parts_done(None) == ()
+
+
+def test_a_zalo_route_survives_when_the_ids_do_not_fit() -> None:
+    """Eight ZNS items of long ids: the row keeps "zns:#8", so the retry goes on by ZNS and skips all eight."""
+    zns = tuple(f"zns:{'9' * 32}" for _ in range(8))
+    kept = outbox._parts_value(zns)["provider_id"]
+    assert kept == "zns:#8" and outbox.parts_done(kept) == ("zns:",) * 8
+
+
+def test_a_sent_rows_long_provider_ids_are_shortened_to_the_column() -> None:
+    ids = ",".join(str(10**12 + n) for n in range(40))
+    values = outbox.sent_values(outbox_row(), provider_id=ids, at=T0)
+    assert len(values["provider_id"]) <= outbox.PARTS_COLUMN_CHARS and values["provider_id"].endswith("…(40)")
+
+
+def outbox_row():  # type: ignore[no-untyped-def]
+    class Row:
+        id, attempts = 1, 0
+
+    return Row()

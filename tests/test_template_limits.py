@@ -227,3 +227,24 @@ def test_the_cli_refuses_the_probe_in_one_sentence(tmp_path: Path, source: str, 
     assert time.monotonic() - started < 4
     assert result.exit_code == 1
     assert bound in " ".join(result.output.split()) and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            '{{ "{{}} {}".format(5000000) }}',
+            "{} 5000000",
+        ),  # an escaped brace is no width taken from an argument
+        ('{{ "%d%% (*ghi chú)" % 5000000 }}', "5000000% (*ghi chú)"),  # nor is an escaped percent
+        ("{{ ['a', 'b']|length }} {{ ['a', 'b']|first }} {{ ['a', 'b']|last }}", "2 a b"),
+    ],
+)
+def test_escapes_and_cheap_filters_are_not_taken_for_heavy_work(source: str, expected: str) -> None:
+    assert _render(source) == expected
+
+
+def test_length_of_a_big_list_is_not_weighed() -> None:
+    """``items|length`` of a catch-up bundle heavier than the weight bound is a count, not a walk."""
+    big = [{"text": "x" * 1000} for _ in range(20_000)]  # 20 M characters: over MAX_WEIGHT
+    assert make_environment().from_string("{{ items|length }}").render(items=big) == "20000"

@@ -19,6 +19,7 @@ or memory is one Vietnamese sentence saying the template is too heavy.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import resource
 import threading
@@ -76,10 +77,15 @@ def _child(connection: Any, memory_bytes: int, function: Callable[..., Any], arg
         outcome = ("error", getattr(error, "message", None) or say(error, {}))
     except MemoryError:
         outcome = ("memory", None)
-    except Exception as error:  # a library's own words for running out of memory
-        if not out_of_memory(error):
-            raise
-        outcome = ("memory", None)
+    except Exception as error:  # a library's own words for running out of memory, or a failure of its own
+        if out_of_memory(error):
+            outcome = ("memory", None)
+        else:
+            logging.getLogger(__name__).exception("the limited child failed")
+            outcome = (
+                "error",
+                "Có lỗi không mong đợi khi xử lý: hãy kiểm tra lại dữ liệu, hoặc báo quản trị viên.",
+            )
     try:
         connection.send(outcome)
     except MemoryError:

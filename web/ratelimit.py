@@ -4,9 +4,10 @@ Four counters, each over the same sliding window: a pair (5 by default: one pers
 address (20: a password guessed from many machines), an address with any names (30: one machine spraying names)
 and everyone together (500: a spray from many machines). A block ends when the failures that caused it leave
 the window; a correct password during a block is refused too (otherwise guessing would simply go on).
-The overall block holds back only the addresses that have themselves failed within the window: a spray from
-many machines then gets one try per machine per window, while the Office's people, signing in from addresses
-that made no mistake, still get in (a spray must not lock out every user).
+The overall block holds back only a name that has itself failed from that address within the window: a spray
+then gets one try per name and machine (each machine still bounded by its own count), while the Office's people,
+even behind one shared address, still get in unless they mistyped themselves (a spray must not lock out
+every user).
 
 The store is bounded (``MAX_KEYS`` per counter) and a flood cannot flush it: when a counter is full, the keys
 forgotten first are those that are not blocked, so 10,000 failures under other names do not clear a block
@@ -123,7 +124,7 @@ class LoginLimiter:
                 self._names.retry_after(name, now),
                 self._addresses.retry_after(address, now),
             ]
-            if self._addresses.count(address, now):  # the overall block: only addresses that failed too
+            if self._pairs.count(key, now):  # the overall block: only a name that failed from this address
                 waits.append(self._overall.retry_after("*", now))
         blocked = [wait for wait in waits if wait is not None]
         return max(blocked) if blocked else None

@@ -231,7 +231,11 @@ async def upload(
     job = await _take_slot(request)
     if job is None:
         return _form(request, BUSY, 503)
-    token = save_upload(file.filename, content)
+    try:
+        token = save_upload(file.filename, content)
+    except BaseException:  # a full disk must not keep the import slot taken until a restart
+        job.release()
+        raise
     return await _off_loop(job, _preview, request, user.name, token, file.filename, year, plan)
 
 
