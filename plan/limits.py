@@ -226,7 +226,13 @@ def check_archive(path: Path, what: str = "tệp") -> None:
 
 
 _XML_ERR_NO_MEMORY = 2  # libxml2's xmlParserErrors
-_NO_MEMORY = ("memory allocation failed", "out of memory", "cannot allocate memory", "no memory")
+_NO_MEMORY = (
+    "memory allocation failed",
+    "out of memory",
+    "cannot allocate memory",
+    "no memory",
+    "failed to map segment from shared object",  # a library loaded under the address-space limit (RLIMIT_AS)
+)
 
 
 def out_of_memory(error: BaseException) -> bool:
