@@ -157,13 +157,13 @@ def _moment(at: datetime, seconds: bool = False) -> str:
 
 
 def _pass_moment(at: str | None) -> str:
-    """When the last pass ran, as the office reads it: "30/11/2026 07:30" in the settings' time zone."""
+    """When the last pass ran, as every moment of this screen reads: "07:30 30/11/2026" in the settings' zone."""
     if not at:
         return "chưa rõ"
     moment = datetime.fromisoformat(at)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return f"{moment.astimezone(tz()):%d/%m/%Y %H:%M}"
+    return _moment(moment)
 
 
 def status(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:

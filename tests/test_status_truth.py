@@ -71,7 +71,7 @@ def test_status_names_jobs_in_vietnamese_and_the_last_pass_in_vietnam_time(run_c
     engine.dispose()
 
     assert shown.exit_code == 0, shown.stderr
-    assert "Lượt gần nhất: 30/11/2026 07:30\n" in shown.stdout  # Vietnam time, no seconds or microseconds
+    assert "Lượt gần nhất: 07:30 30/11/2026\n" in shown.stdout  # Vietnam time, as the screen's other moments
     assert "2026-11-30" not in shown.stdout and ".123456" not in shown.stdout
     for job in ("pass", "retry", "leadership"):
         assert SCHEDULER_JOBS[job] in shown.stdout

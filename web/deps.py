@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from store.db import session_scope
 from store.models import UserRole
 from store.users import get_user_by_id
 from store.web_sessions import active_session
+from templates.render import CheckedRenders
 from web.config import WebSettings
 from web.permissions import Principal
 from web.ratelimit import LoginLimiter
@@ -76,6 +78,16 @@ class WebContext:
     def today(self) -> date:
         """Today in the settings' time zone, from the app's clock (tests fix it)."""
         return self.now().astimezone(self.settings.tz).date()
+
+    def check_templates(
+        self, folder: Path, renders: Sequence[tuple[str, str, Mapping[str, Any]]] = ()
+    ) -> CheckedRenders:
+        """The folder validated and ``renders`` rendered in a child process within the web's template limits."""
+        from web.isolation import check_templates
+
+        return check_templates(
+            folder, renders, seconds=self.web.template_seconds, memory_mb=self.web.template_memory_mb
+        )
 
     def directory(self) -> Directory:
         """The unit directory from the database (seeded from the units file the first time)."""

@@ -24,11 +24,10 @@ from plan.errors import UserError
 from planner.model import Notification, Recipient
 from rules.channels import CHANNELS
 from templates.context import message_context, sample_context
-from templates.render import BUILTIN_DIR, CheckedRenders, Rendered, Renderer, TemplateError, TemplateProblem
+from templates.render import BUILTIN_DIR, Rendered, Renderer, TemplateError, TemplateProblem
 from vocabulary import CHANNEL_LABELS, TASK_KINDS
 from vocabulary import TEMPLATE_SOURCES as SOURCE_LABELS
 from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, error_text, render
-from web.isolation import check_templates
 from web.permissions import Action, require
 from web.routes.upcoming import plan_window
 
@@ -76,13 +75,6 @@ def _candidate_folder(ctx: WebContext, channel: str, name: str, text: str) -> It
         (folder / channel).mkdir(parents=True, exist_ok=True)
         (folder / channel / name).write_text(text, encoding="utf-8")
         yield folder
-
-
-def _check(ctx: WebContext, folder: Path, renders: list[tuple[str, str, dict[str, Any]]]) -> CheckedRenders:
-    """The folder validated and ``renders`` rendered in a child process within the web's template limits."""
-    return check_templates(
-        folder, renders, seconds=ctx.web.template_seconds, memory_mb=ctx.web.template_memory_mb
-    )
 
 
 def _shown(problems: Sequence[TemplateProblem | str], folder: Path) -> list[dict[str, Any]]:
@@ -244,7 +236,7 @@ def preview_form(
         except LookupError as error:
             renders, errors = [], {"task": error_text(error)}
         try:  # checked and rendered in a child with a time and memory limit (web.isolation)
-            checked = _check(ctx, folder, renders)
+            checked = ctx.check_templates(folder, renders)
         except UserError as error:  # the child ran out of time or memory
             shown = _shown([str(error)], folder)
         else:
@@ -292,7 +284,7 @@ def save_form(request: Request, user: SignedIn, channel: str, name: str, text: T
         )
     with _candidate_folder(ctx, channel, name, text) as candidate:
         try:
-            problems = _shown(_check(ctx, candidate, []).problems, candidate)
+            problems = _shown(ctx.check_templates(candidate, []).problems, candidate)
         except UserError as error:  # the child ran out of time or memory
             problems = _shown([str(error)], candidate)
     if problems:

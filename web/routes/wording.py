@@ -25,7 +25,6 @@ from templates.context import message_context, sample_context
 from templates.wording import DEFAULTS, KINDS, PLACEHOLDERS, Wording, check, files, read
 from vocabulary import CHANNEL_LABELS, KIND_TITLES
 from web.deps import PageNotFound, SignedIn, Text, WebContext, context, csrf_protect, render
-from web.isolation import check_templates
 from web.permissions import Action, require
 from web.routes.upcoming import plan_window
 
@@ -92,9 +91,7 @@ def _previews(
             values = sample_context(kind, channel)
         renders.append((kind, channel, values))
     try:
-        checked = check_templates(
-            folder, renders, seconds=ctx.web.template_seconds, memory_mb=ctx.web.template_memory_mb
-        )
+        checked = ctx.check_templates(folder, renders)
     except UserError as error:  # the child ran out of time or memory
         return [str(error)], [], None, ""
     previews = [
@@ -204,12 +201,7 @@ def wording_save(
     if not errors:
         with _candidate(ctx, kind, wording) as candidate:
             try:  # in a child process within the web's template limits
-                problems = [
-                    p.message
-                    for p in check_templates(
-                        candidate, seconds=ctx.web.template_seconds, memory_mb=ctx.web.template_memory_mb
-                    ).problems
-                ]
+                problems = [p.message for p in ctx.check_templates(candidate).problems]
             except UserError as error:
                 problems = [str(error)]
         if problems:
