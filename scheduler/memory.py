@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+from functools import cache
 
 log = logging.getLogger("nhacviec.pass")
 
@@ -19,6 +20,7 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 BIG_BLOCK = 256 * 1024  # blocks from this size up are mapped on their own and unmapped when freed
 
 
+@cache
 def _libc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(None)

@@ -199,12 +199,17 @@ def leader_page(request: Request, user: SignedIn, code: str, ok: str = "") -> Re
     return _leader_page(request, user, code, flash=_FLASH.get(ok))
 
 
+def _ways_of_receiving(form: Any, *keys: str) -> dict[str, str]:
+    """The "Cách nhận tin" selects as given: "1" gathers into the morning's message ("true"), "0" one by one."""
+    return {key: "true" if form.get(key) == "1" else "false" for key in keys if form.get(key) in ("0", "1")}
+
+
 @router.post("/leaders/{code}", dependencies=[Depends(csrf_protect)])
 async def save_leader(request: Request, user: SignedIn, code: str) -> Response:
     require(user, Action.EDIT_UNITS)
     form = await request.form()
     changes = {key: str(form.get(key, "")) for key in ("name", "title", *CHANNELS) if key in form}
-    changes["bundle"] = "false" if form.get("bundle") == "0" else "true"
+    changes |= _ways_of_receiving(form, "bundle")
     try:
         with session_scope(context(request).engine) as db:
             load_directory(db, context(request).settings.units_file)
@@ -222,9 +227,7 @@ async def save(request: Request, user: SignedIn, code: str) -> Response:
     require(user, Action.EDIT_UNITS)
     form = await request.form()
     changes = {key: str(form.get(key, "")) for key in _FIELDS if key in form}
-    for key in ("bundle", "head.bundle"):  # a select: "1" gathers into the morning's message, "0" one by one
-        if form.get(key) in ("0", "1"):
-            changes[key] = "true" if form.get(key) == "1" else "false"
+    changes |= _ways_of_receiving(form, "bundle", "head.bundle")
     try:
         with session_scope(context(request).engine) as db:
             load_directory(db, context(request).settings.units_file)
