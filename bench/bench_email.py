@@ -14,9 +14,13 @@ Measured, against one counting aiosmtpd server in its own process, started once:
 (b) the ceiling: ``pool`` persistent aiosmtplib connections sending pre-built messages, no database;
 (c) the dispatcher: Dispatcher.run_once() claiming, sending (EmailNotifier, ``pool`` connections) and
     recording every row. Each run gets a fresh database with the same rows.
+(a) and (b) each run twice: with the dispatcher's own messages (the rendered rows, ~9 KB on the wire,
+pre-built outside the clock) and with the references' ~2 KB sample messages.
 The server's count is checked after each (exactly ``count`` more), and every row must be 'sent' after (c).
 
-Targets: dispatcher >= 1.5x naive, dispatcher >= 0.5x ceiling (medians over the runs). The rows are
+Targets: dispatcher >= 1.5x naive, dispatcher >= 0.5x ceiling (medians over the runs), like for like:
+the yardsticks send the same messages as the dispatcher, since the server's time per message grows with
+its size. The ratios to the ~2 KB samples are printed beside them, for reference. The rows are
 enqueued as delivery.pipeline.enqueue does it (each email built once then, its bytes stored with the row:
 the enqueue time is reported with the preparation, not with the dispatcher).
 On a miss (or with --profile) one dispatcher run is timed step by step (CPU per message, message
@@ -188,7 +192,10 @@ def prepare_rows(count: int, now: datetime) -> Prepared:
     for copy in range(count):  # bounded: each round adds at least one row or stops
         wanted = singles[: count - len(rows)]
         deliveries = resolve(wanted, units, unbundled_rules=one_each).deliveries
-        batch = [message.columns() for message in render(bundle(deliveries), contexts, renderer, now=now)]
+        batch = [
+            {**message.columns(), **message.content(0)}  # the row and what it says, flat (NewMessage.single)
+            for message in render(bundle(deliveries), contexts, renderer, now=now)
+        ]
         sendable = [row for row in batch if row["status"] == OutboxStatus.PENDING]
         skipped += len(batch) - len(sendable)
         if not sendable:
@@ -792,20 +799,21 @@ def main(argv: list[str] | None = None) -> int:
                     f"\n  (c) dispatcher (claim, send, record):          {run.dispatcher:8.1f} msg/s"
                     f"   = {run.dispatcher / run.naive:.2f}x naive, {run.dispatcher / run.ceiling:.2f}x ceiling"
                     f"\n  the same yardsticks sending the dispatcher's own messages: naive {run.real_naive:8.1f}, "
-                    f"pool {run.real_ceiling:8.1f} msg/s = {run.dispatcher / run.real_naive:.2f}x naive, "
-                    f"{run.dispatcher / run.real_ceiling:.2f}x pool"
+                    f"ceiling {run.real_ceiling:8.1f} msg/s = {run.dispatcher / run.real_naive:.2f}x naive, "
+                    f"{run.dispatcher / run.real_ceiling:.2f}x ceiling"
                 )
-            vs_naive = statistics.median(r.dispatcher / r.naive for r in runs)
-            vs_ceiling = statistics.median(r.dispatcher / r.ceiling for r in runs)
+            vs_naive = statistics.median(r.dispatcher / r.real_naive for r in runs)
+            vs_ceiling = statistics.median(r.dispatcher / r.real_ceiling for r in runs)
             print(
                 f"\nMedians over {len(runs)} run(s), {count} messages each, server checked after every path:"
             )
             print(
-                f"  naive {statistics.median(r.naive for r in runs):.1f}, ceiling "
-                f"{statistics.median(r.ceiling for r in runs):.1f}, dispatcher "
-                f"{statistics.median(r.dispatcher for r in runs):.1f} msg/s; enqueue "
+                f"  dispatcher {statistics.median(r.dispatcher for r in runs):.1f} msg/s; with its messages: "
+                f"naive {statistics.median(r.real_naive for r in runs):.1f}, ceiling "
+                f"{statistics.median(r.real_ceiling for r in runs):.1f} msg/s; enqueue "
                 f"{statistics.median(count / r.enqueue_seconds for r in runs):.1f} rows/s"
             )
+            print("  Targets, the yardsticks sending the dispatcher's own messages (the same bytes):")
             print(
                 f"  dispatcher / naive   = {vs_naive:.2f} (target >= {TARGET_VS_NAIVE})  "
                 f"{verdict(vs_naive, TARGET_VS_NAIVE)}"
@@ -814,19 +822,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"  dispatcher / ceiling = {vs_ceiling:.2f} (target >= {TARGET_VS_CEILING})  "
                 f"{verdict(vs_ceiling, TARGET_VS_CEILING)}"
             )
-            same_naive = statistics.median(r.dispatcher / r.real_naive for r in runs)
-            same_ceiling = statistics.median(r.dispatcher / r.real_ceiling for r in runs)
+            sample_naive = statistics.median(r.dispatcher / r.naive for r in runs)
+            sample_ceiling = statistics.median(r.dispatcher / r.ceiling for r in runs)
             print(
-                "  with the same messages as the dispatcher (the sample messages above are ~2 KB, the rendered "
-                "rows ~10 KB):"
-            )
-            print(
-                f"  dispatcher / naive   = {same_naive:.2f} (target >= {TARGET_VS_NAIVE})  "
-                f"{verdict(same_naive, TARGET_VS_NAIVE)}"
-            )
-            print(
-                f"  dispatcher / pool    = {same_ceiling:.2f} (target >= {TARGET_VS_CEILING})  "
-                f"{verdict(same_ceiling, TARGET_VS_CEILING)}"
+                f"  For reference, the yardsticks sending the ~2 KB samples instead (naive "
+                f"{statistics.median(r.naive for r in runs):.1f}, ceiling "
+                f"{statistics.median(r.ceiling for r in runs):.1f} msg/s; the dispatcher's messages are "
+                f"~9 KB): {sample_naive:.2f}x naive, {sample_ceiling:.2f}x ceiling"
             )
             print(f"load average at end: {load_average()}")
             failed = vs_naive < TARGET_VS_NAIVE or vs_ceiling < TARGET_VS_CEILING

@@ -319,7 +319,8 @@ class OutboxMessage(SQLModel, table=True):
     message. ``key`` is the item's delivery key for a message of one item, and for a bundle a key
     derived from its items' keys (``bundle/...``). The columns that describe what a message is about
     (kind, rule, plan, task, period, level, role, notification_key) are its item's for a message of
-    one item; a bundle has kind ``bundle`` and its items say the rest.
+    one item; a bundle has kind ``bundle`` and its items say the rest. What it says (texts, bytes) is in
+    :class:`OutboxContent`, one row per message.
     """
 
     __tablename__ = "outbox"
@@ -340,11 +341,6 @@ class OutboxMessage(SQLModel, table=True):
     recipient_name: str = ""
     address: str | None = Field(default=None, max_length=255)
     subject: str = ""
-    body_text: str = ""
-    body_html: str | None = None
-    extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    # email: the message's bytes built when it was enqueued, less From/Date/Message-ID (notifiers.email)
-    wire: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
     due_at: datetime = Field(sa_type=UTCDateTime())
     next_attempt_at: datetime = Field(sa_type=UTCDateTime())
@@ -356,6 +352,28 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     origin: str = Field(default="planner", max_length=32)  # planner | manual
+
+
+class OutboxContent(SQLModel, table=True):
+    """What an outbox message says: its texts, the channel's extra data and, for email, its bytes.
+
+    Kept apart from :class:`OutboxMessage` so that claiming a message and recording its outcome rewrite a
+    row of a few hundred bytes, not the ~16 KB of an email with its HTML and its built bytes (on SQLite an
+    UPDATE writes the whole row again). Written once with its message, read when the message is sent.
+    """
+
+    __tablename__ = "outbox_content"
+
+    message_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+        )
+    )
+    body_text: str = ""
+    body_html: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # email: the message's bytes built when it was enqueued, less From/Date/Message-ID (notifiers.email)
+    wire: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
 
 
 class OutboxItem(SQLModel, table=True):

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from store.models import (
     AddressAlias,
     ConfigProblemRecord,
+    OutboxContent,
     OutboxItem,
     OutboxMessage,
     OutboxStatus,
@@ -36,6 +37,7 @@ from store.models import (
 
 _TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
 _ITEMS = OutboxItem.__table__  # type: ignore[attr-defined]
+_CONTENT = OutboxContent.__table__  # type: ignore[attr-defined]
 BUNDLE_KIND = "bundle"  # the kind of a message that carries several items
 _CHUNK = 500
 
@@ -133,10 +135,6 @@ class NewMessage:
             "recipient_name": self.recipient_name,
             "address": self.address,
             "subject": self.subject,
-            "body_text": self.body_text,
-            "body_html": self.body_html,
-            "extra": self.extra,
-            "wire": self.wire,
             "status": self.status,
             "due_at": self.due_at,
             "next_attempt_at": self.due_at,
@@ -144,6 +142,16 @@ class NewMessage:
             "last_error": self.last_error,
             "created_at": self.created_at,
             "origin": self.origin,
+        }
+
+    def content(self, message_id: int) -> dict[str, Any]:
+        """Its ``outbox_content`` row: what it says."""
+        return {
+            "message_id": message_id,
+            "body_text": self.body_text,
+            "body_html": self.body_html,
+            "extra": self.extra,
+            "wire": self.wire,
         }
 
 
@@ -181,13 +189,20 @@ def enqueue(session: Session, messages: Sequence[NewMessage]) -> int:
         # One row per statement: pysqlite keeps each distinct statement it ran prepared, with the values last
         # bound to it, until the connection closes; a multi-row INSERT is a new statement for each number of
         # rows, and a long catch-up's bundles are megabytes each (a year of 10,000 tasks kept 120 MB).
+        content = sa.insert(_CONTENT)
         for message in messages:
-            ids.update({row.key: row.id for row in session.execute(statement, message.columns())})
+            for row in session.execute(statement, message.columns()).all():
+                ids[row.key] = row.id
+                session.execute(content, message.content(row.id))
     else:
         for start in range(0, len(messages), _CHUNK):
             # executemany ("insertmanyvalues"): far cheaper to build than one VALUES clause with every row
-            chunk = [message.columns() for message in messages[start : start + _CHUNK]]
-            ids.update({row.key: row.id for row in session.execute(statement, chunk)})
+            chunk = messages[start : start + _CHUNK]
+            inserted = {row.key: row.id for row in session.execute(statement, [m.columns() for m in chunk])}
+            contents = [m.content(inserted[m.key]) for m in chunk if m.key in inserted]
+            if contents:
+                session.execute(sa.insert(_CONTENT), contents)
+            ids.update(inserted)
     items = [
         {**item.__dict__, "message_id": ids[message.key], "position": position}
         for message in messages
@@ -262,6 +277,16 @@ def items_of(session: Session, message_ids: Sequence[int]) -> dict[int, list[Out
     return found
 
 
+def content_of(session: Session, message_ids: Sequence[int]) -> dict[int, OutboxContent]:
+    """What each message says (its texts, extra data and email bytes), by message id."""
+    found: dict[int, OutboxContent] = {}
+    for start in range(0, len(message_ids), _CHUNK):
+        chunk = list(message_ids[start : start + _CHUNK])
+        for content in session.exec(select(OutboxContent).where(col(OutboxContent.message_id).in_(chunk))):
+            found[content.message_id] = content
+    return found
+
+
 @dataclass(slots=True)
 class ClaimedMessage:
     """An outbox row as :func:`claim` hands it out: its columns as plain attributes, no ORM object.
@@ -301,7 +326,14 @@ class ClaimedMessage:
     origin: str
 
 
-_CLAIMED_COLUMNS = [_TABLE.c[name] for name in ClaimedMessage.__slots__]
+_CONTENT_NAMES = ("body_text", "body_html", "extra", "wire")  # from outbox_content, the rest from outbox
+_CLAIMED_COLUMNS = [_TABLE.c[name] for name in ClaimedMessage.__slots__ if name not in _CONTENT_NAMES]
+_NO_CONTENT: tuple[Any, ...] = (
+    "",
+    None,
+    {},
+    None,
+)  # a row written before its content (never, in one transaction)
 
 
 def claim(
@@ -318,7 +350,8 @@ def claim(
 
     ``now`` is the real moment of the claim (claims and leases are always real time); ``due_by`` is the
     send-time cutoff, which a simulation (``--at``) may set elsewhere (default: ``now``). One statement
-    (``UPDATE ... RETURNING``) on SQLite and PostgreSQL alike, read as plain rows.
+    (``UPDATE ... RETURNING``) on SQLite and PostgreSQL alike, then the claimed rows' content read by id
+    in the same transaction, all read as plain rows.
     """
     table = _TABLE
     due = sa.or_(
@@ -338,7 +371,23 @@ def claim(
         .returning(*_CLAIMED_COLUMNS)
     )
     with engine.begin() as connection:
-        claimed = [ClaimedMessage(*row) for row in connection.execute(statement)]
+        rows = connection.execute(statement).all()
+        contents = {
+            row[0]: tuple(row[1:])
+            for row in connection.execute(
+                sa.select(_CONTENT.c.message_id, *(_CONTENT.c[name] for name in _CONTENT_NAMES)).where(
+                    _CONTENT.c.message_id.in_([row.id for row in rows])
+                )
+            )
+        }
+    names = [column.name for column in _CLAIMED_COLUMNS]
+    claimed = [
+        ClaimedMessage(
+            **dict(zip(names, row, strict=True)),
+            **dict(zip(_CONTENT_NAMES, contents.get(row.id, _NO_CONTENT), strict=True)),
+        )
+        for row in rows
+    ]
     claimed.sort(key=lambda m: (m.next_attempt_at, m.id))
     return claimed
 

@@ -22,6 +22,7 @@ from notifiers.base import OutgoingMessage
 from notifiers.email import EmailNotifier, build_email, email_bytes, finish_email, prebuilt_email, sender_line
 from store.db import session_scope
 from store.models import OutboxMessage, OutboxStatus
+from store.outbox import content_of
 from tests.support.outbox_fill import row
 from tests.support.smtp_server import running_smtp_server
 
@@ -67,7 +68,8 @@ def test_email_rows_are_built_when_enqueued_and_sent_as_built(engine: Engine) ->
     telegram = row("chat", channel="telegram", address="-100123")
     enqueue(engine, [*rows, telegram], {}, now=AT)
     with session_scope(engine) as session:
-        stored = {m.key: m for m in session.exec(select(OutboxMessage))}
+        messages = {m.id: m.key for m in session.exec(select(OutboxMessage))}
+        stored = {messages[i]: c for i, c in content_of(session, list(messages)).items()}
     assert all(stored[f"k{i}"].wire for i in range(30)) and stored["chat"].wire is None
     assert parsed(stored["k7"].wire)["To"].addresses[0].addr_spec == "unit7@nhacviec.example"
 

@@ -38,3 +38,36 @@ def test_a_sqlite_database_holding_a_plan_upgrades_from_0012_to_head(tmp_path: P
         tables = sa.inspect(connection).get_table_names()
     assert not [t for t in tables if t.startswith("_alembic_tmp")]
     engine.dispose()
+
+
+def test_outbox_content_moves_to_its_own_table_and_back(tmp_path: Path) -> None:
+    """0018: what a message says leaves the outbox row (claims and outcomes rewrite a small row) and comes
+    back on a downgrade."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0017")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO outbox (id, key, notification_key, kind, rule, channel, recipient, role, "
+            "recipient_name, subject, body_text, body_html, extra, wire, status, due_at, next_attempt_at, "
+            "attempts, created_at, origin) VALUES (7, 'k', 'k', 'reminder', 'reminder', 'email', 'TCCB', 'to', "
+            "'Phòng TCCB', 'Nhắc', 'Văn bản', '<p>HTML</p>', '{\"phone\": \"0901\"}', X'0102', 'pending', "
+            "'2020-12-01 00:00:00', '2020-12-01 00:00:00', 0, '2020-12-01 00:00:00', 'planner')"
+        )
+
+    upgrade_schema(engine)
+
+    with engine.connect() as connection:
+        moved = connection.exec_driver_sql(
+            "SELECT message_id, body_text, body_html, extra, wire FROM outbox_content"
+        ).all()
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("outbox")}
+    assert [tuple(r) for r in moved] == [(7, "Văn bản", "<p>HTML</p>", '{"phone": "0901"}', b"\x01\x02")]
+    assert not columns & {"body_text", "body_html", "extra", "wire"}
+
+    command.downgrade(config, "0017")
+    with engine.connect() as connection:
+        back = connection.exec_driver_sql("SELECT body_text, body_html, extra, wire FROM outbox").all()
+        assert "outbox_content" not in sa.inspect(connection).get_table_names()
+    assert [tuple(r) for r in back] == [("Văn bản", "<p>HTML</p>", '{"phone": "0901"}', b"\x01\x02")]
+    engine.dispose()

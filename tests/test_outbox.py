@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from delivery.dispatcher import Dispatcher
+from delivery.pipeline import prebuild
 from delivery.retry import RetryPolicy
 from notifiers.base import (
     Notifier,
@@ -39,6 +40,30 @@ def test_enqueue_keeps_one_row_per_key(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert [m.key for m in outbox.list_messages(session)] == ["a", "b", "c"]
         assert outbox.list_messages(session)[0].subject == "Nhắc việc"
+
+
+def test_what_a_message_says_is_kept_apart_and_comes_back_with_its_claim(engine: Engine) -> None:
+    """Claiming and recording rewrite the outbox row: its texts and email bytes live in outbox_content,
+    written with it, handed out by the claim, and deleted with it."""
+    body = "Nội dung " * 2000  # an email's size: on SQLite every UPDATE of a row writes it whole again
+    first = row("a", body_text=body, body_html="<p>HTML</p>", extra={"phone": "0901"})
+    prebuild([first])
+    add(engine, first, row("b"))
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("outbox")}
+    assert not columns & {"body_text", "body_html", "extra", "wire"}
+
+    claimed = {
+        m.key: m for m in outbox.claim(engine, worker="w1", now=T0, limit=5, lease=timedelta(minutes=5))
+    }
+    assert claimed["a"].body_text == body and claimed["a"].body_html == "<p>HTML</p>"
+    assert claimed["a"].extra == {"phone": "0901"} and claimed["b"].body_text == "Nội dung"
+    assert claimed["a"].wire is not None and b"multipart/alternative" in claimed["a"].wire
+    assert claimed["b"].wire is None
+
+    with session_scope(engine) as session:
+        session.exec(sa.delete(OutboxMessage).where(OutboxMessage.key == "a"))  # type: ignore[call-overload,arg-type]
+    with session_scope(engine) as session:
+        assert set(outbox.content_of(session, [claimed["a"].id, claimed["b"].id])) == {claimed["b"].id}
 
 
 def test_claims_never_overlap_and_only_take_due_rows(engine: Engine) -> None:

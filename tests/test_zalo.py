@@ -1314,11 +1314,16 @@ def test_the_weekly_digest_warns_two_weeks_before_the_refresh_token_would_expire
 
 
 def list_messages_of_kind(engine: Engine, kind: str) -> list[Any]:
+    """The messages of ``kind``, each with its ``body_text`` (from its content row)."""
+    from types import SimpleNamespace
+
     from store.db import session_scope
-    from store.outbox import list_messages
+    from store.outbox import content_of, list_messages
 
     with session_scope(engine) as session:
-        return [m for m in list_messages(session) if m.kind == kind]
+        messages = [m for m in list_messages(session) if m.kind == kind]
+        texts = {i: c.body_text for i, c in content_of(session, [m.id for m in messages]).items()}
+        return [SimpleNamespace(due_at=m.due_at, body_text=texts[m.id]) for m in messages]
 
 
 def test_the_pipeline_gives_zalo_messages_their_zns_form_so_the_reminder_reaches_the_phone(
