@@ -14,8 +14,8 @@ import typer
 from rich.table import Table
 
 from cli.common import console, open_store, parse_date, settings, today
+from cli.output_files import check_output_file, writing
 from plan.errors import UserError
-from plan.limits import check_output_file, writing
 
 app = typer.Typer(
     help="Báo cáo kết quả thực hiện kế hoạch (quý I, 6 tháng, 9 tháng, năm, đột xuất) dưới dạng .docx/.xlsx.",

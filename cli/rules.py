@@ -49,7 +49,7 @@ def show(rule_id: str) -> None:
 
 @app.command("export", help="Xuất toàn bộ quy tắc ra tệp YAML (hoặc màn hình nếu không nêu tệp).")
 def export(file: Annotated[Path | None, typer.Argument(help="Tệp cần ghi.")] = None) -> None:
-    from plan.limits import check_output_file, writing
+    from cli.output_files import check_output_file, writing
     from store.db import session_scope
     from store.rules import load_rules, rules_to_yaml
 

@@ -247,8 +247,8 @@ def export(
     plan: PlanOpt = None,
     at: AtOpt = None,
 ) -> None:
+    from cli.output_files import check_output_file, writing
     from plan.errors import UserError
-    from plan.limits import check_output_file, writing
     from store.db import session_scope
     from store.export import export_plan
     from store.tasks import get_plan

@@ -372,8 +372,8 @@ def _print_diff(changes: list[Any], unchanged: int) -> None:
     "export", help="Xuất danh bạ ra bảng tính (.xlsx hoặc .csv) theo đúng mẫu mà 'units import' đọc."
 )
 def export(file: Annotated[Path, typer.Argument(help="Tệp sẽ ghi, ví dụ danh-ba.xlsx.")]) -> None:
+    from cli.output_files import check_output_file, writing
     from plan.contacts import write_contacts_file
-    from plan.limits import check_output_file, writing
     from store.contacts import export_rows
     from store.db import session_scope
     from store.directory import load_directory

@@ -136,13 +136,21 @@ def _end_sessions(session: Session, user: User, reason: str) -> None:
 
 
 def _keep_an_admin(session: Session, user: User, doing: str) -> None:
-    """Refuse to take the last enabled admin away: nobody could manage accounts on the web after it."""
+    """Refuse to take the last enabled admin away: nobody could manage accounts on the web after it.
+
+    Every enabled admin's row is locked (PostgreSQL; SQLite has one writer at a time) in one order, so two
+    admins taken away at the same moment cannot each count the other: the second waits for the first,
+    then sees what it changed.
+    """
     if user.role != UserRole.ADMIN or user.disabled:
         return
-    others = session.exec(
-        select(User).where(User.role == UserRole.ADMIN, User.disabled == False, User.id != user.id)  # noqa: E712
-    ).first()
-    if others is None:
+    admins = session.exec(
+        select(User.id)
+        .where(User.role == UserRole.ADMIN, User.disabled == False)  # noqa: E712
+        .order_by(col(User.id))
+        .with_for_update()
+    ).all()
+    if not [admin for admin in admins if admin != user.id]:
         raise UserAccountError(
             f"Không thể {doing} tài khoản {user.name}: đây là tài khoản quản trị cuối cùng còn dùng được; "
             "hãy tạo hoặc mở lại một tài khoản quản trị khác trước."

@@ -1,4 +1,4 @@
-"""Every command that writes a file checks its path first, one way for all (plan.limits.check_output_file): a
+"""Every command that writes a file checks its path first, one way for all (cli.output_files.check_output_file): a
 missing folder, a folder as the file, a file as the folder and a place that cannot be written (/proc) are each
 refused with exit code 1 and one Vietnamese sentence naming the path; no traceback, no system English."""
 
@@ -66,8 +66,8 @@ def test_every_file_writer_refuses_a_bad_place_in_one_vietnamese_sentence(
 def test_an_oserror_while_writing_becomes_one_vietnamese_sentence(tmp_path: Path) -> None:
     import errno
 
+    from cli.output_files import writing
     from plan.errors import UserError
-    from plan.limits import writing
 
     target = tmp_path / "bao-cao.docx"
     for code, words in [
