@@ -2,7 +2,9 @@
 
 A message carries one or more items (bundled delivery, see delivery/pipeline.py). Idempotency is per
 item: an item's key is unique in ``outbox_items``, so an item is carried by one message only, however
-often it is planned again or bundled anew; a message and its items are written in one transaction.
+often it is planned again or bundled anew; a message, its content (``outbox_content``: texts, extra data,
+email bytes) and its items are written in one transaction. The content is apart so that claims and
+outcomes, which update the ``outbox`` row, rewrite a small row.
 
 Claiming is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
 RETURNING``: on PostgreSQL several dispatchers (and a manual trigger beside the
@@ -185,11 +187,11 @@ def enqueue(session: Session, messages: Sequence[NewMessage]) -> int:
         insert(_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(_TABLE.c.id, _TABLE.c.key)
     )
     ids: dict[str, int] = {}
+    content = sa.insert(_CONTENT)
     if session.get_bind().dialect.name == "sqlite":
         # One row per statement: pysqlite keeps each distinct statement it ran prepared, with the values last
         # bound to it, until the connection closes; a multi-row INSERT is a new statement for each number of
         # rows, and a long catch-up's bundles are megabytes each (a year of 10,000 tasks kept 120 MB).
-        content = sa.insert(_CONTENT)
         for message in messages:
             for row in session.execute(statement, message.columns()).all():
                 ids[row.key] = row.id
@@ -201,7 +203,7 @@ def enqueue(session: Session, messages: Sequence[NewMessage]) -> int:
             inserted = {row.key: row.id for row in session.execute(statement, [m.columns() for m in chunk])}
             contents = [m.content(inserted[m.key]) for m in chunk if m.key in inserted]
             if contents:
-                session.execute(sa.insert(_CONTENT), contents)
+                session.execute(content, contents)
             ids.update(inserted)
     items = [
         {**item.__dict__, "message_id": ids[message.key], "position": position}
@@ -328,12 +330,8 @@ class ClaimedMessage:
 
 _CONTENT_NAMES = ("body_text", "body_html", "extra", "wire")  # from outbox_content, the rest from outbox
 _CLAIMED_COLUMNS = [_TABLE.c[name] for name in ClaimedMessage.__slots__ if name not in _CONTENT_NAMES]
-_NO_CONTENT: tuple[Any, ...] = (
-    "",
-    None,
-    {},
-    None,
-)  # a row written before its content (never, in one transaction)
+# what a claimed row without a content row would say (never: a message and its content are written together)
+_NO_CONTENT: tuple[Any, ...] = ("", None, {}, None)
 
 
 def claim(
