@@ -34,7 +34,7 @@ def web(
     # uvicorn's access log prints query strings (the ICS tokens): the app logs requests itself, without them.
     options = {"host": host, "port": port, "access_log": False, "log_config": None, "proxy_headers": False}
     if count == 1:
-        uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
+        uvicorn.run(warmed(create_app(config)), **options)  # type: ignore[arg-type]
         return
     from store.db import make_engine, upgrade_schema
     from web.config import WebSettings, session_secret
@@ -81,7 +81,15 @@ def worker_app():
 
     config = settings()
     configure_logging(config.log_format, config.log_level)
-    return create_app(config)
+    return warmed(create_app(config))
+
+
+def warmed(app):
+    """``app``, its dashboard being prepared in the background (web.routes.dashboard.warm)."""
+    from web.routes.dashboard import warm_in_background
+
+    warm_in_background(app.state.ctx)
+    return app
 
 
 def web_server(settings, engine, host: str, port: int):
@@ -90,7 +98,7 @@ def web_server(settings, engine, host: str, port: int):
 
     from web.app import create_app
 
-    app = create_app(settings, engine)
+    app = warmed(create_app(settings, engine))
     return uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=False)
     )

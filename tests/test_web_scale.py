@@ -14,7 +14,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+import web.queries
 import web.routes.dashboard
+from config.settings import Settings
 from store.db import session_scope
 from store.tasks import find_task, mark_done
 from tests.support.browser_support import free_port
@@ -68,6 +70,40 @@ def test_the_dashboard_figures_are_computed_once_for_everyone_who_sees_the_whole
         mark_done(session, find_task(session, "V.1"), on=date(2020, 11, 20), actor="an", via="web")
     assert client_for(engine).get("/").status_code == 200 and len(calls) == 3
     assert len(web.routes.dashboard._FIGURES) <= web.routes.dashboard.FIGURES_CACHE_SIZE
+
+
+def test_a_started_server_prepares_the_dashboard_before_anyone_asks(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`nhacviec web` warms each worker: the first dashboard after a start is served from the caches."""
+    for module, name, size in (
+        (web.routes.dashboard, "_FIGURES", web.routes.dashboard.FIGURES_CACHE_SIZE),
+        (web.queries, "_CACHE", web.queries.PLAN_CACHE_SIZE),
+        (web.queries, "_CURRENT", web.queries.PLAN_CACHE_SIZE),
+    ):
+        monkeypatch.setattr(module, name, Bounded(size))  # a process just started
+    admin = client_for(engine)
+    web.routes.dashboard.warm_in_background(admin.app.state.ctx).join(60)  # type: ignore[attr-defined]
+
+    def again(*args: object) -> None:
+        raise AssertionError("prepared again on the first request")
+
+    monkeypatch.setattr(web.routes.dashboard, "compute_figures", again)
+    monkeypatch.setattr(web.queries, "load_task_inputs", again)
+    first = admin.get("/")
+    assert first.status_code == 200 and "progress" in first.text
+
+
+def test_warming_a_database_without_a_plan_changes_nothing(tmp_path: Path) -> None:
+    from store.db import make_engine, upgrade_schema
+    from web.app import create_app
+
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    upgrade_schema(empty)
+    prepared = len(web.routes.dashboard._FIGURES)
+    web.routes.dashboard.warm(create_app(Settings(), empty).state.ctx)  # logs, raises nothing
+    assert len(web.routes.dashboard._FIGURES) == prepared
+    empty.dispose()
 
 
 def up_within(base: str, process: subprocess.Popen[bytes], seconds: float) -> None:
