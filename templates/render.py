@@ -647,6 +647,8 @@ class _Validator:
         for context in sample_variants(kind, channel):
             try:
                 output = _render_checked(self.env, kind, channel, suffix, context)
+            except MemoryError:  # not the template's text: the check itself ran out (web.isolation says so)
+                raise
             except Exception as error:  # any failure of an admin's template is reported, never raised
                 where, line = _where(error)
                 if where is not None and self.checked_on_its_own(where, file):
