@@ -45,6 +45,7 @@ from notifiers.base import (
     SendResult,
     TransientError,
 )
+from plan.errors import causes
 from plan.text import clean
 
 if TYPE_CHECKING:
@@ -574,39 +575,39 @@ def classify(error: BaseException, address: str, server: str = "") -> DeliveryEr
         if _is_temporary(error.code):
             return TransientError(f"Máy chủ thư tạm thời từ chối thư ({error.code} {error.message})")
         return PermanentError(f"Máy chủ thư từ chối thư gửi {address} ({error.code} {error.message})")
-    causes = _causes(error)
-    if any(isinstance(one, ssl.SSLCertVerificationError) for one in causes):
+    chain = causes(error, depth=5)  # aiosmtplib wraps the socket's error
+    if any(isinstance(one, ssl.SSLCertVerificationError) for one in chain):
         return PermanentError(
             f"Chứng chỉ TLS của máy chủ thư{where} không hợp lệ: kiểm tra NHACVIEC_SMTP_HOST và NHACVIEC_SMTP_TLS",
             config_problem=True,
         )
-    if any(isinstance(one, ssl.SSLError) for one in causes):
+    if any(isinstance(one, ssl.SSLError) for one in chain):
         return TransientError(
             f"Không bắt tay TLS được với máy chủ thư{where}: kiểm tra NHACVIEC_SMTP_TLS (tls, starttls hoặc none) "
             "và NHACVIEC_SMTP_PORT"
         )
-    if any(isinstance(one, socket.gaierror) for one in causes):
+    if any(isinstance(one, socket.gaierror) for one in chain):
         return TransientError(
             f"Không tìm thấy máy chủ thư{where} (tên máy không phân giải được): kiểm tra NHACVIEC_SMTP_HOST và DNS"
         )
-    if any(isinstance(one, ConnectionRefusedError) for one in causes):
+    if any(isinstance(one, ConnectionRefusedError) for one in chain):
         return TransientError(
             f"Máy chủ thư{where} từ chối kết nối (cổng đóng hoặc dịch vụ thư chưa chạy): "
             "kiểm tra NHACVIEC_SMTP_HOST và NHACVIEC_SMTP_PORT"
         )
     if isinstance(error, aiosmtplib.SMTPTimeoutError | TimeoutError) or any(
-        isinstance(one, TimeoutError) for one in causes
+        isinstance(one, TimeoutError) for one in chain
     ):
         return TransientError(
             f"Hết thời gian chờ máy chủ thư{where}: kiểm tra mạng, tường lửa và NHACVIEC_SMTP_PORT"
         )
     if isinstance(error, aiosmtplib.SMTPServerDisconnected) or any(
         isinstance(one, aiosmtplib.SMTPServerDisconnected | ConnectionResetError | BrokenPipeError)
-        for one in causes
+        for one in chain
     ):
         return TransientError(f"Máy chủ thư{where} ngắt kết nối giữa chừng: sẽ thử lại sau")
     if isinstance(error, aiosmtplib.SMTPConnectError | OSError):
-        number = next((one.errno for one in causes if isinstance(one, OSError) and one.errno), None)
+        number = next((one.errno for one in chain if isinstance(one, OSError) and one.errno), None)
         code = f" (lỗi mạng số {number})" if number else ""
         return TransientError(
             f"Không kết nối được máy chủ thư{where}{code}: kiểm tra mạng, NHACVIEC_SMTP_HOST và NHACVIEC_SMTP_PORT"
@@ -634,16 +635,6 @@ def classify(error: BaseException, address: str, server: str = "") -> DeliveryEr
     if isinstance(error, ValueError):
         return PermanentError(f"Địa chỉ email không hợp lệ: {address!r}")
     return DeliveryError(f"Lỗi không mong đợi khi gửi thư: {type(error).__name__}")
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    """``error`` and what caused it (aiosmtplib wraps the socket's error), at most a few links deep."""
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and len(chain) < 5 and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
 
 
 def _is_temporary(code: int) -> bool:

@@ -48,3 +48,14 @@ def say(error: BaseException, hints: dict[str, str]) -> str:
     if hint is None:
         return text.rstrip(" ;:,") + ("" if text.rstrip().endswith(".") else ".")
     return f"{text.rstrip()} {hint.format(**fix.values)}"
+
+
+def causes(error: BaseException, depth: int | None = None) -> list[BaseException]:
+    """``error`` and what caused it (``__cause__``, else ``__context__``), each once, at most ``depth`` links:
+    what a library wrapped (aiosmtplib the socket's error, a reader its MemoryError) is judged too."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain and (depth is None or len(chain) < depth):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from plan.errors import UserError
+from plan.errors import UserError, causes
 
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # a rules, calendar, units, deadline or CSV/YAML plan file
 
@@ -182,10 +182,7 @@ def out_of_memory(error: BaseException) -> bool:
     """Whether ``error`` (or what caused it) is the process running out of memory, however the library said it:
     a MemoryError, lxml's XML_ERR_NO_MEMORY ("unknown error"), an OSError ENOMEM. A reader that turns every failure into
     "the file is damaged" asks this first and raises MemoryError instead (the web's child then names its limit)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in causes(error):
         if isinstance(current, MemoryError):
             return True
         if isinstance(current, OSError) and current.errno == 12:  # ENOMEM
@@ -197,7 +194,6 @@ def out_of_memory(error: BaseException) -> bool:
             and getattr(current, "code", None) == _XML_ERR_NO_MEMORY
         ):
             return True  # libxml2 out of memory says only "unknown error"; its code is XML_ERR_NO_MEMORY
-        current = current.__cause__ or current.__context__
     return False
 
 

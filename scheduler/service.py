@@ -19,8 +19,6 @@ the stop waits for (anything cut short stays claimable in the outbox anyway).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -38,6 +36,7 @@ from plan.units import Directory
 from rules.channels import CHANNELS
 from scheduler.keepalive import KEEPALIVE_EVERY, keep_zalo_alive
 from scheduler.leader import Leadership, leadership_for
+from scheduler.memory import release_freed_memory
 from scheduler.passes import run_pass
 from store.state import SCHEDULER, get_state, set_state
 
@@ -114,7 +113,7 @@ class Service:
             except Exception:
                 log.exception("pass failed; the next pass will cover the same interval")
             finally:
-                release_freed_memory()
+                release_freed_memory()  # glibc keeps it otherwise: ~70 MB after a busy day
 
     async def _retry(self) -> None:
         async with self._work_lock:
@@ -246,12 +245,6 @@ class Service:
             )
         except Exception:
             log.exception("could not record the scheduler state")
-
-
-def release_freed_memory() -> None:
-    """Give memory freed after a pass back to the system (glibc keeps it otherwise: ~70 MB after a busy day)."""
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

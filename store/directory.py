@@ -426,7 +426,7 @@ def find_target(session: Session, code: str) -> Target:
     """The unit, head or leader ``code`` names; a sentence naming the known codes when there is none."""
     code = code.strip()
     unit_code, is_head = (code.removesuffix(".head"), True) if code.endswith(".head") else (code, False)
-    leader = session.get(Leader, code) or session.get(Leader, code.upper())
+    leader = leader_of(session, code)
     if leader is not None and not is_head:
         return Target(leader.code, "leader", None, f"{leader.title} {leader.name}")
     row = session.get(Unit, unit_code) or session.get(Unit, unit_code.upper())

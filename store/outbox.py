@@ -330,6 +330,7 @@ class ClaimedMessage:
 
 _CONTENT_NAMES = ("body_text", "body_html", "extra", "wire")  # from outbox_content, the rest from outbox
 _CLAIMED_COLUMNS = [_TABLE.c[name] for name in ClaimedMessage.__slots__ if name not in _CONTENT_NAMES]
+_CLAIMED_NAMES = [column.name for column in _CLAIMED_COLUMNS]
 # what a claimed row without a content row would say (never: a message and its content are written together)
 _NO_CONTENT: tuple[Any, ...] = ("", None, {}, None)
 
@@ -370,6 +371,8 @@ def claim(
     )
     with engine.begin() as connection:
         rows = connection.execute(statement).all()
+        if not rows:  # nothing due: the dispatcher's last claim of every run
+            return []
         contents = {
             row[0]: tuple(row[1:])
             for row in connection.execute(
@@ -378,10 +381,9 @@ def claim(
                 )
             )
         }
-    names = [column.name for column in _CLAIMED_COLUMNS]
     claimed = [
         ClaimedMessage(
-            **dict(zip(names, row, strict=True)),
+            **dict(zip(_CLAIMED_NAMES, row, strict=True)),
             **dict(zip(_CONTENT_NAMES, contents.get(row.id, _NO_CONTENT), strict=True)),
         )
         for row in rows

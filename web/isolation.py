@@ -18,7 +18,6 @@ or memory is one Vietnamese sentence saying the template is too heavy.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
 import resource
@@ -139,11 +138,6 @@ def run_limited(
     if kind == "memory":
         raise memory_error
     return value
-
-
-async def run_limited_async(function: Callable[..., T], *args: Any, seconds: float, memory_mb: int) -> T:
-    """:func:`run_limited` awaited from the event loop (the waiting happens on a thread)."""
-    return await asyncio.to_thread(run_limited, function, *args, seconds=seconds, memory_mb=memory_mb)
 
 
 def check_templates(
